@@ -1,0 +1,75 @@
+# Maestro ML developer commands. Every target bootstraps the virtualenv itself, so a fresh clone
+# needs only Python 3.11+ and Node 20 (for the CDK's jsii runtime).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(VENV)/bin
+UV_VERSION := 0.13.9
+# Prefer the Lambda runtime's Python (3.12); a pyenv shim that cannot run is skipped.
+PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3.11 python3; do \
+            "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo "$$c"; break; }; done)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_OUTDIR ?= cdk.out
+
+.PHONY: help install serve test test-unit test-integration test-infra test-e2e lint bench synth deploy openapi clean
+
+help:
+	@echo "make serve  - run the whole platform locally on the embedded AWS emulator"
+	@echo "make test   - run the whole test suite (unit, integration, infra; e2e when configured)"
+	@echo "make lint | bench | synth | deploy | openapi | clean"
+
+# The stamp depends on the lock and the project file: editing either reinstalls.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ is required" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+serve: install
+	$(BIN)/maestro local serve
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest tests/integration
+
+test-infra: install
+	$(BIN)/python -m pytest tests/infra
+
+test-e2e: install
+	$(BIN)/python -m pytest tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	@$(BIN)/python -m tests.bench
+
+openapi: install
+	$(BIN)/python -m maestro.local.openapi --write
+
+# A real synth: layers and function bundles are built locally (no Docker), cdk-nag runs.
+synth: install
+	$(BIN)/python infra_cdk/app.py
+	@echo "template in $(CDK_OUTDIR)/"
+
+deploy: install
+	npx --yes aws-cdk@2 deploy --app "$(BIN)/python infra_cdk/app.py" --require-approval never $(DEPLOY_ARGS)
+
+# Regenerate the lock after editing pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile --universal --python-version 3.11 --extra dev pyproject.toml -o requirements.lock
+
+clean:
+	rm -rf $(VENV) cdk.out .maestro layers/*/build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Asset bundling without Docker: function code is copied with the shared package, layers are pip-installed
+for the Lambda platform. Must never depend on a Docker engine (none runs on our build machines)."""
+
+from __future__ import annotations
+
+import compileall
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_PACKAGE = ROOT / "shared" / "maestro"
+# Never deployed: the local runtime and the CLI.
+NOT_DEPLOYED = {"local", "cli"}
+LAMBDA_PYTHON = "3.12"
+LAMBDA_PLATFORM = "x86_64-manylinux2014"
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+
+
+def _deployed_package_files() -> list[Path]:
+    return sorted(
+        p
+        for p in SHARED_PACKAGE.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.relative_to(SHARED_PACKAGE).parts[0] not in NOT_DEPLOYED
+    )
+
+
+def _files_hash(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _compile(target: Path) -> None:
+    """Lambda's code directory is read-only: without shipped .pyc every cold start compiles again."""
+    if sys.version_info[:2] == tuple(int(p) for p in LAMBDA_PYTHON.split(".")):
+        compileall.compile_dir(str(target), quiet=1, workers=0)
+
+
+@jsii.implements(ILocalBundling)
+class FunctionBundler:
+    def __init__(self, source: Path) -> None:
+        self.source = source
+
+    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+        out = Path(output_dir)
+        shutil.copytree(self.source, out, dirs_exist_ok=True, ignore=IGNORED)
+        package = out / "maestro"
+        for path in _deployed_package_files():
+            target = package / path.relative_to(SHARED_PACKAGE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        _compile(out)
+        return True
+
+
+@jsii.implements(ILocalBundling)
+class LayerBundler:
+    """pip-installs requirements.txt for the Lambda platform (manylinux wheels only) into python/."""
+
+    def __init__(self, requirements: Path) -> None:
+        self.requirements = requirements
+
+    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+        target = Path(output_dir) / "python"
+        uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+        if uv:
+            cmd = [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--target",
+                str(target),
+                "--python-version",
+                LAMBDA_PYTHON,
+                "--python-platform",
+                LAMBDA_PLATFORM,
+                "--only-binary",
+                ":all:",
+                "-r",
+                str(self.requirements),
+            ]
+        else:
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--target",
+                str(target),
+                "--platform",
+                "manylinux2014_x86_64",
+                "--python-version",
+                LAMBDA_PYTHON,
+                "--implementation",
+                "cp",
+                "--only-binary=:all:",
+                "-r",
+                str(self.requirements),
+            ]
+        subprocess.run(cmd, check=True)  # noqa: S603 - fixed argv, no shell
+        # Test suites are dead weight against Lambda's 250 MB; stale caches are rebuilt below.
+        for junk in [*target.rglob("tests"), *target.rglob("__pycache__")]:
+            if junk.is_dir():
+                shutil.rmtree(junk, ignore_errors=True)
+        _compile(target)
+        return True
+
+
+def function_code(name: str) -> lambda_.Code:
+    source = ROOT / "functions" / name
+    files = sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return lambda_.Code.from_asset(
+        str(source),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=_files_hash(files + _deployed_package_files()),
+        bundling=BundlingOptions(image=DockerImage.from_registry("no-docker"), local=FunctionBundler(source)),
+    )
+
+
+def layer_code(name: str) -> lambda_.Code:
+    source = ROOT / "layers" / name
+    return lambda_.Code.from_asset(
+        str(source),
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("no-docker"), local=LayerBundler(source / "requirements.txt")
+        ),
+    )

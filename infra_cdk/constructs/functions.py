@@ -1,0 +1,71 @@
+"""One Maestro ML Lambda function: bundled without Docker, its own role and log group, traced, tagged
+with the handler folder so the local runtime finds it. Must never grant a function more than it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra_cdk.bundling import function_code
+from infra_cdk.constructs.nag import acknowledge
+
+FUNCTION_METADATA = "maestro:function"
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+
+
+class MaestroFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+        memory_mb: int = 512,
+        timeout: Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        # An explicit role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,  # layers are built from manylinux x86_64 wheels
+            handler="handler.handler",
+            code=function_code(name),
+            layers=list(layers),
+            memory_size=memory_mb,
+            timeout=timeout or Duration.seconds(15),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=log_group,
+            environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
+        )
+        cfn = self.function.node.default_child
+        cfn.add_metadata(FUNCTION_METADATA, name)  # type: ignore[union-attr]
+        # CDK makes the function depend on the role and its policy; the role is already implied by the
+        # GetAtt (cfn-lint W3005). Only the policy must exist first, or the first invocation cannot log.
+        policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        cfn.add_override("DependsOn", [Stack.of(self).get_logical_id(policy)])  # type: ignore[union-attr, arg-type]
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            f"Pinned to {RUNTIME.name}: the layers are built for it and tested on it; "
+            "the runtime moves with a deliberate upgrade.",
+        )

@@ -1,0 +1,45 @@
+"""The platform's own functions: /health (public), /whoami (any signed-in caller), /openapi.json (public).
+Must never grant these functions write access: they only read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.functions import MaestroFunction
+from infra_cdk.constructs.storage import Storage
+
+
+class Platform(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: HttpApi,
+        storage: Storage,
+        bus: EventBus,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        health = MaestroFunction(self, "Health", name="health", layers=layers, environment=environment)
+        storage.platform_table.grant_read_data(health.function)
+        # HeadBucket needs s3:ListBucket and nothing else: no object is readable by the health probe.
+        health.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.artifacts.bucket_arn])
+        )
+        api.route("GET", "/health", health.function, public=True)
+
+        whoami = MaestroFunction(self, "Whoami", name="whoami", layers=layers, environment=environment)
+        bus.bus.grant_put_events_to(whoami.function)  # AccessDenied events
+        api.route("GET", "/whoami", whoami.function)
+        api.route("POST", "/whoami/check", whoami.function)
+
+        openapi = MaestroFunction(self, "OpenApi", name="openapi", layers=layers, environment=environment)
+        api.route("GET", "/openapi.json", openapi.function, public=True)

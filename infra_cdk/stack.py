@@ -1,0 +1,62 @@
+"""The Maestro ML stack: composes one construct per concern. Must never hold resource details itself."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra_cdk.bundling import layer_code
+from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.functions import RUNTIME
+from infra_cdk.constructs.identity import Identity, OidcConfig
+from infra_cdk.constructs.platform import Platform
+from infra_cdk.constructs.storage import Storage
+
+
+class MaestroStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        bus_name: str,
+        oidc: OidcConfig | None,
+        tenant_claim: str,
+        roles_claim: str,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        identity = Identity(self, "Identity", oidc=oidc)
+        api = HttpApi(self, "Http", authorizer=identity.authorizer)
+        bus = EventBus(self, "Events", bus_name=bus_name)
+        storage = Storage(self, "Storage")
+        base_layer = lambda_.LayerVersion(
+            self,
+            "PowertoolsLayer",
+            code=layer_code("powertools"),
+            compatible_runtimes=[RUNTIME],
+            description="aws-lambda-powertools, pydantic, pydantic-settings",
+        )
+        environment = {
+            "MAESTRO_STAGE": stage,
+            "MAESTRO_EVENT_BUS_NAME": bus.bus.event_bus_name,
+            "MAESTRO_PLATFORM_TABLE": storage.platform_table.table_name,
+            "MAESTRO_ARTIFACTS_BUCKET": storage.artifacts.bucket_name,
+            "MAESTRO_TENANT_CLAIM": tenant_claim,
+            "MAESTRO_ROLES_CLAIM": roles_claim,
+            "POWERTOOLS_METRICS_NAMESPACE": "Maestro",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        Platform(
+            self, "Platform", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")
+        CfnOutput(self, "EventBusName", value=bus.bus.event_bus_name)
+        CfnOutput(self, "ArtifactsBucketName", value=storage.artifacts.bucket_name)
+        if identity.user_pool and identity.user_pool_client:
+            CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
+            CfnOutput(self, "UserPoolClientId", value=identity.user_pool_client.user_pool_client_id)

@@ -1,0 +1,139 @@
+"""The HTTP side of every function: a Powertools resolver with domain errors mapped to HTTP once,
+declarative route permissions and AccessDenied events. Must never return a stack trace to a caller."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from maestro.core.auth import AuthContext, auth_from_event
+from maestro.core.errors import DomainError, Forbidden
+from maestro.core.events import DomainEvent, publish
+from maestro.core.observability import correlation_id, logger, metrics
+from maestro.core.rbac import Permission
+
+AUTH_CONTEXT_KEY = "maestro_auth"
+PERMISSION_EXTENSION = "x-maestro-permission"
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}, "correlation_id": correlation_id()}
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    headers = {"X-Correlation-Id": cid} if (cid := correlation_id()) else None
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+class MaestroResolver(APIGatewayHttpResolver):
+    """A resolver that knows its capability, which names its events' source (maestro.<capability>)."""
+
+    def __init__(self, capability: str) -> None:
+        super().__init__(enable_validation=True)
+        self.capability = capability
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+        self.openapi_config.security_schemes = {"jwt": HTTPBearer(bearerFormat="JWT")}
+
+
+def create_app(capability: str) -> MaestroResolver:
+    """One resolver per function, with the platform's error mapping."""
+    app = MaestroResolver(capability)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        return json_response(exc.status, error_body(exc.code, exc.message, **exc.details))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        fields = [{"field": _field_name(e["loc"]), "reason": e.get("msg", e["type"])} for e in exc.errors()]
+        summary = "; ".join(f"{f['field']}: {f['reason']}" for f in fields)
+        return json_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, error_body("VALIDATION_ERROR", summary, fields=fields)
+        )
+
+    @app.not_found
+    def _no_route(exc: NotFoundError) -> Response:
+        event = app.current_event
+        message = f"no route for {event.request_context.http.method} {event.path}"
+        return json_response(HTTPStatus.NOT_FOUND, error_body("ROUTE_NOT_FOUND", message))
+
+    @app.exception_handler(Exception)
+    def _bug(exc: Exception) -> Response:
+        # The trace goes to the log under the correlation id; the caller sees only the id.
+        logger.exception("unhandled error")
+        metrics.add_metric(name="UnhandledErrors", unit="Count", value=1)
+        return json_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            error_body("INTERNAL_ERROR", "internal error; quote the correlation id when reporting it"),
+        )
+
+    return app
+
+
+def requires(permission: Permission) -> dict[str, Any]:
+    """Route options that make a route demand `permission`: `@app.get("/x", **requires(P.X))`.
+    The same declaration documents the permission in the OpenAPI document."""
+
+    def authorize(app: MaestroResolver, next_middleware: NextMiddleware) -> Response:
+        auth = auth_from_event(app.current_event.raw_event)
+        if not auth.can(permission):
+            _record_access_denied(app, auth, permission)
+            raise Forbidden(
+                f"permission '{permission}' is required; roles {sorted(auth.roles)} do not grant it",
+                details={"permission": str(permission)},
+            )
+        app.append_context(**{AUTH_CONTEXT_KEY: auth})
+        return next_middleware(app)
+
+    authorize.__name__ = f"requires_{permission.replace(':', '_')}"
+    return {
+        "middlewares": [authorize],
+        "openapi_extensions": {PERMISSION_EXTENSION: str(permission)},
+        "security": [{"jwt": []}],
+    }
+
+
+def current_auth(app: APIGatewayHttpResolver) -> AuthContext:
+    auth = app.context.get(AUTH_CONTEXT_KEY)
+    if auth is None:  # a route without `requires` asked for an identity: a programming error
+        raise RuntimeError("route has no permission declared; use **requires(Permission.X)")
+    return auth
+
+
+def _record_access_denied(app: MaestroResolver, auth: AuthContext, permission: Permission) -> None:
+    event = app.current_event
+    detail = {
+        "permission": str(permission),
+        "roles": sorted(auth.roles),
+        "method": event.request_context.http.method,
+        "path": event.path,
+        "route_key": event.raw_event.get("routeKey"),
+        "source_ip": event.request_context.http.source_ip,
+    }
+    metrics.add_metric(name="AccessDenied", unit="Count", value=1)
+    try:
+        publish(
+            DomainEvent(
+                capability=app.capability,
+                detail_type="AccessDenied",
+                tenant=auth.tenant,
+                principal=auth.principal,
+                correlation_id=correlation_id(),
+                detail=detail,
+            )
+        )
+    except Exception:  # noqa: BLE001 - the 403 must still reach the caller; the failure is logged, counted
+        logger.exception("could not publish AccessDenied event", extra=detail)
+        metrics.add_metric(name="EventPublishFailures", unit="Count", value=1)

@@ -1,0 +1,55 @@
+"""Domain errors, raised by domain code and stores, mapped to HTTP once (core.api).
+Must never import an HTTP framework: these are plain exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base: `code` is stable and machine-readable, `status` the HTTP mapping."""
+
+    status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ValidationError(DomainError):
+    status = 422
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", details={"fields": [{"field": field, "reason": reason}]})
+        self.field = field
+        self.reason = reason
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "CONFLICT"
+
+
+class DependencyUnavailable(DomainError):
+    """A store or AWS service did not answer; the caller may retry."""
+
+    status = 503
+    code = "DEPENDENCY_UNAVAILABLE"

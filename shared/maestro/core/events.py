@@ -1,0 +1,95 @@
+"""Publishing domain events to the `maestro` EventBridge bus: every mutation emits one.
+Must never drop an event silently: entries PutEvents rejects are retried, then raised."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from maestro.core.aws import client
+from maestro.core.settings import get_settings
+
+MAX_ENTRIES_PER_CALL = 10  # PutEvents limit
+MAX_ENTRY_BYTES = 256 * 1024  # PutEvents limit for one entry (detail + source + detail-type + ...)
+
+
+class EventPublishError(Exception):
+    def __init__(self, failed: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(failed)} event(s) were rejected by EventBridge: {failed[:3]}")
+        self.failed = failed
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """source is 'maestro.<capability>'; detail_type names what happened, e.g. 'ModelVersionCreated'."""
+
+    capability: str
+    detail_type: str
+    tenant: str
+    detail: dict[str, Any]
+    principal: str | None = None
+    correlation_id: str | None = None
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def source(self) -> str:
+        return f"maestro.{self.capability}"
+
+    def to_entry(self, bus: str) -> dict[str, Any]:
+        body = {
+            "event_id": self.event_id,
+            "tenant": self.tenant,
+            "principal": self.principal,
+            "correlation_id": self.correlation_id,
+            **self.detail,
+        }
+        detail = json.dumps(body, default=str, separators=(",", ":"))
+        if len(detail.encode()) > MAX_ENTRY_BYTES - 1024:
+            raise ValueError(f"event {self.detail_type} detail exceeds EventBridge's 256 KB entry limit")
+        return {
+            "Source": self.source,
+            "DetailType": self.detail_type,
+            "Detail": detail,
+            "EventBusName": bus,
+            "Time": self.time,
+        }
+
+
+class EventPublisher:
+    def __init__(self, bus: str | None = None, max_attempts: int = 4, base_delay: float = 0.05) -> None:
+        self.bus = bus or get_settings().event_bus_name
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+
+    def publish(self, events: Iterable[DomainEvent]) -> int:
+        entries = [e.to_entry(self.bus) for e in events]
+        for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
+            self._put_with_retry(entries[start : start + MAX_ENTRIES_PER_CALL])
+        return len(entries)
+
+    def _put_with_retry(self, batch: Sequence[dict[str, Any]]) -> None:
+        pending = list(batch)
+        for attempt in range(self.max_attempts):
+            response = client("events").put_events(Entries=pending)
+            if not response.get("FailedEntryCount"):
+                return
+            # Results are positional: resend only the entries that carry an ErrorCode.
+            failed = [
+                (entry, result)
+                for entry, result in zip(pending, response["Entries"], strict=True)
+                if result.get("ErrorCode")
+            ]
+            pending = [entry for entry, _ in failed]
+            if attempt + 1 < self.max_attempts:
+                time.sleep(self.base_delay * 2**attempt)
+        raise EventPublishError([{**r, "DetailType": e["DetailType"]} for e, r in failed])
+
+
+def publish(*events: DomainEvent) -> int:
+    return EventPublisher().publish(events)

@@ -1,0 +1,62 @@
+"""Liveness and readiness: each dependency probed, timed, and reported by name.
+Must never raise: a failing dependency is a result (not ready), not an error."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from maestro.core.settings import Settings
+from maestro.platform import store
+
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    live: bool
+    ready: bool
+    checks: tuple[CheckResult, ...]
+    version: str = VERSION
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ready else "degraded"
+
+
+Probe = tuple[str, Callable[[], None]]
+
+
+def platform_probes(settings: Settings) -> list[Probe]:
+    return [
+        (f"dynamodb:{settings.platform_table}", lambda: store.probe_table(settings.platform_table)),
+        (f"s3:{settings.artifacts_bucket}", lambda: store.probe_bucket(settings.artifacts_bucket)),
+    ]
+
+
+def run_check(name: str, probe: Callable[[], None]) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        probe()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready": reported, not raised
+        error = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        return CheckResult(name, False, _ms_since(started), f"{error}: {exc}"[:300])
+    return CheckResult(name, True, _ms_since(started))
+
+
+def check_health(probes: Sequence[Probe]) -> HealthReport:
+    results = tuple(run_check(name, probe) for name, probe in probes)
+    return HealthReport(live=True, ready=all(r.ok for r in results), checks=results)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,0 +1,18 @@
+"""Reachability probes of the platform's stores (the only boto3 use of this capability).
+Must never write: a probe reads one sentinel key or the bucket's metadata."""
+
+from __future__ import annotations
+
+from maestro.core.aws import client
+
+SENTINEL_KEY = {"pk": {"S": "__health__"}, "sk": {"S": "__health__"}}
+
+
+def probe_table(table: str) -> None:
+    """A data-plane read (GetItem of a sentinel key) proves reachability and read permission;
+    DescribeTable would hit the control-plane rate limit under load."""
+    client("dynamodb").get_item(TableName=table, Key=SENTINEL_KEY, ConsistentRead=False)
+
+
+def probe_bucket(bucket: str) -> None:
+    client("s3").head_bucket(Bucket=bucket)
