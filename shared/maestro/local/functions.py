@@ -16,9 +16,11 @@ def function_names(root: Path = FUNCTIONS_ROOT) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/handler.py"))
 
 
-def load_handler_module(name: str, root: Path = FUNCTIONS_ROOT) -> ModuleType:
-    """Import functions/<name>/handler.py as module `maestro_fn_<name>` (cached in sys.modules)."""
-    module_name = f"maestro_fn_{root.name}_{name}" if root != FUNCTIONS_ROOT else f"maestro_fn_{name}"
+def load_handler_module(name: str, root: Path = FUNCTIONS_ROOT, instance: int = 0) -> ModuleType:
+    """Import functions/<name>/handler.py as its own module (cached in sys.modules). Each `instance` is a
+    separate copy, like a separate Lambda execution environment: module-level state is not shared."""
+    scope = "" if root == FUNCTIONS_ROOT else f"{abs(hash(str(root)))}_"
+    module_name = f"maestro_fn_{scope}{name}" + (f"__{instance}" if instance else "")
     if module_name in sys.modules:
         return sys.modules[module_name]
     path = root / name / "handler.py"

@@ -1,0 +1,130 @@
+"""The embedded AWS endpoint: moto's server app behind a front that answers Lambda Invoke with the real
+handlers (moto alone would only echo). Must never listen beyond the loopback interface."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote
+
+import requests
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
+QUIET_LOGGERS = ("werkzeug", "moto.stepfunctions", "moto.stepfunctions.parser", "moto")
+
+
+class FunctionNotFound(LookupError):
+    pass
+
+
+Invoke = Callable[[str, Any], Any]  # (function name or ARN, event) -> result; raises FunctionNotFound
+StartResponse = Callable[..., Any]
+
+
+class LambdaInvokeFront:
+    """WSGI middleware: POST /2015-03-31/functions/{name}/invocations goes to our invoker, the rest to moto.
+    Step Functions' engine calls back to this port (MOTO_PORT) for every Lambda task."""
+
+    def __init__(self, moto_app: Any, invoke: Invoke) -> None:
+        self.moto_app = moto_app
+        self.invoke = invoke
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        match = INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        if not match or environ.get("REQUEST_METHOD") != "POST":
+            return self.moto_app(environ, start_response)
+        function = unquote(match.group("function"))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        event = json.loads(raw) if raw.strip() else {}
+        invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        if invocation_type == "Event":
+            threading.Thread(target=self._invoke_quietly, args=(function, event), daemon=True).start()
+            return self._reply(start_response, "202 Accepted", b"")
+        try:
+            result = self.invoke(function, event)
+        except FunctionNotFound:
+            body = json.dumps({"Type": "User", "Message": f"Function not found: {function}"}).encode()
+            return self._reply(
+                start_response, "404 Not Found", body, {"x-amzn-ErrorType": "ResourceNotFoundException"}
+            )
+        except Exception as exc:  # noqa: BLE001 - a handler error is the function's result, as in Lambda
+            body = json.dumps(
+                {
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "stackTrace": traceback.format_tb(exc.__traceback__),
+                }
+            ).encode()
+            return self._reply(start_response, "200 OK", body, {"X-Amz-Function-Error": "Unhandled"})
+        return self._reply(start_response, "200 OK", json.dumps(result, default=str).encode())
+
+    def _invoke_quietly(self, function: str, event: Any) -> None:
+        try:
+            self.invoke(function, event)
+        except Exception:  # async invocations have no caller to report to
+            logging.getLogger(__name__).exception("async invocation of %s failed", function)
+
+    @staticmethod
+    def _reply(
+        start_response: StartResponse, status: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> list[bytes]:
+        start_response(
+            status,
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                *(headers or {}).items(),
+            ],
+        )
+        return [body]
+
+
+class EmbeddedAws:
+    def __init__(self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host, self.port, self.invoke = host, port, invoke
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmbeddedAws:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)
+        # Threaded: a Map state calls several Lambdas at once while the engine waits on them.
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
+        self._thread.start()
+        # moto's Step Functions engine calls back to localhost:$MOTO_PORT, read at each execution.
+        os.environ["MOTO_PORT"] = str(self.port)
+        self.configure()
+        return self
+
+    def configure(self) -> None:
+        config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        self.configure()
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)

@@ -1,0 +1,110 @@
+"""Invokes the real handlers in-process, as Lambda would: a pool of execution environments per function,
+each a separate import of the handler module, one invocation at a time. Must never share an environment
+between two concurrent invocations."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from maestro.local.emulator import FunctionNotFound
+from maestro.local.functions import FUNCTIONS_ROOT, load_handler_module
+from maestro.local.template import Function, LocalModel
+
+# Per-function values; every other variable must mean the same in every function (one process hosts all).
+PER_FUNCTION_VARIABLES = {"POWERTOOLS_SERVICE_NAME"}
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    invoked_function_arn: str
+    timeout_s: int
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def shared_environment(model: LocalModel) -> dict[str, str]:
+    """The union of the functions' environments; a variable two functions set differently is an error,
+    since in one process it could not hold both values."""
+    merged: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for fn in model.functions.values():
+        for key, value in fn.environment.items():
+            if key in PER_FUNCTION_VARIABLES:
+                continue
+            if key in merged and merged[key] != value:
+                raise ValueError(
+                    f"{key} is {merged[key]!r} in {owner[key]} but {value!r} in {fn.logical_id}; "
+                    "give per-function values distinct names"
+                )
+            merged[key], owner[key] = str(value), fn.logical_id
+    return merged
+
+
+class FunctionPool:
+    def __init__(self, fn: Function, region: str, root: Path, max_instances: int) -> None:
+        self.fn, self.region, self.root, self.max_instances = fn, region, root, max_instances
+        self._idle: queue.LifoQueue[ModuleType] = queue.LifoQueue()
+        self._created = 0
+        self._lock = threading.Lock()
+
+    def _acquire(self) -> ModuleType:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._created < self.max_instances:
+                instance = self._created
+                self._created += 1
+                os.environ["POWERTOOLS_SERVICE_NAME"] = self.fn.environment.get(
+                    "POWERTOOLS_SERVICE_NAME", "maestro"
+                )
+                return load_handler_module(self.fn.handler_dir, self.root, instance=instance)
+        return self._idle.get()  # every environment is busy: wait, as a throttled Lambda would retry
+
+    def invoke(self, event: Any) -> Any:
+        module = self._acquire()
+        try:
+            arn = f"arn:aws:lambda:{self.region}:123456789012:function:{self.fn.name}"
+            return module.handler(event, LambdaContext(self.fn.name, arn, self.fn.timeout_s))
+        finally:
+            self._idle.put(module)
+
+
+class Invoker:
+    def __init__(self, model: LocalModel, root: Path = FUNCTIONS_ROOT, max_instances: int = 4) -> None:
+        self.model = model
+        self.pools = {
+            fn.name: FunctionPool(fn, model.region, root, max_instances) for fn in model.functions.values()
+        }
+
+    def invoke(self, name_or_arn: str, event: Any) -> Any:
+        fn = self.model.function_by_name(name_or_arn) or self.model.functions.get(name_or_arn)
+        if fn is None:
+            raise FunctionNotFound(name_or_arn)
+        return self.pools[fn.name].invoke(event)
+
+    def warm(self) -> None:
+        """Import one environment of every function now, so the first request is not a cold start."""
+        for pool in self.pools.values():
+            pool._idle.put(pool._acquire())

@@ -1,0 +1,21 @@
+"""Test-wide defaults: no real AWS credentials can be picked up, Powertools is quiet, tracing is off."""
+
+import os
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "maestro-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "MaestroTests",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+)
+for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(var, None)

@@ -1,0 +1,95 @@
+"""Starts the local platform as `make serve` does (a `maestro local serve` process) and talks to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+REPO = Path(__file__).resolve().parents[1]
+MAESTRO = [sys.executable, "-m", "maestro.cli.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningPlatform:
+    process: subprocess.Popen[bytes]
+    url: str
+    aws_endpoint: str
+    admin_token: str
+    tenant: str
+    timings: dict[str, float]
+    state_dir: Path
+    log_path: Path
+
+    def aws(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def token(self, tenant: str, roles: list[str], subject: str | None = None) -> str:
+        """A token signed by the running platform's key (same state dir), with any roles, even unknown ones."""
+        sys.path.insert(0, str(REPO / "shared"))
+        from maestro.local.tokens import LocalTokens
+
+        return LocalTokens(self.state_dir / "local").issue(tenant=tenant, roles=roles, subject=subject)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            try:
+                return self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+        return self.process.returncode
+
+
+def start_platform(state_dir: Path, *extra: str, timeout_s: float = 120) -> RunningPlatform:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ready_file = state_dir / "ready.json"
+    ready_file.unlink(missing_ok=True)
+    log_path = state_dir / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(  # noqa: S603
+            [*MAESTRO, "local", "serve", "--port", str(free_port()), "--state-dir", str(state_dir),
+             "--ready-file", str(ready_file), *extra],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + timeout_s
+    while not ready_file.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"local platform exited with {process.returncode}:\n{log_path.read_text()[-5000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise TimeoutError(f"local platform not ready in {timeout_s} s:\n{log_path.read_text()[-5000:]}")
+        time.sleep(0.1)
+    info = json.loads(ready_file.read_text())
+    return RunningPlatform(process, info["url"], info["aws_endpoint"], info["admin_token"], info["tenant"],
+                           info["timings"], state_dir, log_path)
+
+
+def wait_for(predicate: Any, timeout_s: float = 20, interval_s: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout_s} s")
+        time.sleep(interval_s)
