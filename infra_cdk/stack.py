@@ -38,7 +38,7 @@ class MaestroStack(Stack):
             "PowertoolsLayer",
             code=layer_code("powertools"),
             compatible_runtimes=[RUNTIME],
-            description="aws-lambda-powertools, pydantic, pydantic-settings",
+            description="aws-lambda-powertools, pydantic",
         )
         environment = {
             "MAESTRO_STAGE": stage,

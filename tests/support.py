@@ -37,11 +37,16 @@ class RunningPlatform:
     log_path: Path
 
     def aws(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def token(self, tenant: str, roles: list[str], subject: str | None = None) -> str:
-        """A token signed by the running platform's key (same state dir), with any roles, even unknown ones."""
+        """A token signed by the running platform's key (same state dir); any roles, even unknown ones."""
         sys.path.insert(0, str(REPO / "shared"))
         from maestro.local.tokens import LocalTokens
 
@@ -66,22 +71,45 @@ def start_platform(state_dir: Path, *extra: str, timeout_s: float = 120) -> Runn
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [*MAESTRO, "local", "serve", "--port", str(free_port()), "--state-dir", str(state_dir),
-             "--ready-file", str(ready_file), *extra],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(
+            [
+                *MAESTRO,
+                "local",
+                "serve",
+                "--port",
+                str(free_port()),
+                "--state-dir",
+                str(state_dir),
+                "--ready-file",
+                str(ready_file),
+                *extra,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + timeout_s
     while not ready_file.exists():
         if process.poll() is not None:
-            raise RuntimeError(f"local platform exited with {process.returncode}:\n{log_path.read_text()[-5000:]}")
+            raise RuntimeError(
+                f"local platform exited with {process.returncode}:\n{log_path.read_text()[-5000:]}"
+            )
         if time.monotonic() > deadline:
             process.kill()
             raise TimeoutError(f"local platform not ready in {timeout_s} s:\n{log_path.read_text()[-5000:]}")
         time.sleep(0.1)
     info = json.loads(ready_file.read_text())
-    return RunningPlatform(process, info["url"], info["aws_endpoint"], info["admin_token"], info["tenant"],
-                           info["timings"], state_dir, log_path)
+    return RunningPlatform(
+        process,
+        info["url"],
+        info["aws_endpoint"],
+        info["admin_token"],
+        info["tenant"],
+        info["timings"],
+        state_dir,
+        log_path,
+    )
 
 
 def wait_for(predicate: Any, timeout_s: float = 20, interval_s: float = 0.1) -> Any:

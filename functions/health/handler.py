@@ -4,11 +4,12 @@ Public (load balancers and uptime probes call it); must never reveal tenant data
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel
+
 from maestro.core.api import create_app
 from maestro.core.observability import lambda_entry
 from maestro.core.settings import get_settings
 from maestro.platform.health import check_health, platform_probes
-from pydantic import BaseModel
 
 app = create_app("platform")
 

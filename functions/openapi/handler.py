@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response, content_types
+
 from maestro.core.api import create_app
 from maestro.core.observability import lambda_entry
 

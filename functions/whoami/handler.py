@@ -3,10 +3,11 @@ Must never answer for anyone but the verified caller."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
+
 from maestro.core.api import create_app, current_auth, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission
-from pydantic import BaseModel, Field
 
 app = create_app("platform")
 

@@ -10,9 +10,9 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
-from maestro.core.rbac import ROLES
 
 from infra_cdk.constructs.nag import acknowledge
+from maestro.core.rbac import ROLES
 
 
 @dataclass(frozen=True)

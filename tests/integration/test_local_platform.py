@@ -29,8 +29,11 @@ def access_denied_queue(platform: RunningPlatform) -> str:
     sqs, events = platform.aws("sqs"), platform.aws("events")
     url = sqs.create_queue(QueueName="test-access-denied")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="test-access-denied", EventBusName="maestro",
-                    EventPattern=json.dumps({"source": [{"prefix": "maestro."}], "detail-type": ["AccessDenied"]}))
+    events.put_rule(
+        Name="test-access-denied",
+        EventBusName="maestro",
+        EventPattern=json.dumps({"source": [{"prefix": "maestro."}], "detail-type": ["AccessDenied"]}),
+    )
     events.put_targets(Rule="test-access-denied", EventBusName="maestro", Targets=[{"Id": "q", "Arn": arn}])
     return url
 
@@ -59,8 +62,15 @@ def test_no_token_gives_401(platform: RunningPlatform) -> None:
 def test_token_from_another_key_or_expired_gives_401(platform: RunningPlatform) -> None:
     foreign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = int(time.time())
-    claims = {"iss": "https://maestro.local/issuer", "aud": "maestro-local", "sub": "mallory", "iat": now,
-              "exp": now + 600, "custom:tenant": "acme", "cognito:groups": ["admin"]}
+    claims = {
+        "iss": "https://maestro.local/issuer",
+        "aud": "maestro-local",
+        "sub": "mallory",
+        "iat": now,
+        "exp": now + 600,
+        "custom:tenant": "acme",
+        "cognito:groups": ["admin"],
+    }
     forged = jwt.encode(claims, foreign_key, algorithm="RS256")
     assert get(platform, "/whoami", forged).status_code == 401
     assert get(platform, "/whoami", "not-a-jwt").status_code == 401
@@ -91,7 +101,9 @@ def test_token_without_the_permission_gives_403_and_an_access_denied_event(
     assert response.json()["correlation_id"]
     # And an AccessDenied event with who, what and where reaches the bus
     sqs = platform.aws("sqs")
-    messages = wait_for(lambda: sqs.receive_message(QueueUrl=access_denied_queue, WaitTimeSeconds=1).get("Messages"))
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=access_denied_queue, WaitTimeSeconds=1).get("Messages")
+    )
     event = json.loads(messages[0]["Body"])
     assert event["source"] == "maestro.platform" and event["detail-type"] == "AccessDenied"
     assert event["detail"]["tenant"] == "acme" and event["detail"]["principal"] == "bob"
@@ -107,20 +119,25 @@ def test_malformed_body_gives_422_naming_the_field(platform: RunningPlatform) ->
     missing = requests.post(url, headers=headers, data=json.dumps({"perms": ["registry:read"]}), timeout=10)
     assert missing.status_code == 422
     assert missing.json()["error"]["fields"] == [{"field": "body.permissions", "reason": "Field required"}]
-    unknown = requests.post(url, headers=headers, data=json.dumps({"permissions": ["registry:read", "x:y"]}),
-                            timeout=10)
+    unknown = requests.post(
+        url, headers=headers, data=json.dumps({"permissions": ["registry:read", "x:y"]}), timeout=10
+    )
     assert unknown.status_code == 422
     (field,) = unknown.json()["error"]["fields"]
     assert field["field"] == "body.permissions.1" and "registry:read" in field["reason"]
     not_json = requests.post(url, headers=headers, data="{", timeout=10)
     assert not_json.status_code == 422
-    assert not_json.json()["error"]["fields"][0]["field"].startswith("body")
+    assert not_json.json()["error"]["fields"] == [{"field": "body", "reason": "invalid JSON at character 1"}]
 
 
 def test_permission_check_answers_for_the_caller(platform: RunningPlatform) -> None:
     token = platform.token("acme", ["viewer"])
-    response = requests.post(f"{platform.url}/whoami/check", headers={"Authorization": f"Bearer {token}"},
-                             json={"permissions": ["registry:read", "registry:write"]}, timeout=10)
+    response = requests.post(
+        f"{platform.url}/whoami/check",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"permissions": ["registry:read", "registry:write"]},
+        timeout=10,
+    )
     assert response.status_code == 200
     assert response.json() == {"granted": ["registry:read"], "denied": ["registry:write"]}
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -24,10 +23,19 @@ FIXTURE = REPO / "tests" / "fixtures" / "local_app"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> RunningPlatform:
     outdir = tmp_path_factory.mktemp("fixture-cdk")
-    subprocess.run([sys.executable, str(FIXTURE / "app.py")], check=True, capture_output=True,  # noqa: S603
-                   env={**os.environ, "CDK_OUTDIR": str(outdir)})
-    running = start_platform(tmp_path_factory.mktemp("fixture-state"), "--template",
-                             str(outdir / "Maestro.template.json"), "--functions-root", str(FIXTURE / "functions"))
+    subprocess.run(
+        [sys.executable, str(FIXTURE / "app.py")],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "CDK_OUTDIR": str(outdir)},
+    )
+    running = start_platform(
+        tmp_path_factory.mktemp("fixture-state"),
+        "--template",
+        str(outdir / "Maestro.template.json"),
+        "--functions-root",
+        str(FIXTURE / "functions"),
+    )
     yield running
     assert running.stop() == 0, running.log_path.read_text()[-3000:]
 
@@ -35,8 +43,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> RunningPlatform:
 def records(platform: RunningPlatform, pk: str) -> list[dict]:
     table = platform.aws("dynamodb").list_tables()["TableNames"]
     name = next(t for t in table if "Records" in t)
-    items = platform.aws("dynamodb").query(TableName=name, KeyConditionExpression="pk = :p",
-                                           ExpressionAttributeValues={":p": {"S": pk}})["Items"]
+    items = platform.aws("dynamodb").query(
+        TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": pk}}
+    )["Items"]
     return items
 
 
@@ -47,10 +56,14 @@ def state_machine_arn(platform: RunningPlatform) -> str:
 
 def run_execution(platform: RunningPlatform, payload: dict, timeout_s: float = 60) -> dict:
     sfn = platform.aws("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=state_machine_arn(platform), name=str(uuid.uuid4()),
-                              input=json.dumps(payload))["executionArn"]
-    return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
-                    timeout_s=timeout_s, interval_s=0.25)
+    arn = sfn.start_execution(
+        stateMachineArn=state_machine_arn(platform), name=str(uuid.uuid4()), input=json.dumps(payload)
+    )["executionArn"]
+    return wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+        timeout_s=timeout_s,
+        interval_s=0.25,
+    )
 
 
 def test_state_machine_map_runs_real_handlers_and_retries_custom_errors(platform: RunningPlatform) -> None:
@@ -73,17 +86,26 @@ def test_state_machine_catch_ends_failed_with_the_handlers_error(platform: Runni
 
 def test_event_rule_delivers_matching_events_to_its_lambda(platform: RunningPlatform) -> None:
     events = platform.aws("events")
-    events.put_events(Entries=[
-        {"Source": "test.app", "DetailType": "ThingHappened", "Detail": json.dumps({"n": 1}), "EventBusName": "fixture-bus"},
-        {"Source": "other.app", "DetailType": "Ignored", "Detail": "{}", "EventBusName": "fixture-bus"},
-    ])
+    events.put_events(
+        Entries=[
+            {
+                "Source": "test.app",
+                "DetailType": "ThingHappened",
+                "Detail": json.dumps({"n": 1}),
+                "EventBusName": "fixture-bus",
+            },
+            {"Source": "other.app", "DetailType": "Ignored", "Detail": "{}", "EventBusName": "fixture-bus"},
+        ]
+    )
     got = wait_for(lambda: records(platform, "event:ThingHappened"))
     assert json.loads(got[0]["detail"]["S"]) == {"n": 1}
     time.sleep(0.5)
     assert records(platform, "event:Ignored") == []
 
 
-def test_sqs_event_source_deletes_successes_and_dead_letters_reported_failures(platform: RunningPlatform) -> None:
+def test_sqs_event_source_deletes_successes_and_dead_letters_reported_failures(
+    platform: RunningPlatform,
+) -> None:
     sqs = platform.aws("sqs")
     urls = sqs.list_queues()["QueueUrls"]
     work = next(u for u in urls if "Work" in u and "Dlq" not in u and "shadow" not in u)
@@ -93,14 +115,16 @@ def test_sqs_event_source_deletes_successes_and_dead_letters_reported_failures(p
     wait_for(lambda: len(records(platform, "sqs")) == 6)
     assert sorted(int(i["sk"]["S"]) for i in records(platform, "sqs")) == [0, 1, 2, 4, 5, 6]
     # The failing message is received twice (maxReceiveCount 2), then moves to the DLQ.
-    dead = wait_for(lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"), timeout_s=30)
+    dead = wait_for(
+        lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"), timeout_s=30
+    )
     assert json.loads(dead[0]["Body"]) == {"id": 3, "fail": True}
     assert len(records(platform, "sqs-failed")) == 2
 
 
 def test_schedule_rules_fire_on_demand_with_a_scheduled_event(platform: RunningPlatform) -> None:
     listed = requests.get(f"{platform.url}/_local/schedules", timeout=5).json()["schedules"]
-    (rule, expression), = listed.items()
+    ((rule, expression),) = listed.items()
     assert expression == "cron(0 3 * * ? *)"
     fired = requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=10)
     assert fired.status_code == 200 and fired.json()["targets"] == 1

@@ -3,33 +3,62 @@ Must never log a token or a request body: only ids, routes and outcomes."""
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+
+# A request that records no business metric is normal; Powertools would warn on every such invocation.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def tracing_enabled() -> bool:
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("1", "true")
+
+
+@cache
+def tracer() -> Any:
+    """Powertools' Tracer imports the X-Ray SDK and patches botocore (~0.3 s); it is created at the first
+    invocation that traces, not at import, so module import stays fast and untraced runs never pay it."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()
 
 
 def lambda_entry(
     correlation_id_path: str | None = correlation_paths.API_GATEWAY_HTTP,
 ) -> Callable[[Handler], Handler]:
-    """Log context with a correlation id (the API Gateway request id by default), traces and EMF metrics."""
+    """Log context with a correlation id (the API Gateway request id by default), EMF metrics, and X-Ray
+    subsegments annotated with the same correlation id."""
 
     def decorate(handler: Handler) -> Handler:
-        wrapped = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
-            tracer.capture_lambda_handler(metrics.log_metrics(handler))
-        )
-        return wraps(handler)(wrapped)
+        def annotated(event: dict[str, Any], context: Any) -> Any:
+            if tracing_enabled():
+                tracer().put_annotation(key="correlation_id", value=logger.get_correlation_id() or "")
+            return handler(event, context)
+
+        observed = metrics.log_metrics(annotated)
+        wrapped: Handler | None = None
+
+        @wraps(handler)
+        def entry(event: dict[str, Any], context: Any) -> Any:
+            nonlocal wrapped
+            if wrapped is None:  # first invocation: build the chain once
+                inner = tracer().capture_lambda_handler(observed) if tracing_enabled() else observed
+                wrapped = logger.inject_lambda_context(
+                    correlation_id_path=correlation_id_path, clear_state=True
+                )(inner)
+            return wrapped(event, context)
+
+        return entry
 
     return decorate
-
-
-def correlation_id() -> str | None:
-    return logger.get_correlation_id()

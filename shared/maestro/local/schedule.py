@@ -27,8 +27,12 @@ def _field(text: str, low: int, high: int, names: dict[str, int] | None = None) 
     """None means "any" (* or ?)."""
     if text in ("*", "?"):
         return None
-    if any(c in text for c in "LW#"):
+    numeric = text.upper()
+    for name, number in (names or {}).items():
+        numeric = numeric.replace(name, str(number))
+    if any(c in numeric for c in "LW#"):  # last day, nearest weekday, nth weekday
         raise UnsupportedSchedule(f"cron feature in {text!r} is not evaluated locally")
+    text = numeric
     values: set[int] = set()
     for part in text.split(","):
         step = 1
@@ -39,16 +43,12 @@ def _field(text: str, low: int, high: int, names: dict[str, int] | None = None) 
             start, end = low, high
         elif "-" in part:
             a, b = part.split("-")
-            start, end = _value(a, names), _value(b, names)
+            start, end = int(a), int(b)
         else:
-            start = _value(part, names)
+            start = int(part)
             end = high if step > 1 else start
         values.update(range(start, end + 1, step))
     return frozenset(values)
-
-
-def _value(text: str, names: dict[str, int] | None) -> int:
-    return names[text.upper()] if names and text.upper() in names else int(text)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,147 @@
+"""`make bench`: one JSON object per line per figure: {"name", "value", "unit"} plus "baseline" and "ratio"
+where a figure is compared with a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tests.support import REPO
+
+RUNS = int(os.environ.get("MAESTRO_BENCH_RUNS", "7"))
+ENV = {
+    **os.environ,
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+BARE_RESOLVER = "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver"
+# The framework as every handler uses it (validating resolver, Logger, Metrics); our overhead is above it.
+FRAMEWORK_FLOOR = (
+    "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+    "from aws_lambda_powertools import Logger, Metrics\n"
+    "APIGatewayHttpResolver(enable_validation=True); Logger(); Metrics()"
+)
+
+
+def emit(name: str, value: float, unit: str, baseline: float | None = None, **extra: Any) -> None:
+    row: dict[str, Any] = {"name": name, "value": round(value, 3), "unit": unit}
+    if baseline is not None:
+        row |= {"baseline": round(baseline, 3), "ratio": round(value / baseline, 3)}
+    print(json.dumps(row | extra), flush=True)
+
+
+def cold_import_ms(code: str, cwd: str | None = None) -> float:
+    """Median over fresh interpreters of the time to run `code` (imports), Python's own start-up excluded."""
+    probe = f"import time\nt = time.perf_counter()\n{code}\nprint((time.perf_counter() - t) * 1000)"
+    samples = []
+    for _ in range(RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", probe], cwd=cwd, env=ENV, capture_output=True, text=True, check=True
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def bench_cold_imports() -> None:
+    bare = cold_import_ms(BARE_RESOLVER)
+    floor = cold_import_ms(FRAMEWORK_FLOOR)
+    emit("powertools_resolver_bare_import", bare, "ms")
+    emit(
+        "powertools_framework_floor_import",
+        floor,
+        "ms",
+        baseline=bare,
+        note="validating resolver + Logger + Metrics, what every handler needs before any of our code",
+    )
+    for fn in sorted(p.name for p in (REPO / "functions").iterdir() if (p / "handler.py").exists()):
+        value = cold_import_ms("import handler", cwd=str(REPO / "functions" / fn))
+        emit(f"cold_import_{fn}_handler", value, "ms", baseline=bare, target_ratio=1.3)
+        emit(f"cold_import_{fn}_handler_vs_framework_floor", value, "ms", baseline=floor)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
+
+
+def warm_latency(call: Callable[[], Any], n: int = 500) -> list[float]:
+    for _ in range(20):
+        call()
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - t) * 1000)
+    return samples
+
+
+def bench_warm_health() -> None:
+    os.environ.update({k: v for k, v in ENV.items() if k.startswith(("POWERTOOLS", "AWS_DEFAULT"))})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "MAESTRO_PLATFORM_TABLE": "platform",
+            "MAESTRO_ARTIFACTS_BUCKET": "artifacts",
+        }
+    )
+    import boto3
+    from moto import mock_aws
+
+    from maestro.local.functions import load_handler_module
+    from tests.integration.conftest import Context, http_event
+
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName="platform",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+        )
+        boto3.client("s3").create_bucket(Bucket="artifacts")
+        health = load_handler_module("health").handler
+        whoami = load_handler_module("whoami").handler
+        event = http_event("GET", "/health")
+        samples = warm_latency(lambda: health(event, Context()))
+        emit(
+            "warm_health_p50",
+            statistics.median(samples),
+            "ms",
+            note="in-process, moto answering the two readiness probes",
+        )
+        emit("warm_health_p99", percentile(samples, 99), "ms")
+        claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
+        who = http_event("GET", "/whoami", claims=claims)
+        samples = warm_latency(lambda: whoami(who, Context()), n=2000)
+        emit(
+            "warm_whoami_p50",
+            statistics.median(samples),
+            "ms",
+            note="auth context + RBAC + routing, no AWS call",
+        )
+        emit("warm_whoami_p99", percentile(samples, 99), "ms")
+
+
+def main() -> int:
+    bench_cold_imports()
+    bench_warm_health()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""One synthesis of the real app per session (jsii start-up is the slow part)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import REPO
+
+sys.path.insert(0, str(REPO))
+NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+
+
+def synth(outdir: Path, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    from infra_cdk.app import STACK_NAME, build_app
+
+    build_app({**NO_BUNDLING, **(context or {})}, outdir=str(outdir)).synth()
+    return json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    return outdir, synth(outdir)
+
+
+@pytest.fixture(scope="session")
+def template(synthesized: tuple[Path, dict[str, Any]]) -> Any:
+    from aws_cdk.assertions import Template
+
+    return Template.from_json(synthesized[1])

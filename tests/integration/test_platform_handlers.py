@@ -1,0 +1,80 @@
+"""The platform's handlers in-process against moto: readiness, identity, error mapping."""
+
+import json
+
+import boto3
+import pytest
+
+from maestro.core.api import create_app, requires
+from maestro.core.rbac import Permission
+from maestro.local.functions import load_handler_module
+from tests.integration.conftest import Context, drain, http_event
+
+VIEWER = {"sub": "alice", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
+
+
+def call(function: str, event: dict) -> tuple[int, dict]:
+    response = load_handler_module(function).handler(event, Context())
+    return int(response["statusCode"]), json.loads(response["body"])
+
+
+def test_health_is_ready_when_table_and_bucket_answer(platform_stores: None) -> None:
+    status, body = call("health", http_event("GET", "/health"))
+    assert status == 200
+    assert body["ready"] is True and [c["name"] for c in body["checks"]] == [
+        "dynamodb:platform",
+        "s3:artifacts",
+    ]
+
+
+def test_health_is_503_and_names_the_missing_dependency(platform_stores: None) -> None:
+    boto3.client("s3").delete_bucket(Bucket="artifacts")
+    status, body = call("health", http_event("GET", "/health"))
+    assert status == 503
+    assert body["status"] == "degraded" and body["live"] is True and body["ready"] is False
+    failing = [c for c in body["checks"] if not c["ok"]]
+    assert [c["name"] for c in failing] == ["s3:artifacts"]
+    assert failing[0]["error"].startswith("404")
+
+
+def test_whoami_403_publishes_access_denied(bus_queue: str) -> None:
+    claims = {"sub": "bob", "custom:tenant": "acme", "cognito:groups": "[marketing]"}
+    status, body = call("whoami", http_event("GET", "/whoami", claims=claims, request_id="req-403"))
+    assert status == 403 and body["correlation_id"] == "req-403"
+    (event,) = drain(bus_queue)
+    assert event["detail-type"] == "AccessDenied" and event["detail"]["roles"] == ["marketing"]
+
+
+def test_access_denied_still_403_when_the_bus_is_unreachable(aws: None) -> None:
+    # No bus exists: publishing fails, the caller still gets its 403.
+    claims = {"sub": "bob", "custom:tenant": "acme", "cognito:groups": "[]"}
+    status, body = call("whoami", http_event("GET", "/whoami", claims=claims))
+    assert status == 403 and body["error"]["permission"] == "platform:whoami"
+
+
+def test_a_bug_gives_500_with_a_correlation_id_and_no_trace(aws: None) -> None:
+    app = create_app("platform")
+
+    @app.get("/explode", **requires(Permission.PLATFORM_WHOAMI))
+    def explode() -> dict:
+        raise KeyError("secret internals /opt/python/thing.py line 3")
+
+    response = app.resolve(http_event("GET", "/explode", claims=VIEWER, request_id="req-500"), Context())
+    assert response["statusCode"] == 500
+    body = json.loads(response["body"])
+    assert body == {
+        "error": {
+            "code": "INTERNAL_ERROR",
+            "message": "internal error; quote the correlation id when reporting it",
+        },
+        "correlation_id": "req-500",
+    }
+    assert "secret" not in response["body"] and "Traceback" not in response["body"]
+    assert response["headers"]["X-Correlation-Id"] == "req-500"
+
+
+@pytest.mark.parametrize("body", ['{"permissions": "registry:read"}', '{"permissions": []}'])
+def test_whoami_check_validates_its_body(aws: None, body: str) -> None:
+    status, reply = call("whoami", http_event("POST", "/whoami/check", claims=VIEWER, body=body))
+    assert status == 422
+    assert reply["error"]["fields"][0]["field"] == "body.permissions"
