@@ -52,7 +52,7 @@ class FunctionBundler:
     def __init__(self, source: Path) -> None:
         self.source = source
 
-    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+    def try_bundle(self, output_dir: str, *_options: object, **_kw: object) -> bool:  # jsii passes options
         out = Path(output_dir)
         shutil.copytree(self.source, out, dirs_exist_ok=True, ignore=IGNORED)
         package = out / "maestro"
@@ -71,7 +71,7 @@ class LayerBundler:
     def __init__(self, requirements: Path) -> None:
         self.requirements = requirements
 
-    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+    def try_bundle(self, output_dir: str, *_options: object, **_kw: object) -> bool:  # jsii passes options
         target = Path(output_dir) / "python"
         uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
         if uv:

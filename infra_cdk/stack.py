@@ -38,7 +38,7 @@ class MaestroStack(Stack):
             "PowertoolsLayer",
             code=layer_code("powertools"),
             compatible_runtimes=[RUNTIME],
-            description="aws-lambda-powertools, pydantic",
+            description="aws-lambda-powertools (tracer), pydantic, boto3",
         )
         environment = {
             "MAESTRO_STAGE": stage,

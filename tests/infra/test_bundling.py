@@ -43,3 +43,24 @@ def test_powertools_layer_installs_for_lambda_and_fits_with_every_function(tmp_p
         REPO / "shared" / "maestro"
     )
     assert size(layer) + largest_function < LAMBDA_UNZIPPED_LIMIT
+
+
+def test_the_deploy_synth_bundles_every_asset_without_docker(tmp_path: Path) -> None:
+    """`make synth`/`make deploy`'s path: jsii calls our local bundlers; nothing asks for Docker."""
+    import json
+
+    from infra_cdk.app import build_app
+
+    build_app(outdir=str(tmp_path)).synth()
+    assets = json.loads((tmp_path / "Maestro.assets.json").read_text())["files"]
+    folders = [
+        tmp_path / a["source"]["path"] for a in assets.values() if a["source"].get("packaging") == "zip"
+    ]
+    layers = [f for f in folders if (f / "python").is_dir()]
+    functions = [f for f in folders if (f / "handler.py").exists()]
+    assert len(layers) == 1
+    assert len(functions) == len([p for p in (REPO / "functions").iterdir() if (p / "handler.py").exists()])
+    layer_size = size(layers[0])
+    for fn in functions:
+        assert (fn / "maestro" / "core" / "api.py").exists()
+        assert size(fn) + layer_size < LAMBDA_UNZIPPED_LIMIT
