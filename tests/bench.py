@@ -71,6 +71,11 @@ def percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
+def emit_latency(name: str, samples: list[float], note: str) -> None:
+    emit(f"{name}_p50", statistics.median(samples), "ms", note=note)
+    emit(f"{name}_p99", percentile(samples, 99), "ms")
+
+
 def warm_latency(call: Callable[[], Any], n: int = 500) -> list[float]:
     for _ in range(20):
         call()
@@ -118,23 +123,11 @@ def bench_warm_health() -> None:
         whoami = load_handler_module("whoami").handler
         event = http_event("GET", "/health")
         samples = warm_latency(lambda: health(event, Context()))
-        emit(
-            "warm_health_p50",
-            statistics.median(samples),
-            "ms",
-            note="in-process, moto answering the two readiness probes",
-        )
-        emit("warm_health_p99", percentile(samples, 99), "ms")
+        emit_latency("warm_health", samples, "in-process, moto answering the two readiness probes")
         claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
         who = http_event("GET", "/whoami", claims=claims)
         samples = warm_latency(lambda: whoami(who, Context()), n=2000)
-        emit(
-            "warm_whoami_p50",
-            statistics.median(samples),
-            "ms",
-            note="auth context + RBAC + routing, no AWS call",
-        )
-        emit("warm_whoami_p99", percentile(samples, 99), "ms")
+        emit_latency("warm_whoami", samples, "auth context + RBAC + routing, no AWS call")
 
 
 def main() -> int:

@@ -3,6 +3,8 @@ Must never create a table whose partition key does not start with the tenant id 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -35,6 +37,21 @@ def table(
     )
 
 
+def private_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.Bucket:
+    """Every bucket: no public access, encrypted, SSL-only, versioned, owner-enforced, retained."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=RemovalPolicy.RETAIN,
+        **options,
+    )
+
+
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -45,16 +62,8 @@ class Storage(Construct):
             self, "IdempotencyTable", partition_key="id", sort_key=None, ttl_attribute="expiration"
         )
 
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
-            removal_policy=RemovalPolicy.RETAIN,
+        self.access_logs = private_bucket(
+            self, "AccessLogsBucket", lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))]
         )
         acknowledge(
             self.access_logs,
@@ -62,13 +71,9 @@ class Storage(Construct):
             "This is the server access log bucket; logging it into itself would loop.",
         )
         # Model artifacts, datasets, reports: keys start with tenants/<tenant>/.
-        self.artifacts = s3.Bucket(
+        self.artifacts = private_bucket(
             self,
             "ArtifactsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="artifacts/",
             lifecycle_rules=[
@@ -77,5 +82,4 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(7),
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN,
         )

@@ -15,7 +15,9 @@ from urllib.parse import unquote
 
 import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
+
+from maestro.local.serving import BackgroundServer
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 QUIET_LOGGERS = ("werkzeug", "moto.stepfunctions", "moto.stepfunctions.parser", "moto")
@@ -88,27 +90,20 @@ class LambdaInvokeFront:
         return [body]
 
 
-class EmbeddedAws:
+class EmbeddedAws(BackgroundServer):
     def __init__(self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host, self.port, self.invoke = host, port, invoke
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(host, port)
+        self.invoke = invoke
 
     def start(self) -> EmbeddedAws:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)
         # Threaded: a Map state calls several Lambdas at once while the engine waits on them.
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        self._run(
+            make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler),
+            "embedded-aws",
         )
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
-        self._thread.start()
         # moto's Step Functions engine calls back to localhost:$MOTO_PORT, read at each execution.
         os.environ["MOTO_PORT"] = str(self.port)
         self.configure()
@@ -121,10 +116,3 @@ class EmbeddedAws:
     def reset(self) -> None:
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
         self.configure()
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)

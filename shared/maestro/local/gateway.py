@@ -8,7 +8,6 @@ import base64
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from maestro.local.serving import BackgroundServer
 from maestro.local.template import Route
 from maestro.local.tokens import InvalidToken, LocalTokens, claims_as_api_gateway_passes_them
 
@@ -129,7 +129,7 @@ def build_event(
     return event
 
 
-class Gateway:
+class Gateway(BackgroundServer):
     def __init__(
         self,
         routes: list[Route],
@@ -142,13 +142,7 @@ class Gateway:
         self.table = RouteTable(routes)
         self.invoke, self.tokens = invoke, tokens
         self.extra_routes = extra_routes or {}
-        self.host, self.port = host, port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(host, port)
 
     def start(self) -> Gateway:
         gateway = self
@@ -181,19 +175,10 @@ class Gateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
-        self._thread.start()
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server.daemon_threads = True
+        self._run(server, "gateway")
         return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
