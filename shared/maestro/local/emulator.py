@@ -112,7 +112,3 @@ class EmbeddedAws(BackgroundServer):
     def configure(self) -> None:
         config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
-
-    def reset(self) -> None:
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
-        self.configure()

@@ -4,7 +4,6 @@ between two concurrent invocations."""
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -76,9 +75,6 @@ class FunctionPool:
             if self._created < self.max_instances:
                 instance = self._created
                 self._created += 1
-                os.environ["POWERTOOLS_SERVICE_NAME"] = self.fn.environment.get(
-                    "POWERTOOLS_SERVICE_NAME", "maestro"
-                )
                 return load_handler_module(self.fn.handler_dir, self.root, instance=instance)
         return self._idle.get()  # every environment is busy: wait, as a throttled Lambda would retry
 

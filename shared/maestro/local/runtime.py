@@ -128,14 +128,6 @@ class LocalPlatform:
             roles_claim=settings.roles_claim,
         )
 
-    def physical_name(self, logical_id_prefix: str) -> str:
-        """The local name of a template resource, by (a prefix of) its logical id."""
-        assert self.model
-        matches = [name for lid, name in self.model.physical.items() if lid.startswith(logical_id_prefix)]
-        if len(matches) != 1:
-            raise KeyError(f"{logical_id_prefix!r} matches {len(matches)} resources")
-        return matches[0]
-
     def fire_schedule(self, rule: str) -> int:
         assert self.scheduler
         return self.scheduler.fire(rule)
