@@ -12,6 +12,7 @@ from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import RUNTIME
 from infra_cdk.constructs.identity import Identity, OidcConfig
 from infra_cdk.constructs.platform import Platform
+from infra_cdk.constructs.registry import Registry
 from infra_cdk.constructs.storage import Storage
 
 
@@ -50,9 +51,16 @@ class MaestroStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "Maestro",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        Platform(
-            self, "Platform", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
-        )
+        for capability in (Platform, Registry):
+            capability(
+                self,
+                capability.__name__,
+                api=api,
+                storage=storage,
+                bus=bus,
+                layers=[base_layer],
+                environment=environment,
+            )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")
         CfnOutput(self, "EventBusName", value=bus.bus.event_bus_name)

@@ -56,6 +56,8 @@ def test_every_route_is_authorized_except_the_public_ones(synthesized: tuple[Pat
         "GET /openapi.json": "NONE",
         "GET /whoami": "JWT",
         "POST /whoami/check": "JWT",
+        "ANY /api/2.0/mlflow/{proxy+}": "JWT",
+        "ANY /api/2.0/mlflow-artifacts/{proxy+}": "JWT",
     }
 
 
@@ -67,7 +69,7 @@ def test_tables_are_on_demand_encrypted_with_point_in_time_recovery_and_retained
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     tables = resources(synthesized, "AWS::DynamoDB::Table")
-    assert len(tables) == 2
+    assert len(tables) == 3
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"

@@ -3,6 +3,7 @@ declarative route permissions and AccessDenied events. Must never return a stack
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -22,12 +23,21 @@ PERMISSION_EXTENSION = "x-maestro-permission"
 INTERNAL_ERROR_MESSAGE = "internal error; quote the correlation id when reporting it"
 
 
-class MaestroResolver(APIGatewayHttpResolver):
-    """A resolver that knows its capability, which names its events' source (maestro.<capability>)."""
+ErrorRenderer = Callable[[int, str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
-    def __init__(self, capability: str) -> None:
+
+def platform_error(status: int, code: str, message: str, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return status, {"error": {"code": code, "message": message, **extra}}
+
+
+class MaestroResolver(APIGatewayHttpResolver):
+    """A resolver that knows its capability, which names its events' source (maestro.<capability>), and how
+    its errors are shaped (the platform's by default; the registry speaks MLflow's)."""
+
+    def __init__(self, capability: str, render_error: ErrorRenderer = platform_error) -> None:
         super().__init__(enable_validation=True)
         self.capability = capability
+        self.render_error = render_error
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         # The OpenAPI models cost ~0.2 s to import: only schema generation (a build step) pays for them.
@@ -43,7 +53,8 @@ class MaestroResolver(APIGatewayHttpResolver):
 
     def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
         cid = self.request_id
-        body = {"error": {"code": code, "message": message, **extra}, "correlation_id": cid}
+        status, body = self.render_error(status, code, message, extra)
+        body["correlation_id"] = cid
         headers = {"X-Correlation-Id": cid} if cid else None
         return Response(
             status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
@@ -57,9 +68,9 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(str(p) for p in loc), "reason": error.get("msg", error["type"])}
 
 
-def create_app(capability: str) -> MaestroResolver:
+def create_app(capability: str, render_error: ErrorRenderer = platform_error) -> MaestroResolver:
     """One resolver per function, with the platform's error mapping."""
-    app = MaestroResolver(capability)
+    app = MaestroResolver(capability, render_error)
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response:

@@ -26,6 +26,7 @@ class Settings(BaseModel):
     event_bus_name: str = "maestro"
     platform_table: str = "maestro-platform"
     artifacts_bucket: str = "maestro-artifacts"
+    registry_table: str = "maestro-registry"
     # Claim names: Cognito's by default; an external OIDC issuer may use others (CDK context sets them).
     tenant_claim: str = "custom:tenant"
     roles_claim: str = "cognito:groups"

@@ -1,0 +1,18 @@
+"""The MLflow tracking and model registry REST API (/api/2.0/mlflow/..., /api/2.0/mlflow-artifacts/...)
+and model lineage, on DynamoDB and S3. Must never answer in another shape than MLflow's."""
+
+from __future__ import annotations
+
+from maestro.core.api import create_app
+from maestro.core.observability import lambda_entry
+from maestro.registry.protocol import mlflow_error
+from maestro.registry.routes import artifacts, models, tracking
+
+app = create_app("registry", render_error=mlflow_error)
+for routes in (tracking, models, artifacts):
+    routes.register(app)
+
+
+@lambda_entry()
+def handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,140 @@
+"""Artifact locations and the tenant's S3 prefix: `mlflow-artifacts:/<path>` resolves to
+s3://<bucket>/tenants/<tenant>/artifacts/<path>. Must never let a path leave the tenant's prefix."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from maestro.core.aws import client
+from maestro.core.errors import NotFound, ValidationError
+from maestro.core.tenancy import tenant_prefix
+
+PROXY_SCHEME = "mlflow-artifacts:"
+PRESIGN_SECONDS = 3600
+MULTIPART_PART_LIMIT = 10_000  # S3's limit on parts per upload
+UNSAFE = re.compile(r"(^|/)\.\.(/|$)|\\|^/|^[a-zA-Z]:|%2e%2e", re.IGNORECASE)
+
+
+def safe_path(path: str, field: str = "path") -> str:
+    path = (path or "").strip()
+    if UNSAFE.search(path) or "\x00" in path:
+        raise ValidationError(
+            field, f"artifact path {path!r} must be relative and stay inside the artifact root"
+        )
+    return posixpath.normpath(path).lstrip("./") if path else ""
+
+
+def default_experiment_location(experiment_id: str) -> str:
+    return f"{PROXY_SCHEME}/experiments/{experiment_id}"
+
+
+def check_location(location: str, bucket: str, tenant: str) -> str:
+    """Explicit experiment locations: proxied paths, or s3:// (the client then writes with its own AWS
+    credentials). Inside our artifacts bucket an s3:// location must stay under the tenant's prefix."""
+    if location.startswith(PROXY_SCHEME):
+        safe_path(location[len(PROXY_SCHEME) :].lstrip("/"), "artifact_location")
+        return location.rstrip("/")
+    if location.startswith("s3://"):
+        target_bucket, _, key = location[5:].partition("/")
+        if target_bucket == bucket and not (key.rstrip("/") + "/").startswith(tenant_prefix(tenant)):
+            raise ValidationError(
+                "artifact_location",
+                f"locations in s3://{bucket} must be under s3://{bucket}/{tenant_prefix(tenant)}",
+            )
+        return location.rstrip("/")
+    raise ValidationError("artifact_location", "use an s3:// or mlflow-artifacts:/ location")
+
+
+class ArtifactStore:
+    """The tenant's proxied artifacts in S3. Large transfers go straight to S3 through presigned URLs."""
+
+    def __init__(self, bucket: str, tenant: str) -> None:
+        self.bucket = bucket
+        self.root = tenant_prefix(tenant) + "artifacts/"
+        self.s3 = client("s3")
+
+    def key(self, path: str) -> str:
+        return self.root + safe_path(path)
+
+    def put(self, path: str, body: bytes, content_type: str | None) -> None:
+        extra = {"ContentType": content_type} if content_type else {}
+        self.s3.put_object(Bucket=self.bucket, Key=self.key(path), Body=body, **extra)
+
+    def head(self, path: str) -> dict[str, Any]:
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=self.key(path))
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise NotFound(f"artifact {path} does not exist") from exc
+            raise
+
+    def download_url(self, path: str) -> str:
+        self.head(path)
+        return self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self.key(path)}, ExpiresIn=PRESIGN_SECONDS
+        )
+
+    def list_dir(self, path: str) -> list[dict[str, Any]]:
+        """Immediate children of a directory, as MLflow lists them (paths relative to `path`)."""
+        prefix = self.key(path).rstrip("/") + "/" if safe_path(path) else self.root
+        files: list[dict[str, Any]] = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for response in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            for common in response.get("CommonPrefixes", []):
+                files.append({"path": common["Prefix"][len(prefix) :].rstrip("/"), "is_dir": True})
+            for obj in response.get("Contents", []):
+                name = obj["Key"][len(prefix) :]
+                if name:
+                    files.append({"path": name, "is_dir": False, "file_size": obj["Size"]})
+        return sorted(files, key=lambda f: f["path"])
+
+    def delete(self, path: str) -> int:
+        prefix = self.key(path)
+        deleted = 0
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for response in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [
+                {"Key": o["Key"]}
+                for o in response.get("Contents", [])
+                if o["Key"] == prefix or o["Key"].startswith(prefix.rstrip("/") + "/")
+            ]
+            if keys:
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+                deleted += len(keys)
+        return deleted
+
+    def create_multipart(self, path: str, num_parts: int) -> dict[str, Any]:
+        if not 1 <= num_parts <= MULTIPART_PART_LIMIT:
+            raise ValidationError("num_parts", f"must be between 1 and {MULTIPART_PART_LIMIT}")
+        key = self.key(path)
+        upload_id = self.s3.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        credentials = [
+            {
+                "part_number": n,
+                "url": self.s3.generate_presigned_url(
+                    "upload_part",
+                    Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": n},
+                    ExpiresIn=PRESIGN_SECONDS,
+                ),
+                "headers": {},
+            }
+            for n in range(1, num_parts + 1)
+        ]
+        return {"upload_id": upload_id, "credentials": credentials}
+
+    def complete_multipart(self, path: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        if not parts:
+            raise ValidationError("parts", "at least one uploaded part is required")
+        self.s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key(path),
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": int(p["part_number"]), "ETag": p["etag"]} for p in parts]
+            },
+        )
+
+    def abort_multipart(self, path: str, upload_id: str) -> None:
+        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key(path), UploadId=upload_id)

@@ -1,0 +1,67 @@
+"""What the registry's HTTP side shares: MLflow's error shape, repeated query parameters, and the per-request
+services built from the caller's identity. Must never build a service for a request without an identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from maestro.core.api import MaestroResolver, current_auth
+from maestro.core.settings import get_settings
+from maestro.registry.artifacts import ArtifactStore
+from maestro.registry.events import RegistryEvents
+from maestro.registry.model_registry import ModelRegistry
+from maestro.registry.store import RegistryStore
+from maestro.registry.tracking import Tracking
+
+# Our error codes -> MLflow's (databricks.proto ErrorCode) and the status the mlflow client expects.
+MLFLOW_ERRORS = {
+    "NOT_FOUND": (404, "RESOURCE_DOES_NOT_EXIST"),
+    "ROUTE_NOT_FOUND": (404, "ENDPOINT_NOT_FOUND"),
+    "CONFLICT": (400, "RESOURCE_ALREADY_EXISTS"),
+    "VALIDATION_ERROR": (400, "INVALID_PARAMETER_VALUE"),
+    "BAD_REQUEST": (400, "BAD_REQUEST"),
+    "UNAUTHORIZED": (401, "UNAUTHENTICATED"),
+    "FORBIDDEN": (403, "PERMISSION_DENIED"),
+    "PAYLOAD_TOO_LARGE": (413, "INVALID_PARAMETER_VALUE"),
+    "DEPENDENCY_UNAVAILABLE": (503, "TEMPORARILY_UNAVAILABLE"),
+    "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
+}
+
+
+def mlflow_error(status: int, code: str, message: str, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    mapped_status, error_code = MLFLOW_ERRORS.get(code, (status, code))
+    return mapped_status, {"error_code": error_code, "message": message, **extra}
+
+
+def query(router: MaestroResolver) -> dict[str, list[str]]:
+    """API Gateway joins repeated parameters with commas; the raw query string keeps them apart."""
+    return parse_qs(router.current_event.raw_event.get("rawQueryString") or "", keep_blank_values=True)
+
+
+def first(params: dict[str, list[str]], *names: str) -> str | None:
+    for name in names:
+        if params.get(name):
+            return params[name][0]
+    return None
+
+
+@dataclass
+class Services:
+    tracking: Tracking
+    models: ModelRegistry
+    artifacts: ArtifactStore
+
+
+def services(router: MaestroResolver) -> Services:
+    auth = current_auth(router)
+    settings = get_settings()
+    store = RegistryStore(settings.registry_table, auth.tenant)
+    events = RegistryEvents(auth, router.current_event.raw_event.get("requestContext", {}).get("requestId"))
+    tracking = Tracking(store, auth, settings.artifacts_bucket, events)
+    return Services(
+        tracking,
+        ModelRegistry(store, auth, tracking, events),
+        ArtifactStore(settings.artifacts_bucket, auth.tenant),
+    )

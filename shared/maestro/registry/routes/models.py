@@ -1,0 +1,291 @@
+"""MLflow model registry routes: registered models, versions, stages, aliases; and Maestro's lineage view."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, Field
+
+from maestro.core.api import MaestroResolver, requires
+from maestro.core.rbac import Permission as P
+from maestro.registry.protocol import first, query, services
+from maestro.registry.routes.tracking import KeyValue, dumps
+
+Json = dict[str, Any]
+MLFLOW = "/api/2.0/mlflow"
+
+
+class CreateRegisteredModel(BaseModel):
+    name: str = Field(min_length=1)
+    tags: list[KeyValue] = []
+    description: str | None = None
+
+
+class ModelName(BaseModel):
+    name: str
+
+
+class RenameModel(BaseModel):
+    name: str
+    new_name: str
+
+
+class UpdateModel(BaseModel):
+    name: str
+    description: str | None = None
+
+
+class ModelTag(BaseModel):
+    name: str
+    key: str
+    value: str | None = None
+
+
+class LatestVersions(BaseModel):
+    name: str
+    stages: list[str] = []
+
+
+class CreateVersion(BaseModel):
+    name: str
+    source: str
+    run_id: str | None = None
+    tags: list[KeyValue] = []
+    run_link: str | None = None
+    description: str | None = None
+    model_id: str | None = None
+
+
+class VersionRef(BaseModel):
+    name: str
+    version: str
+
+
+class UpdateVersion(VersionRef):
+    description: str | None = None
+
+
+class VersionTag(VersionRef):
+    key: str
+    value: str | None = None
+
+
+class TransitionStage(VersionRef):
+    stage: str
+    archive_existing_versions: bool = False
+
+
+class SetAlias(BaseModel):
+    name: str
+    alias: str
+    version: str
+
+
+class AliasRef(BaseModel):
+    name: str
+    alias: str
+
+
+def _searched(params: dict[str, list[str]]) -> dict[str, Any]:
+    max_results = first(params, "max_results")
+    return {
+        "filter_string": first(params, "filter"),
+        "max_results": int(max_results) if max_results else None,
+        "order_by": params.get("order_by", []),
+        "page_token": first(params, "page_token"),
+    }
+
+
+# -- registered models -----------------------------------------------------------------------------------
+
+
+def register(router: MaestroResolver) -> None:
+    """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
+    that includes it, and the local runtime hosts several apps (environments) in one process."""
+
+    @router.post(
+        MLFLOW + "/registered-models/create",
+        summary="Create a registered model",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def create_registered_model(body: CreateRegisteredModel) -> Json:
+        model = services(router).models.create_registered_model(body.name, body.description, dumps(body.tags))
+        return {"registered_model": model}
+
+    @router.get(
+        MLFLOW + "/registered-models/get", summary="Get a registered model", **requires(P.REGISTRY_READ)
+    )
+    def get_registered_model(name: Annotated[str, Query()]) -> Json:
+        return {"registered_model": services(router).models.get_registered_model(name)}
+
+    @router.post(
+        MLFLOW + "/registered-models/rename",
+        summary="Rename a registered model",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def rename_registered_model(body: RenameModel) -> Json:
+        return {"registered_model": services(router).models.rename_registered_model(body.name, body.new_name)}
+
+    @router.patch(
+        MLFLOW + "/registered-models/update",
+        summary="Update a model's description",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def update_registered_model(body: UpdateModel) -> Json:
+        return {
+            "registered_model": services(router).models.update_registered_model(body.name, body.description)
+        }
+
+    @router.delete(
+        MLFLOW + "/registered-models/delete",
+        summary="Delete a model, its versions and aliases",
+        **requires(P.REGISTRY_DELETE),
+    )
+    def delete_registered_model(body: ModelName) -> Json:
+        services(router).models.delete_registered_model(body.name)
+        return {}
+
+    @router.get(
+        MLFLOW + "/registered-models/search", summary="Search registered models", **requires(P.REGISTRY_READ)
+    )
+    def search_registered_models() -> Json:
+        models, token = services(router).models.search_registered_models(**_searched(query(router)))
+        return {"registered_models": models, **({"next_page_token": token} if token else {})}
+
+    @router.post(
+        MLFLOW + "/registered-models/set-tag", summary="Tag a registered model", **requires(P.REGISTRY_WRITE)
+    )
+    def set_registered_model_tag(body: ModelTag) -> Json:
+        services(router).models.set_registered_model_tag(body.name, body.key, body.value or "")
+        return {}
+
+    @router.delete(
+        MLFLOW + "/registered-models/delete-tag",
+        summary="Untag a registered model",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def delete_registered_model_tag(body: ModelTag) -> Json:
+        services(router).models.set_registered_model_tag(body.name, body.key, None)
+        return {}
+
+    @router.post(
+        MLFLOW + "/registered-models/get-latest-versions",
+        summary="Latest version per stage",
+        **requires(P.REGISTRY_READ),
+    )
+    def get_latest_versions(body: LatestVersions) -> Json:
+        return {"model_versions": services(router).models.get_latest_versions(body.name, body.stages)}
+
+    @router.post(
+        MLFLOW + "/registered-models/alias",
+        summary="Point an alias at a version",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def set_alias(body: SetAlias) -> Json:
+        services(router).models.set_alias(body.name, body.alias, body.version)
+        return {}
+
+    @router.delete(
+        MLFLOW + "/registered-models/alias", summary="Delete an alias", **requires(P.REGISTRY_WRITE)
+    )
+    def delete_alias(body: AliasRef) -> Json:
+        services(router).models.delete_alias(body.name, body.alias)
+        return {}
+
+    @router.get(
+        MLFLOW + "/registered-models/alias",
+        summary="The version an alias points at",
+        **requires(P.REGISTRY_READ),
+    )
+    def get_version_by_alias(name: Annotated[str, Query()], alias: Annotated[str, Query()]) -> Json:
+        return {"model_version": services(router).models.version_by_alias(name, alias)}
+
+    # -- model versions --------------------------------------------------------------------------------------
+    @router.post(
+        MLFLOW + "/model-versions/create", summary="Register a model version", **requires(P.REGISTRY_WRITE)
+    )
+    def create_model_version(body: CreateVersion) -> Json:
+        version = services(router).models.create_model_version(
+            name=body.name,
+            source=body.source,
+            run_id=body.run_id,
+            tags=dumps(body.tags),
+            run_link=body.run_link,
+            description=body.description,
+            model_id=body.model_id,
+        )
+        return {"model_version": version}
+
+    @router.get(MLFLOW + "/model-versions/get", summary="Get a model version", **requires(P.REGISTRY_READ))
+    def get_model_version(name: Annotated[str, Query()], version: Annotated[str, Query()]) -> Json:
+        return {"model_version": services(router).models.get_model_version(name, version)}
+
+    @router.patch(
+        MLFLOW + "/model-versions/update",
+        summary="Update a version's description",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def update_model_version(body: UpdateVersion) -> Json:
+        return {
+            "model_version": services(router).models.update_model_version(
+                body.name, body.version, body.description
+            )
+        }
+
+    @router.delete(
+        MLFLOW + "/model-versions/delete",
+        summary="Delete a version and its aliases",
+        **requires(P.REGISTRY_DELETE),
+    )
+    def delete_model_version(body: VersionRef) -> Json:
+        services(router).models.delete_model_version(body.name, body.version)
+        return {}
+
+    @router.get(
+        MLFLOW + "/model-versions/search", summary="Search model versions", **requires(P.REGISTRY_READ)
+    )
+    def search_model_versions() -> Json:
+        versions, token = services(router).models.search_model_versions(**_searched(query(router)))
+        return {"model_versions": versions, **({"next_page_token": token} if token else {})}
+
+    @router.post(
+        MLFLOW + "/model-versions/set-tag", summary="Tag a model version", **requires(P.REGISTRY_WRITE)
+    )
+    def set_model_version_tag(body: VersionTag) -> Json:
+        services(router).models.set_model_version_tag(body.name, body.version, body.key, body.value or "")
+        return {}
+
+    @router.delete(
+        MLFLOW + "/model-versions/delete-tag", summary="Untag a model version", **requires(P.REGISTRY_WRITE)
+    )
+    def delete_model_version_tag(body: VersionTag) -> Json:
+        services(router).models.set_model_version_tag(body.name, body.version, body.key, None)
+        return {}
+
+    @router.get(
+        MLFLOW + "/model-versions/get-download-uri",
+        summary="Where a version's artifacts are",
+        **requires(P.REGISTRY_READ),
+    )
+    def get_download_uri(name: Annotated[str, Query()], version: Annotated[str, Query()]) -> Json:
+        return {"artifact_uri": services(router).models.download_uri(name, version)}
+
+    @router.post(
+        MLFLOW + "/model-versions/transition-stage",
+        summary="Move a version to a stage (deprecated upstream)",
+        **requires(P.REGISTRY_WRITE),
+    )
+    def transition_stage(body: TransitionStage) -> Json:
+        version = services(router).models.transition_stage(
+            body.name, body.version, body.stage, body.archive_existing_versions
+        )
+        return {"model_version": version}
+
+    @router.get(
+        MLFLOW + "/maestro/lineage",
+        summary="Lineage: version -> logged model -> run (datasets, params) -> experiment",
+        **requires(P.REGISTRY_READ),
+    )
+    def lineage(name: Annotated[str, Query()], version: Annotated[str, Query()]) -> Json:
+        return services(router).models.lineage(name, version)
