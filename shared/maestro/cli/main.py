@@ -30,17 +30,14 @@ def _serve(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("template", args.template), ("functions_root", args.functions_root)) if v}
     platform = LocalPlatform(port=args.port, state_dir=args.state_dir or DEFAULT_STATE_DIR, **options).start()
     token = platform.token(args.tenant, ["admin"], subject="local-admin")
+    running = {"url": platform.url, "aws_endpoint": platform.credentials.endpoint_url, "pid": os.getpid()}
+    running_file = platform.tokens.key_path.parent / "running.json"
+    _write_atomically(running_file, running)  # for `maestro local env`
     if args.ready_file:
-        ready = {
-            "url": platform.url,
-            "aws_endpoint": platform.credentials.endpoint_url,
-            "admin_token": token,
-            "tenant": args.tenant,
-            "timings": platform.timings,
-        }
-        tmp = args.ready_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(ready))
-        tmp.replace(args.ready_file)  # atomic: a reader never sees half a file
+        _write_atomically(
+            args.ready_file,
+            {**running, "admin_token": token, "tenant": args.tenant, "timings": platform.timings},
+        )
     t = platform.timings
     print(
         f"\nMaestro ML is running at {platform.url}"
@@ -59,6 +56,52 @@ def _serve(args: argparse.Namespace) -> int:
     stop.wait()
     print("\nStopping...", flush=True)
     platform.stop()
+    running_file.unlink(missing_ok=True)
+    return 0
+
+
+def _write_atomically(path: Path, data: dict[str, object]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)  # a reader never sees half a file
+
+
+def _env(args: argparse.Namespace) -> int:
+    """Shell exports for an mlflow client (or boto3) against the running local platform."""
+    from maestro.core.settings import get_settings
+    from maestro.local.runtime import DEFAULT_STATE_DIR, LocalCredentials
+    from maestro.local.tokens import LocalTokens
+
+    state = (args.state_dir or DEFAULT_STATE_DIR) / "local"
+    running_file = state / "running.json"
+    if not running_file.exists():
+        print("the local platform is not running: start it with `make serve`", file=sys.stderr)
+        return 1
+    running = json.loads(running_file.read_text())
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    settings = get_settings()
+    token = LocalTokens(state).issue(
+        tenant=args.tenant,
+        roles=roles,
+        subject=args.subject,
+        tenant_claim=settings.tenant_claim,
+        roles_claim=settings.roles_claim,
+    )
+    aws = LocalCredentials(running["aws_endpoint"])
+    exports = {
+        "MLFLOW_TRACKING_URI": running["url"],
+        "MLFLOW_TRACKING_TOKEN": token,
+        # s3:// artifact locations: the client writes with boto3 straight to the embedded S3.
+        "MLFLOW_S3_ENDPOINT_URL": aws.endpoint_url,
+        "AWS_ACCESS_KEY_ID": aws.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": aws.secret_access_key,
+        "AWS_DEFAULT_REGION": aws.region,
+        # Proxied artifacts above 5 MB go to S3 in presigned parts, not through the function.
+        "MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD": "true",
+        "MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE": str(5 * 1024 * 1024),  # the proxied upload limit
+    }
+    for key, value in exports.items():
+        print(f"export {key}={value}")
     return 0
 
 
@@ -113,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--subject", default=None, help="the principal (sub claim)")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     token.set_defaults(run=_token)
+
+    env = local.add_parser("env", help="print the shell exports an mlflow client needs against `make serve`")
+    env.add_argument("--tenant", default="default")
+    env.add_argument("--roles", default="ml-engineer", help=f"comma-separated, from: {', '.join(ROLES)}")
+    env.add_argument("--subject", default=None)
+    env.add_argument("--state-dir", type=Path, default=None)
+    env.set_defaults(run=_env)
     return parser
 
 

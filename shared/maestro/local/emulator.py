@@ -38,10 +38,17 @@ class LambdaInvokeFront:
     def __init__(self, moto_app: Any, invoke: Invoke) -> None:
         self.moto_app = moto_app
         self.invoke = invoke
+        self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = INVOKE_PATH.match(environ.get("PATH_INFO", ""))
         if not match or environ.get("REQUEST_METHOD") != "POST":
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                # moto's DynamoDB backend takes no lock: two threaded requests can both pass one condition.
+                # DynamoDB evaluates each conditional write and transaction atomically; serializing the
+                # calls gives local mode the same guarantee (and keeps races in our code visible).
+                with self._dynamodb:
+                    return list(self.moto_app(environ, start_response))
             return self.moto_app(environ, start_response)
         function = unquote(match.group("function"))
         length = int(environ.get("CONTENT_LENGTH") or 0)

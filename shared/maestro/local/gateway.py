@@ -175,8 +175,11 @@ class Gateway(BackgroundServer):
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of parallel clients
+            daemon_threads = True
+
+        server = Server((self.host, self.port), Handler)
         self._run(server, "gateway")
         return self
 

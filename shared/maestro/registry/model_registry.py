@@ -397,16 +397,25 @@ class ModelRegistry:
         return out
 
 
+IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def _tag(tags: dict[str, str] | None, key: str) -> str | None:
+    # The mlflow client adds `tags.`mlflow.prompt.is_prompt` != 'true'` to every model search; like MLflow's
+    # own store (SearchModelUtils), a model without the tag is not a prompt.
+    return (tags or {}).get(key, "false" if key == IS_PROMPT_TAG else None)
+
+
 def _model_lookup(m: dict[str, Any], c: Any) -> Any:
     if c.kind == "tags":
-        return (m.get("tags") or {}).get(c.key)
+        return _tag(m.get("tags"), c.key)
     return m.get({"timestamp": "last_updated_timestamp"}.get(c.key, c.key))
 
 
 def _version_lookup(row: tuple[dict[str, Any], dict[str, Any]], c: Any) -> Any:
     model, v = row
     if c.kind == "tags":
-        return (v.get("tags") or {}).get(c.key)
+        return _tag(v.get("tags"), c.key)
     if c.key == "name":
         return model["name"]
     if c.key in ("version_number", "version"):

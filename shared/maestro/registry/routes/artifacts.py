@@ -5,6 +5,7 @@ downloads redirect to presigned S3 URLs, and large uploads use presigned multipa
 from __future__ import annotations
 
 import base64
+import posixpath
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -26,7 +27,7 @@ class PayloadTooLarge(DomainError):
 
 
 class CreateMultipart(BaseModel):
-    path: str | None = None
+    path: str  # the client's local file: its basename names the artifact in the URL's directory
     num_parts: int = 1
 
 
@@ -37,14 +38,19 @@ class Part(BaseModel):
 
 
 class CompleteMultipart(BaseModel):
-    path: str | None = None
+    path: str
     upload_id: str
     parts: list[Part]
 
 
 class AbortMultipart(BaseModel):
-    path: str | None = None
+    path: str
     upload_id: str
+
+
+def _file_in(directory: str, local_file: str) -> str:
+    """MLflow's S3 repository keys a multipart upload as <directory>/<basename of the client's file>."""
+    return posixpath.join(directory, posixpath.basename(local_file.replace("\\", "/")))
 
 
 def register(router: MaestroResolver) -> None:
@@ -108,18 +114,24 @@ def register(router: MaestroResolver) -> None:
         **requires(P.EXPERIMENT_WRITE),
     )
     def create_multipart(body: CreateMultipart) -> Json:
-        return services(router).artifacts.create_multipart(_path(f"{PREFIX}/mpu/create/"), body.num_parts)
+        return services(router).artifacts.create_multipart(
+            _file_in(_path(f"{PREFIX}/mpu/create/"), body.path), body.num_parts
+        )
 
     @router.post(
         f"{PREFIX}/mpu/complete/.+", summary="Complete a multipart upload", **requires(P.EXPERIMENT_WRITE)
     )
     def complete_multipart(body: CompleteMultipart) -> Json:
         services(router).artifacts.complete_multipart(
-            _path(f"{PREFIX}/mpu/complete/"), body.upload_id, [p.model_dump() for p in body.parts]
+            _file_in(_path(f"{PREFIX}/mpu/complete/"), body.path),
+            body.upload_id,
+            [p.model_dump() for p in body.parts],
         )
         return {}
 
     @router.post(f"{PREFIX}/mpu/abort/.+", summary="Abort a multipart upload", **requires(P.EXPERIMENT_WRITE))
     def abort_multipart(body: AbortMultipart) -> Json:
-        services(router).artifacts.abort_multipart(_path(f"{PREFIX}/mpu/abort/"), body.upload_id)
+        services(router).artifacts.abort_multipart(
+            _file_in(_path(f"{PREFIX}/mpu/abort/"), body.path), body.upload_id
+        )
         return {}
