@@ -130,9 +130,82 @@ def bench_warm_health() -> None:
         emit_latency("warm_whoami", samples, "auth context + RBAC + routing, no AWS call")
 
 
+def bench_warm_registry() -> None:
+    """A registry read and write through the real handler, moto answering DynamoDB in-process."""
+    import boto3
+    from moto import mock_aws
+
+    from maestro.local.functions import load_handler_module
+    from tests.integration.conftest import Context, http_event
+
+    os.environ.update({"MAESTRO_REGISTRY_TABLE": "registry", "MAESTRO_EVENT_BUS_NAME": "maestro"})
+    from maestro.core.aws import client
+    from maestro.core.settings import get_settings
+
+    client.cache_clear()
+    get_settings.cache_clear()
+    with mock_aws():
+        boto3.client("events").create_event_bus(Name="maestro")
+        boto3.client("dynamodb").create_table(
+            TableName="registry",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "gsi1",
+                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": [
+                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                    ],
+                }
+            ],
+        )
+        registry = load_handler_module("registry").handler
+        claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[ml-engineer]"}
+
+        def call(method: str, path: str, body: dict | None = None, query: str = "") -> dict:
+            event = http_event(
+                method, path, claims=claims, body=json.dumps(body) if body is not None else None
+            )
+            event["rawQueryString"] = query
+            event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&") if p)
+            response = registry(event, Context())
+            assert response["statusCode"] == 200, response
+            return json.loads(response["body"])
+
+        call("POST", "/api/2.0/mlflow/registered-models/create", {"name": "bench"})
+        run_id = call("POST", "/api/2.0/mlflow/runs/create", {})["run"]["info"]["run_id"]
+        read = warm_latency(
+            lambda: call("GET", "/api/2.0/mlflow/registered-models/get", query="name=bench"), n=300
+        )
+        emit_latency(
+            "warm_registry_read", read, "GET registered-models/get through the handler, moto in-process"
+        )
+        steps = iter(range(10**6))
+        write = warm_latency(
+            lambda: call(
+                "POST",
+                "/api/2.0/mlflow/runs/log-metric",
+                {"run_id": run_id, "key": "loss", "value": 0.5, "step": next(steps), "timestamp": 1},
+            ),
+            n=300,
+        )
+        emit_latency(
+            "warm_registry_write", write, "POST runs/log-metric (history + latest + event), moto in-process"
+        )
+
+
 def main() -> int:
     bench_cold_imports()
     bench_warm_health()
+    bench_warm_registry()
     return 0
 
 
