@@ -144,10 +144,10 @@ def test_the_mlflow_workflow_end_to_end(client_env: dict[str, str], tmp_path: Pa
     from_model_uri = mlflow.register_model(logged.model_uri, "churn-model")
     from_run_uri = mlflow.register_model(f"runs:/{run_id}/model", "churn-model")
     assert (from_model_uri.version, from_run_uri.version) == ("2", "3")
-    assert client.get_model_version_download_uri(
-        "churn-model", "2"
-    ) == logged.artifact_path or client.get_model_version_download_uri("churn-model", "2").endswith(
-        f"/models/{logged.model_id}/artifacts"
+    # Registered from models:/m-<id>: the download URI is that logged model's real artifact location.
+    assert client.get_model_version("churn-model", "2").source == f"models:/{logged.model_id}"
+    assert client.get_model_version_download_uri("churn-model", "2") == (
+        f"{experiment.artifact_location}/models/{logged.model_id}/artifacts"
     )
 
     client.set_registered_model_alias("churn-model", "champion", "2")

@@ -46,10 +46,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  embedded AWS endpoint: {platform.credentials.endpoint_url}")
     print(f"  tenant: {args.tenant}   admin token (valid 12 h):\n\n{token}\n")
     print(f"  try: curl -H 'Authorization: Bearer <token>' {platform.url}/whoami")
-    print(
-        "  more tokens: maestro local token --tenant T --roles viewer,data-scientist\n  Ctrl-C stops.",
-        flush=True,
-    )
+    print("  more tokens: maestro local token --tenant T --roles viewer,data-scientist")
+    print('  mlflow client: eval "$(.venv/bin/maestro local env --tenant T --roles ml-engineer)"')
+    print("  Ctrl-C stops.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
