@@ -162,11 +162,15 @@ class ModelRegistry:
         order_by: list[str] | None,
         page_token: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        clauses = search.parse_filter(filter_string)
-        models = [m for m in self.store.list_registered_models() if search.matches(m, clauses, _model_lookup)]
-        order = search.parse_order_by(order_by) or [search.OrderBy("attributes", "name", True)]
-        models = search.sort_records(models, order, _model_lookup, tiebreak=lambda m: m["name"])
-        chunk, token = search.page(models, page_token, limit(max_results, 100, 1000))
+        chunk, token = search.select(
+            self.store.list_registered_models(),
+            search.parse_filter(filter_string),
+            search.parse_order_by(order_by) or [search.OrderBy("attributes", "name", True)],
+            _model_lookup,
+            lambda m: m["name"],
+            page_token,
+            limit(max_results, 100, 1000),
+        )
         return [self.model_json(m) for m in chunk], token
 
     def get_latest_versions(self, name: str, stages: list[str] | None) -> list[dict[str, Any]]:
@@ -313,15 +317,19 @@ class ModelRegistry:
         else:
             candidates = self.store.all_versions()
         rows = [(models[v["uid"]], v) for v in candidates if v["uid"] in models]
-        rows = [r for r in rows if search.matches(r, clauses, _version_lookup)]
         order = search.parse_order_by(order_by) or [
             search.OrderBy("attributes", "name", True),
             search.OrderBy("attributes", "version_number", False),
         ]
-        rows = search.sort_records(
-            rows, order, _version_lookup, tiebreak=lambda r: (r[0]["name"], r[1]["version"])
+        chunk, token = search.select(
+            rows,
+            clauses,
+            order,
+            _version_lookup,
+            lambda r: (r[0]["name"], r[1]["version"]),
+            page_token,
+            limit(max_results, 10000, 200000),
         )
-        chunk, token = search.page(rows, page_token, limit(max_results, 10000, 200000))
         return [self.version_json(m["name"], v, m.get("aliases")) for m, v in chunk], token
 
     def download_uri(self, name: str, version: Any) -> str:

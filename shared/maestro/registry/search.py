@@ -9,7 +9,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -287,3 +287,17 @@ def page(records: list[Any], token: str | None, max_results: int) -> tuple[list[
     chunk = records[start : start + max_results]
     nxt = encode_page_token(start + max_results) if start + max_results < len(records) else None
     return chunk, nxt
+
+
+def select(
+    records: Iterable[Any],
+    clauses: Sequence[Clause],
+    order: Sequence[OrderBy],
+    lookup: Callable[[Any, Any], Any],
+    tiebreak: Callable[[Any], Any],
+    page_token: str | None,
+    max_results: int,
+) -> tuple[list[Any], str | None]:
+    """The search pipeline every MLflow search shares: filter, sort (missing values last), page."""
+    kept = [r for r in records if matches(r, clauses, lookup)]
+    return page(sort_records(kept, order, lookup, tiebreak), page_token, max_results)

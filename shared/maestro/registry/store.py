@@ -177,6 +177,47 @@ class RegistryStore:
             op["Put"]["ConditionExpression"] = condition
         return op
 
+    def put_new(self, item: dict[str, Any], conflict: str) -> None:
+        """Put only if no item has this key yet; `conflict` is the error when one does."""
+        try:
+            self.ddb.put_item(
+                TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except Exception as exc:
+            if _is_conditional_failure(exc):
+                raise Conflict(conflict) from exc
+            raise
+
+    def update_existing(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        *,
+        missing: str,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        condition: str | None = None,
+    ) -> dict[str, Any]:
+        """Update only an existing item: NotFound (`missing`) when there is none; a failed extra `condition`
+        on an existing item is re-raised for the caller to interpret."""
+        base = "attribute_exists(pk)"
+        try:
+            return self.update(
+                pk,
+                sk,
+                expression,
+                names=names,
+                values=values,
+                condition=f"{base} AND ({condition})" if condition else base,
+            )
+        except Exception as exc:
+            if _is_conditional_failure(exc) and (condition is None or self.get(pk, sk) is None):
+                raise NotFound(missing) from exc
+            if "Item size has exceeded" in str(exc):
+                raise ValidationError("body", "the item would exceed DynamoDB's 400 KB item limit") from exc
+            raise
+
     # -- experiments ----------------------------------------------------------------------------------
     def experiment_key(self, experiment_id: str) -> tuple[str, str]:
         if not experiment_id.isdigit():
@@ -263,30 +304,28 @@ class RegistryStore:
         names: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        pk, sk = self.experiment_key(experiment_id)
-        try:
-            return self.update(
-                pk, sk, expression, names=names, values=values, condition="attribute_exists(pk)"
-            )
-        except Exception as exc:
-            if _is_conditional_failure(exc):
-                raise NotFound(f"No Experiment with id={experiment_id} exists") from exc
-            raise
+        return self.update_existing(
+            *self.experiment_key(experiment_id),
+            expression,
+            names=names,
+            values=values,
+            missing=f"No Experiment with id={experiment_id} exists",
+        )
 
     # -- runs -------------------------------------------------------------------------------------------
     def run_pk(self, run_id: str) -> str:
         return self.k("RUN", run_id)
 
     def put_run(self, run: dict[str, Any]) -> None:
-        item = {
-            "pk": self.run_pk(run["run_id"]),
-            "sk": "RUN",
-            "gsi1pk": self.k("EXP", run["experiment_id"], "RUNS"),
-            "gsi1sk": f"{run['start_time']:015d}#{run['run_id']}",
-            **run,
-        }
-        self.ddb.put_item(
-            TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+        self.put_new(
+            {
+                "pk": self.run_pk(run["run_id"]),
+                "sk": "RUN",
+                "gsi1pk": self.k("EXP", run["experiment_id"], "RUNS"),
+                "gsi1sk": f"{run['start_time']:015d}#{run['run_id']}",
+                **run,
+            },
+            f"Run {run['run_id']} already exists",
         )
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
@@ -304,24 +343,15 @@ class RegistryStore:
         values: dict[str, Any] | None = None,
         condition: str | None = None,
     ) -> dict[str, Any]:
-        base = "attribute_exists(pk)"
-        try:
-            return self.update(
-                self.run_pk(run_id),
-                "RUN",
-                expression,
-                names=names,
-                values=values,
-                condition=f"{base} AND ({condition})" if condition else base,
-            )
-        except Exception as exc:
-            if _is_conditional_failure(exc):
-                if self.get_run(run_id) is None:
-                    raise NotFound(f"Run with id={run_id} not found") from exc
-                raise
-            if "Item size has exceeded" in str(exc):
-                raise ValidationError("run", "the run's params, tags and metrics exceed 400 KB") from exc
-            raise
+        return self.update_existing(
+            self.run_pk(run_id),
+            "RUN",
+            expression,
+            names=names,
+            values=values,
+            condition=condition,
+            missing=f"Run with id={run_id} not found",
+        )
 
     def put_metric_history(self, run_id: str, metrics: list[dict[str, Any]]) -> None:
         """Keyed by (key, step, timestamp, value) as MLflow's own store keys metrics: logging the same entry
@@ -341,15 +371,15 @@ class RegistryStore:
         return self.k("LOGGED_MODEL", model_id)
 
     def put_logged_model(self, model: dict[str, Any]) -> None:
-        item = {
-            "pk": self.logged_model_pk(model["model_id"]),
-            "sk": "MODEL",
-            "gsi1pk": self.k("EXP", model["experiment_id"], "MODELS"),
-            "gsi1sk": f"{model['creation_timestamp_ms']:015d}#{model['model_id']}",
-            **model,
-        }
-        self.ddb.put_item(
-            TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+        self.put_new(
+            {
+                "pk": self.logged_model_pk(model["model_id"]),
+                "sk": "MODEL",
+                "gsi1pk": self.k("EXP", model["experiment_id"], "MODELS"),
+                "gsi1sk": f"{model['creation_timestamp_ms']:015d}#{model['model_id']}",
+                **model,
+            },
+            f"Logged model {model['model_id']} already exists",
         )
 
     def get_logged_model(self, model_id: str) -> dict[str, Any] | None:
@@ -366,19 +396,14 @@ class RegistryStore:
         names: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        try:
-            return self.update(
-                self.logged_model_pk(model_id),
-                "MODEL",
-                expression,
-                names=names,
-                values=values,
-                condition="attribute_exists(pk)",
-            )
-        except Exception as exc:
-            if _is_conditional_failure(exc):
-                raise NotFound(f"Logged model with ID '{model_id}' not found.") from exc
-            raise
+        return self.update_existing(
+            self.logged_model_pk(model_id),
+            "MODEL",
+            expression,
+            names=names,
+            values=values,
+            missing=f"Logged model with ID '{model_id}' not found.",
+        )
 
     def delete_logged_model(self, model_id: str) -> None:
         self.ddb.delete_item(TableName=self.table, Key=self.key(self.logged_model_pk(model_id), "MODEL"))
@@ -401,16 +426,10 @@ class RegistryStore:
         return list(self.query(self.models_pk))
 
     def create_registered_model(self, model: dict[str, Any]) -> None:
-        try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item=to_item({"pk": self.models_pk, "sk": model["name"], **model}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except Exception as exc:
-            if _is_conditional_failure(exc):
-                raise Conflict(f"Registered Model (name={model['name']}) already exists.") from exc
-            raise
+        self.put_new(
+            {"pk": self.models_pk, "sk": model["name"], **model},
+            f"Registered Model (name={model['name']}) already exists.",
+        )
 
     def update_registered_model(
         self,
@@ -421,20 +440,15 @@ class RegistryStore:
         values: dict[str, Any] | None = None,
         condition: str | None = None,
     ) -> dict[str, Any]:
-        base = "attribute_exists(pk)"
-        try:
-            return self.update(
-                self.models_pk,
-                name,
-                expression,
-                names=names,
-                values=values,
-                condition=f"{base} AND ({condition})" if condition else base,
-            )
-        except Exception as exc:
-            if _is_conditional_failure(exc):
-                self.require_registered_model(name)
-            raise
+        return self.update_existing(
+            self.models_pk,
+            name,
+            expression,
+            names=names,
+            values=values,
+            condition=condition,
+            missing=f"Registered Model with name={name} not found",
+        )
 
     def rename_registered_model(self, old: str, new: str, when: int) -> dict[str, Any]:
         model = self.require_registered_model(old)
@@ -548,18 +562,13 @@ class RegistryStore:
         names: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        try:
-            return self.update(
-                *self.version_key(uid, version),
-                expression,
-                names=names,
-                values=values,
-                condition="attribute_exists(pk)",
-            )
-        except Exception as exc:
-            if _is_conditional_failure(exc):
-                raise NotFound(f"Model Version (version={version}) not found") from exc
-            raise
+        return self.update_existing(
+            *self.version_key(uid, version),
+            expression,
+            names=names,
+            values=values,
+            missing=f"Model Version (version={version}) not found",
+        )
 
     def delete_version(self, model: dict[str, Any], version: int) -> None:
         """One transaction: the version goes, and so does every alias that points at it."""

@@ -220,20 +220,15 @@ class Tracking:
         stages = VIEW_TYPES.get(view_type or "ACTIVE_ONLY")
         if stages is None:
             raise ValidationError("view_type", f"must be one of {sorted(VIEW_TYPES)}")
-        clauses = search.parse_filter(filter_string)
-        experiments = [
-            e
-            for e in self.store.list_experiments()
-            if e["lifecycle_stage"] in stages and search.matches(e, clauses, _experiment_lookup)
-        ]
-        order = search.parse_order_by(order_by) or [search.OrderBy("attributes", "creation_time", False)]
-        experiments = search.sort_records(
-            experiments,
-            order,
-            lambda e, o: _experiment_lookup(e, o),
-            tiebreak=lambda e: int(e["experiment_id"]),
+        chunk, token = search.select(
+            (e for e in self.store.list_experiments() if e["lifecycle_stage"] in stages),
+            search.parse_filter(filter_string),
+            search.parse_order_by(order_by) or [search.OrderBy("attributes", "creation_time", False)],
+            _experiment_lookup,
+            lambda e: int(e["experiment_id"]),
+            page_token,
+            limit(max_results, 1000, 50000),
         )
-        chunk, token = search.page(experiments, page_token, limit(max_results, 1000, 50000))
         return [self.experiment_json(e) for e in chunk], token
 
     def update_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -607,13 +602,18 @@ class Tracking:
             if not str(experiment_id).isdigit():
                 raise ValidationError("experiment_ids", f"{experiment_id!r} is not an experiment id")
             runs += [
-                r
-                for r in self.store.runs_of_experiment(str(experiment_id))
-                if r["lifecycle_stage"] in stages and search.matches(r, clauses, _run_lookup)
+                r for r in self.store.runs_of_experiment(str(experiment_id)) if r["lifecycle_stage"] in stages
             ]
         order = search.parse_order_by(order_by) or [search.OrderBy("attributes", "start_time", False)]
-        runs = search.sort_records(runs, order, _run_lookup, tiebreak=lambda r: r["run_id"])
-        chunk, token = search.page(runs, page_token, limit(max_results, 1000, 50000))
+        chunk, token = search.select(
+            runs,
+            clauses,
+            order,
+            _run_lookup,
+            lambda r: r["run_id"],
+            page_token,
+            limit(max_results, 1000, 50000),
+        )
         return [self.run_json(r) for r in chunk], token
 
     def metric_history(
@@ -759,18 +759,21 @@ class Tracking:
         clauses = search.parse_filter(filter_string)
         models = []
         for experiment_id in experiment_ids or []:
-            models += [
-                m
-                for m in self.store.logged_models_of_experiment(str(experiment_id))
-                if search.matches(m, clauses, _logged_model_lookup)
-            ]
+            models += list(self.store.logged_models_of_experiment(str(experiment_id)))
         order = [
             search.OrderBy("attributes", o["field_name"], o.get("ascending", True))
             for o in order_by or []
             if o.get("field_name")
         ] or [search.OrderBy("attributes", "creation_timestamp_ms", False)]
-        models = search.sort_records(models, order, _logged_model_lookup, tiebreak=lambda m: m["model_id"])
-        chunk, token = search.page(models, page_token, limit(max_results, 100, 1000))
+        chunk, token = search.select(
+            models,
+            clauses,
+            order,
+            _logged_model_lookup,
+            lambda m: m["model_id"],
+            page_token,
+            limit(max_results, 100, 1000),
+        )
         return [self.logged_model_json(m) for m in chunk], token
 
 
