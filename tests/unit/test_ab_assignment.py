@@ -57,30 +57,38 @@ def test_assignment_is_sticky(unit: str) -> None:
 def test_experiments_in_one_namespace_never_share_a_unit() -> None:
     first = AssignmentConfig("e1", AB, namespace="checkout", namespace_range=(0.0, 0.5))
     second = AssignmentConfig("e2", AB, namespace="checkout", namespace_range=(0.5, 1.0))
-    both = [u for u in (f"u{i}" for i in range(5000))
-            if assign(first, u).variant is not None and assign(second, u).variant is not None]
+    both = [
+        u
+        for u in (f"u{i}" for i in range(5000))
+        if assign(first, u).variant is not None and assign(second, u).variant is not None
+    ]
     assert both == []
     share = sum(assign(first, f"u{i}").variant is not None for i in range(5000)) / 5000
     assert math.isclose(share, 0.5, abs_tol=0.03)
 
 
 def test_overrides_and_the_global_holdout() -> None:
-    config = AssignmentConfig("o", AB, overrides={"qa-user": "treatment"}, holdout_seed="h", holdout_fraction=0.1)
+    config = AssignmentConfig(
+        "o", AB, overrides={"qa-user": "treatment"}, holdout_seed="h", holdout_fraction=0.1
+    )
     assert assign(config, "qa-user").variant == "treatment"
     held = [assign(config, f"u{i}") for i in range(5000)]
     assert all(a.variant is None for a in held if a.reason == "holdout")
     assert math.isclose(sum(a.reason == "holdout" for a in held) / 5000, 0.1, abs_tol=0.015)
 
 
-@pytest.mark.parametrize("bad", [
-    {"variants": (Variant("a", 0.6), Variant("b", 0.6))},
-    {"variants": (Variant("a", 0.5), Variant("a", 0.5))},
-    {"variants": AB, "coverage": 1.5},
-    {"variants": AB, "overrides": {"u": "nope"}},
-    {"variants": AB, "namespace": "n", "namespace_range": (0.6, 0.4)},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"variants": (Variant("a", 0.6), Variant("b", 0.6))},
+        {"variants": (Variant("a", 0.5), Variant("a", 0.5))},
+        {"variants": AB, "coverage": 1.5},
+        {"variants": AB, "overrides": {"u": "nope"}},
+        {"variants": AB, "namespace": "n", "namespace_range": (0.6, 0.4)},
+    ],
+)
 def test_invalid_configs_are_refused(bad: dict) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"weights|unique|coverage|unknown|namespace"):
         AssignmentConfig("s", **bad)
 
 
@@ -88,6 +96,8 @@ def test_assignment_imports_no_numpy_or_scipy() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import maestro.ab.assignment; "
-            "bad = [m for m in ('numpy', 'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys; import maestro.ab.assignment; "
+        "bad = [m for m in ('numpy', 'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

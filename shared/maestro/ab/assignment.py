@@ -88,7 +88,10 @@ def assign(config: AssignmentConfig, unit_id: str) -> Assignment:
     forced = config.overrides.get(unit_id)
     if forced is not None:
         return Assignment(forced, "override")
-    if config.holdout_fraction and hash01(f"holdout:{config.holdout_seed}:{unit_id}") < config.holdout_fraction:
+    if (
+        config.holdout_fraction
+        and hash01(f"holdout:{config.holdout_seed}:{unit_id}") < config.holdout_fraction
+    ):
         return Assignment(None, "holdout")
     if config.namespace is not None:
         start, end = config.namespace_range
