@@ -19,7 +19,8 @@ SHARED_PACKAGE = ROOT / "shared" / "maestro"
 # Never deployed: the local runtime and the CLI.
 NOT_DEPLOYED = {"local", "cli"}
 LAMBDA_PYTHON = "3.12"
-LAMBDA_PLATFORM = "x86_64-manylinux2014"
+# The python3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there (and 2014 ones).
+LAMBDA_PLATFORM = "x86_64-manylinux_2_28"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
@@ -101,7 +102,7 @@ class LayerBundler:
                 "--target",
                 str(target),
                 "--platform",
-                "manylinux2014_x86_64",
+                "manylinux_2_28_x86_64",
                 "--python-version",
                 LAMBDA_PYTHON,
                 "--implementation",

@@ -7,6 +7,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra_cdk.bundling import layer_code
+from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import RUNTIME
@@ -51,16 +52,21 @@ class MaestroStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "Maestro",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        for capability in (Platform, Registry):
-            capability(
-                self,
-                capability.__name__,
-                api=api,
-                storage=storage,
-                bus=bus,
-                layers=[base_layer],
-                environment=environment,
-            )
+        Platform(
+            self, "Platform", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
+        )
+        registry = Registry(
+            self, "Registry", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
+        )
+        AbTesting(
+            self,
+            "Ab",
+            api=api,
+            bus=bus,
+            layers=[base_layer],
+            environment=environment,
+            registry_table=registry.table,
+        )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")
         CfnOutput(self, "EventBusName", value=bus.bus.event_bus_name)

@@ -345,14 +345,18 @@ def confidence_sequence(
     diff = treatment.mean - control.mean
     radius = _cs_radius(sigma, n, alpha, n_star)
 
-    def excess(a: float) -> float:
-        return abs(diff) - _cs_radius(sigma, n, a, n_star)
+    def excess(log_alpha: float) -> float:
+        return abs(diff) - _cs_radius(sigma, n, math.exp(log_alpha), n_star)
 
-    p = (
-        1.0
-        if excess(1 - 1e-12) <= 0
-        else float(optimize.brentq(excess, 1e-300, 1 - 1e-12, xtol=1e-300, rtol=1e-12))
-    )
+    # The radius falls as alpha grows: solve for the alpha where it equals |diff|, in log space (p-values
+    # span hundreds of orders of magnitude).
+    low, high = math.log(1e-300), math.log(1 - 1e-12)
+    if excess(high) <= 0:
+        p = 1.0
+    elif excess(low) >= 0:
+        p = 1e-300
+    else:
+        p = math.exp(float(optimize.brentq(excess, low, high, xtol=1e-13, maxiter=500)))
     return ConfidenceSequence(diff, radius, (diff - radius, diff + radius), min(1.0, p))
 
 

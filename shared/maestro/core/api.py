@@ -51,7 +51,7 @@ class MaestroResolver(APIGatewayHttpResolver):
         """API Gateway's request id: the correlation id of this request's logs, errors and events."""
         return self.current_event.request_context.request_id
 
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, /, **extra: Any) -> Response:
         cid = self.request_id
         status, body = self.render_error(status, code, message, extra)
         body["correlation_id"] = cid

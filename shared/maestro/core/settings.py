@@ -27,6 +27,7 @@ class Settings(BaseModel):
     platform_table: str = "maestro-platform"
     artifacts_bucket: str = "maestro-artifacts"
     registry_table: str = "maestro-registry"
+    ab_table: str = "maestro-ab"
     # Claim names: Cognito's by default; an external OIDC issuer may use others (CDK context sets them).
     tenant_claim: str = "custom:tenant"
     roles_claim: str = "cognito:groups"

@@ -1,0 +1,246 @@
+"""DynamoDB access for A/B testing: experiments, the tenant's holdout, units and per-variant statistics.
+The only boto3 user of the capability. Must never update a unit without its statistics (one transaction)."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from maestro.ab.ingest import EXPOSURES, UnitUpdate
+from maestro.core.aws import client
+from maestro.core.errors import Conflict, NotFound
+from maestro.core.tenancy import tenant_key
+from maestro.registry.store import from_item, to_item
+
+STAT_FIELDS = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
+
+
+def _d(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+def _conditional(exc: Exception) -> bool:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "") in (
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
+    )
+
+
+def _stored(item: dict[str, Any]) -> dict[str, Any]:
+    """The spec is kept as JSON text: it holds floats, which DynamoDB's serializer refuses."""
+    return {**item, "spec": json.dumps(item["spec"], separators=(",", ":"))}
+
+
+def _loaded(item: dict[str, Any]) -> dict[str, Any]:
+    plain = from_item(item)
+    return {**plain, "spec": json.loads(plain["spec"])}
+
+
+class AbStore:
+    def __init__(self, table: str, tenant: str) -> None:
+        self.table, self.tenant = table, tenant
+        self.ddb = client("dynamodb")
+        self.requests = 0  # DynamoDB calls made, for the ingestion cost figure
+
+    def k(self, *parts: str) -> str:
+        return tenant_key(self.tenant, "AB", *parts)
+
+    def _key(self, pk: str, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        self.requests += 1
+        return (
+            getattr(self.ddb, operation)(TableName=self.table, **kwargs)
+            if operation != "transact_write_items"
+            else self.ddb.transact_write_items(**kwargs)
+        )
+
+    # -- experiments ------------------------------------------------------------------------------------
+    def create_experiment(self, item: dict[str, Any]) -> None:
+        try:
+            self._call(
+                "put_item",
+                Item=to_item({"pk": self.k("EXPERIMENTS"), "sk": item["experiment_id"], **_stored(item)}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as exc:
+            if _conditional(exc):
+                raise Conflict(f"experiment {item['experiment_id']} already exists") from exc
+            raise
+
+    def get_experiment(self, experiment_id: str) -> dict[str, Any]:
+        item = self._call(
+            "get_item", Key=self._key(self.k("EXPERIMENTS"), experiment_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            raise NotFound(f"no experiment {experiment_id}")
+        return _loaded(item)
+
+    def list_experiments(self) -> list[dict[str, Any]]:
+        out, args = (
+            [],
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": self.k("EXPERIMENTS")}},
+            },
+        )
+        while True:
+            response = self._call("query", **args)
+            out += [_loaded(i) for i in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return out
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def save_experiment(self, item: dict[str, Any], expected_version: int) -> None:
+        """Optimistic concurrency: the write lands only if nobody changed the experiment since it was read."""
+        try:
+            self._call(
+                "put_item",
+                Item=to_item({"pk": self.k("EXPERIMENTS"), "sk": item["experiment_id"], **_stored(item)}),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            )
+        except Exception as exc:
+            if _conditional(exc):
+                raise Conflict("the experiment changed since it was read; retry") from exc
+            raise
+
+    # -- tenant settings ---------------------------------------------------------------------------------
+    def holdout_fraction(self) -> float:
+        item = self._call("get_item", Key=self._key(self.k("SETTINGS"), "HOLDOUT")).get("Item")
+        return float(from_item(item)["fraction"]) if item else 0.0
+
+    def set_holdout_fraction(self, fraction: float) -> None:
+        self._call(
+            "put_item", Item=to_item({"pk": self.k("SETTINGS"), "sk": "HOLDOUT", "fraction": _d(fraction)})
+        )
+
+    # -- units and statistics ------------------------------------------------------------------------------
+    def units_pk(self, experiment_id: str) -> str:
+        return self.k(experiment_id, "UNITS")
+
+    def stats_pk(self, experiment_id: str) -> str:
+        return self.k(experiment_id, "STATS")
+
+    def get_units(self, experiment_id: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        pk = self.units_pk(experiment_id)
+        for start in range(0, len(unit_ids), 100):  # BatchGetItem limit
+            keys = [self._key(pk, u) for u in unit_ids[start : start + 100]]
+            request = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                self.requests += 1
+                response = self.ddb.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    plain = from_item(item)
+                    found[plain["sk"]] = plain
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def apply_units(self, experiment_id: str, updates: list[UnitUpdate]) -> None:
+        """One transaction for a chunk of units: each unit's new totals, put only if its version is the one
+        read, and the summed deltas of every statistic they touch, so the statistics always equal the sum over
+        units. A unit changed concurrently cancels the whole chunk (nothing is half-written)."""
+        stats_pk = self.stats_pk(experiment_id)
+        ops: list[dict[str, Any]] = []
+        deltas: dict[str, dict[str, float]] = {}
+        for update in updates:
+            after = update.after
+            unit = {
+                "pk": self.units_pk(experiment_id),
+                "sk": update.unit_id,
+                "variant": after.variant,
+                "version": after.version,
+                "totals": {k: _d(v) for k, v in after.totals.items()},
+                "pre": {k: _d(v) for k, v in after.pre.items()},
+                "seen": sorted(after.seen),
+            }
+            put: dict[str, Any] = {"TableName": self.table, "Item": to_item(unit)}
+            if update.before.version == 0:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "version = :v"
+                put["ExpressionAttributeValues"] = {":v": {"N": str(update.before.version)}}
+            ops.append({"Put": put})
+            for metric, delta in update.stats_delta.items():
+                total = deltas.setdefault(f"{after.variant}#{metric}", dict.fromkeys(STAT_FIELDS, 0.0))
+                for f in STAT_FIELDS:
+                    total[f] += delta[f]
+            if update.newly_exposed:
+                deltas.setdefault(f"{after.variant}#{EXPOSURES}", dict.fromkeys(STAT_FIELDS, 0.0))["n"] += 1
+        for sk, delta in deltas.items():
+            ops.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": self._key(stats_pk, sk),
+                        "UpdateExpression": "ADD " + ", ".join(f"{f} :{f}" for f in STAT_FIELDS),
+                        "ExpressionAttributeValues": {f":{f}": {"N": str(_d(delta[f]))} for f in STAT_FIELDS},
+                    }
+                }
+            )
+        self._call("transact_write_items", TransactItems=ops)
+
+    def statistics(self, experiment_id: str) -> dict[str, dict[str, dict[str, float]]]:
+        """variant -> metric (or __exposures__) -> sufficient statistics."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        args = {
+            "KeyConditionExpression": "pk = :p",
+            "ConsistentRead": True,
+            "ExpressionAttributeValues": {":p": {"S": self.stats_pk(experiment_id)}},
+        }
+        while True:
+            response = self._call("query", **args)
+            for item in response.get("Items", []):
+                plain = from_item(item)
+                variant, metric = plain["sk"].split("#", 1)
+                out.setdefault(variant, {})[metric] = {f: float(plain.get(f, 0)) for f in STAT_FIELDS}
+            if "LastEvaluatedKey" not in response:
+                return out
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def unit_values(self, experiment_id: str) -> list[dict[str, Any]]:
+        """Every exposed unit's totals (for rank tests and quantiles): cost grows with units, not events."""
+        out, args = (
+            [],
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": self.units_pk(experiment_id)}},
+                "ProjectionExpression": "variant, totals, pre",
+            },
+        )
+        while True:
+            response = self._call("query", **args)
+            out += [from_item(i) for i in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return out
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def running_experiments(table: str) -> list[dict[str, Any]]:
+    """Every tenant's running experiments (the scheduler's view): gsi1 holds only running ones."""
+    ddb, out = client("dynamodb"), []
+    args: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": "AB#RUNNING"}},
+    }
+    while True:
+        response = ddb.query(**args)
+        out += [_loaded(i) for i in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return out
+        args["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,297 @@
+"""A/B testing over real HTTP against the local platform: create -> start -> assign 10,000 units -> ingest ->
+analyze equals computing from the raw data; 4xx on bad configs; the scheduled analysis and its events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+from scipy import stats as st
+
+from maestro.ab import stats
+from tests.support import RunningPlatform, start_platform, wait_for
+
+pytestmark = pytest.mark.xdist_group("ab")
+SPEC: dict[str, Any] = {
+    "name": "checkout-button",
+    "variants": [{"key": "control", "weight": 0.5}, {"key": "green", "weight": 0.5}],
+    "metrics": [
+        {"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"},
+        {"name": "revenue", "kind": "mean", "event": "purchase"},
+        {
+            "name": "latency_p90",
+            "kind": "quantile",
+            "event": "latency_ms",
+            "quantile": 0.9,
+            "role": "guardrail",
+            "direction": "decrease",
+        },
+    ],
+    "minimum_detectable_effect": 0.1,
+}
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    running = start_platform(tmp_path_factory.mktemp("ab-state"))
+    yield running
+    assert running.stop() == 0, running.log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def bus_tap(platform: RunningPlatform) -> str:
+    sqs, events = platform.aws("sqs"), platform.aws("events")
+    url = sqs.create_queue(QueueName="ab-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="ab-tap", EventBusName="maestro", EventPattern=json.dumps({"source": ["maestro.ab"]})
+    )
+    events.put_targets(Rule="ab-tap", EventBusName="maestro", Targets=[{"Id": "q", "Arn": arn}])
+    return url
+
+
+def api(
+    platform: RunningPlatform, method: str, path: str, token: str | None = None, **kw: Any
+) -> requests.Response:
+    token = token or platform.token("acme", ["ml-engineer"])
+    return requests.request(
+        method, platform.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=120, **kw
+    )
+
+
+def drain(platform: RunningPlatform, url: str) -> list[dict[str, Any]]:
+    sqs, out = platform.aws("sqs"), []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages"
+    ):
+        out += [json.loads(m["Body"]) for m in batch]
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    return out
+
+
+def test_create_start_assign_ingest_analyze_matches_the_raw_data(platform: RunningPlatform) -> None:
+    created = api(platform, "POST", "/ab/experiments", json=SPEC)
+    assert created.status_code == 201, created.text
+    experiment_id = created.json()["experiment_id"]
+    assert api(platform, "POST", f"/ab/experiments/{experiment_id}/start").json()["status"] == "running"
+
+    units = [f"user-{i}" for i in range(10_000)]
+    assignments: dict[str, str] = {}
+    for start in range(0, len(units), 5000):
+        reply = api(
+            platform,
+            "POST",
+            "/ab/assign/batch",
+            json={"experiment_id": experiment_id, "unit_ids": units[start : start + 5000]},
+        )
+        assignments |= {a["unit_id"]: a["variant"] for a in reply.json()["assignments"]}
+    single = api(
+        platform, "POST", "/ab/assign", json={"experiment_id": experiment_id, "unit_id": "user-7"}
+    ).json()
+    assert single["variant"] == assignments["user-7"]
+
+    rng = np.random.default_rng(42)
+    raw: dict[str, dict[str, list[float]]] = {
+        v: {"converted": [], "revenue": [], "latency": []} for v in ("control", "green")
+    }
+    events: list[dict[str, Any]] = []
+    for unit, variant in assignments.items():
+        events.append({"event_id": f"x-{unit}", "unit_id": unit, "type": "exposure"})
+        purchases = rng.poisson(0.12 if variant == "control" else 0.15)
+        amounts = rng.gamma(2.0, 20.0, purchases)
+        events += [
+            {
+                "event_id": f"p-{unit}-{k}",
+                "unit_id": unit,
+                "type": "metric",
+                "name": "purchase",
+                "value": float(a),
+            }
+            for k, a in enumerate(amounts)
+        ]
+        latency = float(rng.lognormal(5.0, 0.3))
+        events.append(
+            {
+                "event_id": f"l-{unit}",
+                "unit_id": unit,
+                "type": "metric",
+                "name": "latency_ms",
+                "value": latency,
+            }
+        )
+        raw[variant]["converted"].append(1.0 if purchases else 0.0)
+        raw[variant]["revenue"].append(float(amounts.sum()))
+        raw[variant]["latency"].append(latency)
+    events += events[:500]  # redelivered duplicates
+    order = rng.permutation(len(events))
+    shuffled = [events[i] for i in order if events[i]["type"] == "exposure"] + [
+        events[i] for i in order if events[i]["type"] != "exposure"
+    ]
+    duplicates = 0
+    for start in range(0, len(shuffled), 5000):
+        reply = api(
+            platform,
+            "POST",
+            "/ab/events",
+            json={"experiment_id": experiment_id, "events": shuffled[start : start + 5000]},
+        )
+        assert reply.status_code == 200, reply.text
+        duplicates += reply.json()["duplicates"]
+    assert duplicates == 500
+
+    report = api(platform, "GET", f"/ab/experiments/{experiment_id}/analysis").json()
+    control_n, green_n = len(raw["control"]["converted"]), len(raw["green"]["converted"])
+    assert report["variants"] == {"control": control_n, "green": green_n}
+    expected_srm = stats.sample_ratio_mismatch([control_n, green_n], [0.5, 0.5])
+    assert report["srm"]["p_value"] == pytest.approx(expected_srm.p_value, rel=1e-9)
+    metrics = {m["name"]: m["comparisons"][0] for m in report["metrics"]}
+
+    conv_c, conv_g = np.array(raw["control"]["converted"]), np.array(raw["green"]["converted"])
+    ref = stats.two_proportions(int(conv_c.sum()), conv_c.size, int(conv_g.sum()), conv_g.size)
+    assert metrics["converted"]["diff"] == pytest.approx(ref.diff, rel=1e-9)
+    assert metrics["converted"]["p_value"] == pytest.approx(ref.p_value, rel=1e-9)
+
+    rev_c, rev_g = np.array(raw["control"]["revenue"]), np.array(raw["green"]["revenue"])
+    t, p = st.ttest_ind(rev_g, rev_c, equal_var=False)
+    assert metrics["revenue"]["statistic"] == pytest.approx(t, rel=1e-9)
+    assert metrics["revenue"]["p_value"] == pytest.approx(p, rel=1e-9)
+    u = st.mannwhitneyu(rev_g, rev_c, alternative="two-sided", method="asymptotic")
+    assert metrics["revenue"]["mann_whitney"]["p_value"] == pytest.approx(u.pvalue, rel=1e-9)
+
+    lat_c, lat_g = np.array(raw["control"]["latency"]), np.array(raw["green"]["latency"])
+    assert metrics["latency_p90"]["control"] == pytest.approx(np.quantile(lat_c, 0.9, method="inverted_cdf"))
+    assert metrics["latency_p90"]["treatment"] == pytest.approx(
+        np.quantile(lat_g, 0.9, method="inverted_cdf")
+    )
+    assert report["decision"]["action"] in ("ship", "keep_running", "stop")
+    assert report["power"]["units_needed_per_variant"] > 0
+
+
+def test_bad_configs_and_unsafe_edits_get_4xx_with_the_reason(platform: RunningPlatform) -> None:
+    bad = api(
+        platform,
+        "POST",
+        "/ab/experiments",
+        json={**SPEC, "variants": [{"key": "a", "weight": 0.7}, {"key": "b", "weight": 0.7}]},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "body.variants"
+    assert "sum to 1" in bad.json()["error"]["fields"][0]["reason"]
+    unknown = api(
+        platform,
+        "POST",
+        "/ab/experiments",
+        json={**SPEC, "metrics": [{"name": "m", "kind": "median", "event": "e", "role": "primary"}]},
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["fields"][0]["field"].startswith("body.metrics.0.kind")
+    experiment_id = api(platform, "POST", "/ab/experiments", json=SPEC).json()["experiment_id"]
+    api(platform, "POST", f"/ab/experiments/{experiment_id}/start")
+    moved = api(
+        platform,
+        "PUT",
+        f"/ab/experiments/{experiment_id}",
+        json={**SPEC, "variants": [{"key": "control", "weight": 0.3}, {"key": "green", "weight": 0.7}]},
+    )
+    assert moved.status_code == 409
+    assert "variants" in moved.json()["error"]["message"]
+    again = api(platform, "POST", f"/ab/experiments/{experiment_id}/start")
+    assert again.status_code == 409
+    viewer = platform.token("acme", ["viewer"])
+    assert api(platform, "POST", "/ab/experiments", viewer, json=SPEC).status_code == 403
+    assert api(platform, "GET", "/ab/experiments", viewer).status_code == 200
+    assert (
+        api(
+            platform, "GET", f"/ab/experiments/{experiment_id}", platform.token("globex", ["admin"])
+        ).status_code
+        == 404
+    )
+
+
+def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
+    platform: RunningPlatform, bus_tap: str
+) -> None:
+    registry = "/api/2.0/mlflow"
+    api(platform, "POST", f"{registry}/registered-models/create", json={"name": "ranker"})
+    for _ in range(2):
+        api(
+            platform,
+            "POST",
+            f"{registry}/model-versions/create",
+            json={"name": "ranker", "source": "s3://b/k"},
+        )
+    spec = {
+        **SPEC,
+        "name": "ranker-v2",
+        "variants": [
+            {"key": "control", "weight": 0.5, "model": {"name": "ranker", "version": "1"}},
+            {"key": "v2", "weight": 0.5, "model": {"name": "ranker", "version": "2"}},
+        ],
+        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
+        "auto_conclude": {"enabled": True, "alias": "production"},
+    }
+    experiment_id = api(platform, "POST", "/ab/experiments", json=spec).json()["experiment_id"]
+    api(platform, "POST", f"/ab/experiments/{experiment_id}/start")
+    units = [f"s-{i}" for i in range(3000)]
+    assigned = api(
+        platform, "POST", "/ab/assign/batch", json={"experiment_id": experiment_id, "unit_ids": units}
+    )
+    rng = np.random.default_rng(9)
+    events = []
+    for a in assigned.json()["assignments"]:
+        events.append({"event_id": f"x{a['unit_id']}", "unit_id": a["unit_id"], "type": "exposure"})
+        if rng.random() < (0.10 if a["variant"] == "control" else 0.20):
+            events.append(
+                {
+                    "event_id": f"p{a['unit_id']}",
+                    "unit_id": a["unit_id"],
+                    "type": "metric",
+                    "name": "purchase",
+                }
+            )
+    assert api(platform, "POST", "/ab/events", json={"experiment_id": experiment_id, "events": events}).ok
+    drain(platform, bus_tap)
+
+    schedules = requests.get(f"{platform.url}/_local/schedules", timeout=10).json()["schedules"]
+    (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
+    assert requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
+
+    concluded = wait_for(
+        lambda: (
+            (e := api(platform, "GET", f"/ab/experiments/{experiment_id}").json())["status"] == "concluded"
+            and e
+        ),
+        timeout_s=60,
+    )
+    assert concluded["winner"] == "v2"
+    alias = api(
+        platform,
+        "GET",
+        f"{registry}/registered-models/alias",
+        params={"name": "ranker", "alias": "production"},
+    )
+    assert alias.json()["model_version"]["version"] == "2"
+    kinds = {
+        e["detail-type"]: e
+        for e in drain(platform, bus_tap)
+        if e["detail"].get("experiment_id") == experiment_id
+    }
+    assert {
+        "ExperimentAnalyzed",
+        "ExperimentDecisionReached",
+        "ExperimentConcluded",
+        "ExperimentAutoConcluded",
+    } <= set(kinds)
+    assert kinds["ExperimentDecisionReached"]["detail"]["action"] == "ship"
+    assert kinds["ExperimentAutoConcluded"]["detail"]["promoted"] == {
+        "model": "ranker",
+        "version": "2",
+        "alias": "production",
+    }
