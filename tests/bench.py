@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from tests.support import REPO
 
 RUNS = int(os.environ.get("MAESTRO_BENCH_RUNS", "7"))
@@ -87,7 +89,8 @@ def warm_latency(call: Callable[[], Any], n: int = 500) -> list[float]:
     return samples
 
 
-def bench_warm_health() -> None:
+def in_process_env() -> None:
+    """The environment the in-process benches share: fake credentials for moto, quiet Powertools."""
     os.environ.update({k: v for k, v in ENV.items() if k.startswith(("POWERTOOLS", "AWS_DEFAULT"))})
     os.environ.update(
         {
@@ -99,6 +102,10 @@ def bench_warm_health() -> None:
             "MAESTRO_ARTIFACTS_BUCKET": "artifacts",
         }
     )
+
+
+def bench_warm_health() -> None:
+    in_process_env()
     import boto3
     from moto import mock_aws
 
@@ -138,6 +145,7 @@ def bench_warm_registry() -> None:
     from maestro.local.functions import load_handler_module
     from tests.integration.conftest import Context, http_event
 
+    in_process_env()
     os.environ.update({"MAESTRO_REGISTRY_TABLE": "registry", "MAESTRO_EVENT_BUS_NAME": "maestro"})
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
@@ -202,10 +210,170 @@ def bench_warm_registry() -> None:
         )
 
 
+def _ab_tables() -> None:
+    import boto3
+
+    boto3.client("events").create_event_bus(Name="maestro")
+    boto3.client("dynamodb").create_table(
+        TableName="ab",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                ],
+            }
+        ],
+    )
+
+
+AB_SPEC = {
+    "name": "bench",
+    "variants": [{"key": "control", "weight": 0.5}, {"key": "treatment", "weight": 0.5}],
+    "metrics": [
+        {"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"},
+        {"name": "revenue", "kind": "mean", "event": "purchase"},
+    ],
+}
+
+
+def bench_ab() -> None:
+    """Assignment through the real handler (warm: config cached, no AWS call), batch throughput, analysis
+    time from stored statistics at 10^3 and 10^8 units, and DynamoDB requests per 1,000 ingested events."""
+    from moto import mock_aws
+
+    from maestro.ab.analysis import analyze
+    from maestro.ab.experiments import ExperimentSpec
+    from maestro.ab.ingest import EXPOSURES, Event
+    from maestro.ab.service import AbService
+    from maestro.ab.store import AbStore
+    from maestro.core.auth import AuthContext
+    from maestro.core.aws import client
+    from maestro.core.settings import get_settings
+    from maestro.local.functions import load_handler_module
+    from tests.integration.conftest import Context, http_event
+
+    in_process_env()
+    os.environ["MAESTRO_AB_TABLE"] = "ab"
+    client.cache_clear()
+    get_settings.cache_clear()
+    with mock_aws():
+        _ab_tables()
+        auth = AuthContext.of("bench", "acme", frozenset({"ml-engineer"}))
+        service = AbService(AbStore("ab", "acme"), auth)
+        experiment_id = service.create(ExperimentSpec.model_validate(AB_SPEC))["experiment_id"]
+        service.act(experiment_id, "start")
+
+        handler = load_handler_module("ab_assign").handler
+        claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[service]"}
+        counter = iter(range(10**9))
+
+        def assign_one() -> None:
+            event = http_event(
+                "POST",
+                "/ab/assign",
+                claims=claims,
+                body=json.dumps({"experiment_id": experiment_id, "unit_id": f"u{next(counter)}"}),
+            )
+            assert handler(event, Context())["statusCode"] == 200
+
+        samples = warm_latency(assign_one, n=3000)
+        emit("ab_assign_warm_p50", statistics.median(samples), "ms", note="handler in-process, config cached")
+        emit("ab_assign_warm_p99", percentile(samples, 99), "ms", target="< 0.5 ms")
+        units = [f"batch-{i}" for i in range(10_000)]
+        batch = http_event(
+            "POST",
+            "/ab/assign/batch",
+            claims=claims,
+            body=json.dumps({"experiment_id": experiment_id, "unit_ids": units}),
+        )
+        handler(batch, Context())
+        took = min(timeit_once(lambda: handler(batch, Context())) for _ in range(5))
+        emit("ab_assign_batch_units_per_s", 10_000 / took, "units/s", note="10,000 units per request")
+
+        calls = {"n": 0}
+        client("dynamodb").meta.events.register(
+            "before-call.dynamodb.*", lambda **_: calls.__setitem__("n", calls["n"] + 1)
+        )
+        rng = np.random.default_rng(0)
+        events: list[Event] = []
+        for u in range(300):  # 1,000 events over 300 units: an exposure each, then their metric events
+            events.append(Event(event_id=f"x{u}", unit_id=f"i{u}", type="exposure"))
+        while len(events) < 1000:
+            events.append(
+                Event(
+                    event_id=f"m{len(events)}",
+                    unit_id=f"i{rng.integers(300)}",
+                    type="metric",
+                    name="purchase",
+                    value=float(rng.gamma(2, 10)),
+                )
+            )
+        service.ingest(experiment_id, events)
+        emit(
+            "ab_dynamodb_requests_per_1000_events",
+            calls["n"],
+            "requests",
+            baseline=1000,
+            note="1,000 events over 300 units; baseline: one write per event",
+        )
+
+    spec = ExperimentSpec.model_validate(
+        {
+            **AB_SPEC,
+            "metrics": [
+                {
+                    "name": f"m{i}",
+                    "kind": "binomial" if i % 2 else "mean",
+                    "event": f"e{i}",
+                    "role": "primary" if i == 0 else "secondary",
+                }
+                for i in range(10)
+            ],
+        }
+    )
+    for n in (10**3, 10**8):
+        stats_: dict = {}
+        for variant, shift in (("control", 0.0), ("treatment", 0.01)):
+            per = {EXPOSURES: {"n": float(n)}}
+            for i in range(10):
+                mean, var = (0.1 + shift, 0.09) if i % 2 else (5.0 + shift, 4.0)
+                per[f"m{i}"] = {
+                    "n": float(n),
+                    "sum_y": mean * n,
+                    "sum_y2": (var * (n - 1) + mean * mean * n),
+                    "sum_x": 0.0,
+                    "sum_x2": 0.0,
+                    "sum_xy": 0.0,
+                }
+            stats_[variant] = per
+        times = [timeit_once(lambda s=stats_: analyze("e", spec, s)) * 1000 for _ in range(30)]
+        emit(
+            f"ab_analysis_2x10_metrics_{n:.0e}_units".replace("+", ""),
+            statistics.median(times),
+            "ms",
+            target="same at 1e3 and 1e8, < 50 ms",
+        )
+
+
+def timeit_once(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
 def main() -> int:
     bench_cold_imports()
     bench_warm_health()
     bench_warm_registry()
+    bench_ab()
     return 0
 
 

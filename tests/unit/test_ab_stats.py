@@ -143,6 +143,14 @@ def test_beta_chance_to_win_by_integration() -> None:
     assert ab.beta_chance_to_win(xa, na, xb, nb) == pytest.approx(expected, rel=1e-9)
 
 
+def test_large_counts_integrate_and_agree_with_the_closed_form() -> None:
+    # 4,000 treatment conversions: both methods run; they must agree.
+    closed = ab.beta_chance_to_win(3900, 40_000, 4000, 40_000)
+    numeric = ab.beta_chance_to_win_numeric(1 + 3900, 1 + 36_100, 1 + 4000, 1 + 36_000)
+    assert numeric == pytest.approx(closed, rel=1e-9)
+    assert 0.0 < ab.beta_chance_to_win(10**7, 10**8, 10**7 + 3000, 10**8) < 1.0  # constant cost at 1e8
+
+
 def test_confidence_sequence_closed_form_and_width() -> None:
     a, b = ab.Moments.of(A), ab.Moments.of(B)
     cs = ab.confidence_sequence(a, b, alpha=0.05, n_star=5000)
