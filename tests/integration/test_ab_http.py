@@ -295,3 +295,42 @@ def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
         "version": "2",
         "alias": "production",
     }
+
+
+def test_the_cli_runs_an_experiment_end_to_end(platform: RunningPlatform, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    token = platform.token("acme", ["ml-engineer"])
+
+    def maestro(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "maestro.cli.main", "ab", *args, "--url", platform.url, "--token", token],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps({**SPEC, "name": "cli"}))
+    experiment_id = json.loads(maestro("create", "--file", str(spec_file)))["experiment_id"]
+    assert maestro("start", experiment_id).strip() == "running"
+    lines = maestro("assign", experiment_id, *[f"c{i}" for i in range(800)]).splitlines()
+    rng = np.random.default_rng(2)
+    rows = ["event_id,unit_id,type,name,value,pre_period"]
+    for line in lines:
+        unit, variant, _ = line.split("\t")
+        rows.append(f"x{unit},{unit},exposure,,,")
+        if rng.random() < (0.1 if variant == "control" else 0.3):
+            rows.append(f"p{unit},{unit},metric,purchase,{rng.gamma(2, 20):.2f},")
+        rows.append(f"l{unit},{unit},metric,latency_ms,{rng.lognormal(5, 0.3):.2f},")
+    events = tmp_path / "events.csv"
+    events.write_text("\n".join(rows) + "\n")
+    assert json.loads(maestro("ingest", experiment_id, "--file", str(events)))["applied_units"] == 800
+    plot = tmp_path / "lift.png"
+    table = maestro("analyze", experiment_id, "--plot", str(plot))
+    assert "converted" in table and "latency_p90" in table
+    assert "decision: SHIP (green)" in table
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

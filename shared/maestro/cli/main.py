@@ -166,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--subject", default=None)
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
+
+    from maestro.cli import ab
+
+    ab.add_parser(top)
     return parser
 
 
