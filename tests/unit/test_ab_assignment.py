@@ -101,3 +101,16 @@ def test_assignment_imports_no_numpy_or_scipy() -> None:
         "bad = [m for m in ('numpy', 'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_the_assignment_handler_imports_no_numpy_or_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.environ.setdefault('POWERTOOLS_SERVICE_NAME', 'x'); "
+        "from maestro.local.functions import load_handler_module; load_handler_module('ab_assign'); "
+        "bad = [m for m in ('numpy', 'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

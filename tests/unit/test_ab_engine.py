@@ -249,3 +249,24 @@ def test_lifecycle_and_safe_edits() -> None:
     check_update(spec(coverage=0.5), spec(coverage=0.8), "running")
     with pytest.raises(Conflict, match="coverage"):
         check_update(spec(coverage=0.8), spec(coverage=0.5), "running")
+
+
+def test_a_proper_prior_shrinks_the_bayesian_view() -> None:
+    rng = np.random.default_rng(4)
+    n = 400
+    raw = {
+        v: {
+            "converted": ((rng.random(n) < p).astype(float), np.zeros(n)),
+            "revenue": (rng.normal(m, 5, n), np.zeros(n)),
+            "ctr": (np.ones(n), np.ones(n) * 2),
+        }
+        for v, p, m in (("control", 0.1, 10.0), ("treatment", 0.13, 11.0))
+    }
+    flat = analyze("e", spec(), _stats_from_raw(raw))
+    shrunk = analyze("e", spec(decision={"method": "bayesian", "prior_sd": 0.01}), _stats_from_raw(raw))
+    f, s = (
+        next(m for m in r["metrics"] if m["name"] == "revenue")["comparisons"][0]["bayesian"]
+        for r in (flat, shrunk)
+    )
+    assert abs(s["mean"]) < abs(f["mean"])
+    assert s["sd"] < f["sd"]

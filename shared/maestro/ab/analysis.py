@@ -81,7 +81,9 @@ def _compare(
     if metric.kind in ("mean", "binomial"):
         seq = stats.confidence_sequence(ca.y, cb.y, alpha=alpha, n_star=spec.decision.n_star)
         out["sequential"] = {"interval": list(seq.interval), "p_value": seq.p_value}
-    posterior = stats.bayes_normal(result.relative, result.relative_se, alpha=alpha)
+    posterior = stats.bayes_normal(
+        result.relative, result.relative_se, prior_sd=spec.decision.prior_sd, alpha=alpha
+    )
     out["bayesian"] = {k: v for k, v in asdict(posterior).items()}
     if (
         units is not None
@@ -166,15 +168,26 @@ def analyze(
             variant_stats = statistics.get(variant, {}).get(metric.name)
             if not control_stats or not variant_stats or control_stats["n"] < 2 or variant_stats["n"] < 2:
                 continue
-            comparison = _compare(
-                metric,
-                control_stats,
-                variant_stats,
-                spec,
-                units.get(metric.name) if units else None,
-                control,
-                variant,
-            )
+            try:
+                with np.errstate(divide="raise", invalid="raise"):  # numpy floats: NaN would pass silently
+                    comparison = _compare(
+                        metric,
+                        control_stats,
+                        variant_stats,
+                        spec,
+                        units.get(metric.name) if units else None,
+                        control,
+                        variant,
+                    )
+            except (ZeroDivisionError, ValueError, FloatingPointError):
+                # No variation yet (a constant metric, a zero control value): nothing to test, not a failure.
+                entry["comparisons"].append(
+                    {
+                        "variant": variant,
+                        "error": "not enough variation to compare (zero variance or a zero control value)",
+                    }
+                )
+                continue
             entry["comparisons"].append(comparison)
             flat.append((entry, comparison))
         report["metrics"].append(entry)
@@ -264,12 +277,13 @@ def decide(spec: ExperimentSpec, report: dict[str, Any]) -> dict[str, Any]:
         for e in report["metrics"]
         if by_name[e["name"]].role == "guardrail"
         for c in e["comparisons"]
-        if significant(by_name[e["name"]], c) and not favourable(by_name[e["name"]], c)
+        if "error" not in c and significant(by_name[e["name"]], c) and not favourable(by_name[e["name"]], c)
     ]
     primary = next(e for e in report["metrics"] if by_name[e["name"]].role == "primary")
     metric = by_name[primary["name"]]
-    winners = [c for c in primary["comparisons"] if significant(metric, c) and favourable(metric, c)]
-    losers = [c for c in primary["comparisons"] if significant(metric, c) and not favourable(metric, c)]
+    tested = [c for c in primary["comparisons"] if "error" not in c]
+    winners = [c for c in tested if significant(metric, c) and favourable(metric, c)]
+    losers = [c for c in tested if significant(metric, c) and not favourable(metric, c)]
     if harmed:
         reasons += [f"guardrail {name} is significantly worse in {variant}" for name, variant in harmed]
     if winners and not harmed:
@@ -282,7 +296,7 @@ def decide(spec: ExperimentSpec, report: dict[str, Any]) -> dict[str, Any]:
                 f"({rule.method}), guardrails hold, no sample ratio mismatch"
             ],
         }
-    if (losers and len(losers) == len(primary["comparisons"])) or harmed:
+    if (losers and len(losers) == len(tested)) or harmed:
         reasons += [f"{metric.name} is significantly worse in {c['variant']}" for c in losers]
         return {"action": "stop", "winner": None, "reasons": reasons}
     power = report.get("power")

@@ -67,6 +67,11 @@ class DecisionRule(BaseModel):
     )
     chance_to_win: float = Field(0.95, gt=0.5, lt=1, description="bayesian: the probability needed to ship")
     correction: Literal["holm", "benjamini-hochberg", "none"] = "holm"
+    prior_sd: float | None = Field(
+        None,
+        gt=0,
+        description="bayesian: sd of a normal prior on the relative effect centred on 0 (none: a flat prior)",
+    )
 
 
 class AutoConclude(BaseModel):

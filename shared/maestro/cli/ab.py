@@ -84,6 +84,9 @@ def table(report: dict[str, Any]) -> str:
     lines += [header, "-" * len(header)]
     for metric in report["metrics"]:
         for c in metric["comparisons"]:
+            if "error" in c:
+                lines.append(f"{metric['name']:<18}{metric['role']:<10}{c['variant']:<12}  {c['error']}")
+                continue
             rel = c.get("relative")
             ci = c.get("relative_ci") or [float("nan"), float("nan")]
             lift = f"{rel:+.2%}" if rel is not None else "n/a"
@@ -114,7 +117,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [(m, c) for m in report["metrics"] for c in m["comparisons"]]
+    rows = [(m, c) for m in report["metrics"] for c in m["comparisons"] if "error" not in c]
     fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.3 * len(rows) + 0.8), squeeze=False)
     for ax, (metric, c) in zip(axes[:, 0], rows, strict=True):
         relative = metric["kind"] != "quantile"
