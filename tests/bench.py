@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.support import REPO
+from tests.support import REPO, create_table_with_gsi1
 
 RUNS = int(os.environ.get("MAESTRO_BENCH_RUNS", "7"))
 ENV = {
@@ -154,27 +154,7 @@ def bench_warm_registry() -> None:
     get_settings.cache_clear()
     with mock_aws():
         boto3.client("events").create_event_bus(Name="maestro")
-        boto3.client("dynamodb").create_table(
-            TableName="registry",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "gsi1",
-                    "Projection": {"ProjectionType": "ALL"},
-                    "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                    ],
-                }
-            ],
-        )
+        create_table_with_gsi1("registry")
         registry = load_handler_module("registry").handler
         claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[ml-engineer]"}
 
@@ -214,24 +194,7 @@ def _ab_tables() -> None:
     import boto3
 
     boto3.client("events").create_event_bus(Name="maestro")
-    boto3.client("dynamodb").create_table(
-        TableName="ab",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gsi1",
-                "Projection": {"ProjectionType": "ALL"},
-                "KeySchema": [
-                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                ],
-            }
-        ],
-    )
+    create_table_with_gsi1("ab")
 
 
 AB_SPEC = {

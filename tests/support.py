@@ -121,3 +121,25 @@ def wait_for(predicate: Any, timeout_s: float = 20, interval_s: float = 0.1) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met in {timeout_s} s")
         time.sleep(interval_s)
+
+
+def create_table_with_gsi1(name: str) -> None:
+    """The pk/sk table with gsi1 (gsi1pk, gsi1sk) that the registry and A/B stores use, in moto."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                ],
+            }
+        ],
+    )

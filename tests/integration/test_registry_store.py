@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from maestro.core.auth import AuthContext
@@ -12,30 +11,14 @@ from maestro.registry.model_registry import ModelRegistry
 from maestro.registry.store import RegistryStore
 from maestro.registry.tracking import Tracking
 from tests.integration.conftest import drain
+from tests.support import create_table_with_gsi1
 
 TABLE = "registry"
 
 
 @pytest.fixture
 def registry(bus_queue: str) -> tuple[Tracking, ModelRegistry]:
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gsi1",
-                "Projection": {"ProjectionType": "ALL"},
-                "KeySchema": [
-                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                ],
-            }
-        ],
-    )
+    create_table_with_gsi1(TABLE)
     auth = AuthContext.of("alice", "acme", frozenset({"ml-engineer"}))
     store = RegistryStore(TABLE, "acme")
     events = RegistryEvents(auth, "req-1")

@@ -131,6 +131,37 @@ def welch(control: Moments, treatment: Moments, alpha: float = 0.05) -> Comparis
     )
 
 
+def _z_comparison(
+    control: float,
+    var_control: float,
+    treatment: float,
+    var_treatment: float,
+    *,
+    alpha: float,
+    test_se: float | None = None,
+) -> Comparison:
+    """A normal-theory comparison of two independent estimates. The interval uses the unpooled standard
+    error; the test may use another one (the pooled proportion's)."""
+    se = math.sqrt(var_control + var_treatment)
+    diff = treatment - control
+    z_stat = diff / (se if test_se is None else test_se)
+    z = _z(alpha)
+    rel, rel_se = _relative(control, var_control, treatment, var_treatment)
+    return Comparison(
+        control,
+        treatment,
+        diff,
+        se,
+        (diff - z * se, diff + z * se),
+        float(2 * st.norm.sf(abs(z_stat))),
+        z_stat,
+        None,
+        rel,
+        rel_se,
+        (rel - z * rel_se, rel + z * rel_se),
+    )
+
+
 def two_proportions(
     control_conversions: int,
     control_n: int,
@@ -143,24 +174,8 @@ def two_proportions(
     pa, pb = control_conversions / control_n, treatment_conversions / treatment_n
     pooled = (control_conversions + treatment_conversions) / (control_n + treatment_n)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / control_n + 1 / treatment_n))
-    va, vb = pa * (1 - pa) / control_n, pb * (1 - pb) / treatment_n
-    se = math.sqrt(va + vb)
-    diff = pb - pa
-    z_stat = diff / se_pooled
-    z = _z(alpha)
-    rel, rel_se = _relative(pa, va, pb, vb)
-    return Comparison(
-        pa,
-        pb,
-        diff,
-        se,
-        (diff - z * se, diff + z * se),
-        float(2 * st.norm.sf(abs(z_stat))),
-        z_stat,
-        None,
-        rel,
-        rel_se,
-        (rel - z * rel_se, rel + z * rel_se),
+    return _z_comparison(
+        pa, pa * (1 - pa) / control_n, pb, pb * (1 - pb) / treatment_n, alpha=alpha, test_se=se_pooled
     )
 
 
@@ -250,22 +265,7 @@ def ratio(g: CrossMoments) -> Ratio:
 
 def ratio_comparison(control: CrossMoments, treatment: CrossMoments, alpha: float = 0.05) -> Comparison:
     a, b = ratio(control), ratio(treatment)
-    diff, se = b.value - a.value, math.hypot(a.se, b.se)
-    z_stat, z = diff / se, _z(alpha)
-    rel, rel_se = _relative(a.value, a.se**2, b.value, b.se**2)
-    return Comparison(
-        a.value,
-        b.value,
-        diff,
-        se,
-        (diff - z * se, diff + z * se),
-        float(2 * st.norm.sf(abs(z_stat))),
-        z_stat,
-        None,
-        rel,
-        rel_se,
-        (rel - z * rel_se, rel + z * rel_se),
-    )
+    return _z_comparison(a.value, a.se**2, b.value, b.se**2, alpha=alpha)
 
 
 @dataclass(frozen=True)
