@@ -270,3 +270,29 @@ def test_a_proper_prior_shrinks_the_bayesian_view() -> None:
     )
     assert abs(s["mean"]) < abs(f["mean"])
     assert s["sd"] < f["sd"]
+
+
+def test_ingest_transactions_stay_within_100_items_for_the_largest_config() -> None:
+    from maestro.ab.service import chunks
+
+    big = spec(
+        variants=[{"key": f"v{i}", "weight": 0.05} for i in range(20)],
+        metrics=[
+            {"name": f"m{i}", "kind": "mean", "event": f"e{i}", "role": "primary" if i == 0 else "secondary"}
+            for i in range(50)
+        ],
+    )
+    updates = []
+    for u in range(400):
+        variant = f"v{u % 20}"
+        events = [ev(f"x{u}", f"u{u}", "exposure")] + [
+            ev(f"e{u}-{i}", f"u{u}", name=f"e{i}") for i in range(50)
+        ]
+        updates.append(apply_events(f"u{u}", UnitState(), events, big.metrics, variant))
+    groups = chunks(updates)
+    assert sum(len(g) for g in groups) == 400
+    for group in groups:
+        stats_items = {f"{u.after.variant}#{m}" for u in group for m in u.stats_delta} | {
+            f"{u.after.variant}#exposures" for u in group
+        }
+        assert len(group) + len(stats_items) <= 100

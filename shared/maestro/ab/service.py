@@ -11,7 +11,7 @@ from typing import Any
 
 from maestro.ab.assignment import Assignment, AssignmentConfig, assign
 from maestro.ab.experiments import ExperimentSpec, assignment_config, check_update, transition
-from maestro.ab.ingest import Event, apply_events, group_by_unit, unit_state_from_item
+from maestro.ab.ingest import Event, UnitUpdate, apply_events, group_by_unit, unit_state_from_item
 from maestro.ab.store import MAX_TRANSACTION_ITEMS, AbStore, now_ms
 from maestro.core.auth import AuthContext
 from maestro.core.errors import NotFound, ValidationError
@@ -23,10 +23,24 @@ MAX_UNIT_ATTEMPTS = 5
 _CONFIGS: dict[tuple[str, str], tuple[float, AssignmentConfig | None, str]] = {}
 
 
-def chunks(updates: list[Any], stats_items: int) -> list[list[Any]]:
-    """Units per transaction: each unit is one item, plus up to `stats_items` statistics items per chunk."""
-    size = max(1, MAX_TRANSACTION_ITEMS - stats_items)
-    return [updates[i : i + size] for i in range(0, len(updates), size)]
+def chunks(updates: list[UnitUpdate]) -> list[list[UnitUpdate]]:
+    """Greedy transactions within DynamoDB's 100 items: one per unit plus one per distinct statistics item
+    (variant x metric, and the variant's exposure counter) the chunk touches."""
+    out: list[list[UnitUpdate]] = []
+    current: list[UnitUpdate] = []
+    keys: set[str] = set()
+    for update in updates:
+        touched = {f"{update.after.variant}#{m}" for m in update.stats_delta}
+        if update.newly_exposed:
+            touched.add(f"{update.after.variant}#__exposures__")
+        if current and len(current) + 1 + len(keys | touched) > MAX_TRANSACTION_ITEMS:
+            out.append(current)
+            current, keys = [], set()
+        current.append(update)
+        keys |= touched
+    if current:
+        out.append(current)
+    return out
 
 
 @dataclass
@@ -186,7 +200,7 @@ class AbService:
                 else:
                     updates.append(update)
             retry: dict[str, list[Event]] = {}
-            for chunk in chunks(updates, len(spec.metrics) * len(spec.variants) + len(spec.variants)):
+            for chunk in chunks(updates):
                 try:
                     self.store.apply_units(experiment_id, chunk)
                 except Exception as exc:
