@@ -52,6 +52,28 @@ class RunningPlatform:
 
         return LocalTokens(self.state_dir / "local").issue(tenant=tenant, roles=roles, subject=subject)
 
+    def tap(self, name: str, pattern: dict[str, Any]) -> str:
+        """A test-only subscriber on the `maestro` bus: events matching `pattern` land in a new queue."""
+        sqs, events = self.aws("sqs"), self.aws("events")
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=name, EventBusName="maestro", EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName="maestro", Targets=[{"Id": "q", "Arn": arn}])
+        return url
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        """Every event waiting in a tap's queue (removed as read)."""
+        sqs, out = self.aws("sqs"), []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages"
+        ):
+            out += [json.loads(m["Body"]) for m in batch]
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+            )
+        return out
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends

@@ -18,7 +18,7 @@ from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.nag import acknowledge
-from infra_cdk.constructs.storage import table
+from infra_cdk.constructs.storage import table_with_gsi1
 
 
 class AbTesting(Construct):
@@ -34,13 +34,7 @@ class AbTesting(Construct):
         registry_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.table = table(self, "AbTable")
-        self.table.add_global_secondary_index(
-            index_name="gsi1",
-            partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
+        self.table = table_with_gsi1(self, "AbTable")
         scientific = lambda_.LayerVersion(
             self,
             "ScientificLayer",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -15,7 +14,7 @@ from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.nag import acknowledge
-from infra_cdk.constructs.storage import Storage, table
+from infra_cdk.constructs.storage import Storage, table_with_gsi1
 
 
 class Registry(Construct):
@@ -33,13 +32,7 @@ class Registry(Construct):
         super().__init__(scope, construct_id)
         # pk "<tenant>#..." for every item; gsi1 lists a tenant's runs and logged models per experiment and
         # all of its model versions.
-        self.table = table(self, "RegistryTable")
-        self.table.add_global_secondary_index(
-            index_name="gsi1",
-            partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
+        self.table = table_with_gsi1(self, "RegistryTable")
         maestro_fn = MaestroFunction(
             self,
             "Function",

@@ -37,6 +37,18 @@ def table(
     )
 
 
+def table_with_gsi1(scope: Construct, construct_id: str) -> dynamodb.Table:
+    """A capability's table whose gsi1 (gsi1pk, gsi1sk, all attributes) serves its cross-item listings."""
+    t = table(scope, construct_id)
+    t.add_global_secondary_index(
+        index_name="gsi1",
+        partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+        projection_type=dynamodb.ProjectionType.ALL,
+    )
+    return t
+
+
 def private_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.Bucket:
     """Every bucket: no public access, encrypted, SSL-only, versioned, owner-enforced, retained."""
     return s3.Bucket(

@@ -44,14 +44,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
 
 @pytest.fixture(scope="module")
 def bus_tap(platform: RunningPlatform) -> str:
-    sqs, events = platform.aws("sqs"), platform.aws("events")
-    url = sqs.create_queue(QueueName="ab-tap")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="ab-tap", EventBusName="maestro", EventPattern=json.dumps({"source": ["maestro.ab"]})
-    )
-    events.put_targets(Rule="ab-tap", EventBusName="maestro", Targets=[{"Id": "q", "Arn": arn}])
-    return url
+    return platform.tap("ab-tap", {"source": ["maestro.ab"]})
 
 
 def api(
@@ -61,19 +54,6 @@ def api(
     return requests.request(
         method, platform.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=120, **kw
     )
-
-
-def drain(platform: RunningPlatform, url: str) -> list[dict[str, Any]]:
-    sqs, out = platform.aws("sqs"), []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-        "Messages"
-    ):
-        out += [json.loads(m["Body"]) for m in batch]
-        sqs.delete_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-        )
-    return out
 
 
 def test_create_start_assign_ingest_analyze_matches_the_raw_data(platform: RunningPlatform) -> None:
@@ -257,7 +237,7 @@ def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
                 }
             )
     assert api(platform, "POST", "/ab/events", json={"experiment_id": experiment_id, "events": events}).ok
-    drain(platform, bus_tap)
+    platform.drain(bus_tap)
 
     schedules = requests.get(f"{platform.url}/_local/schedules", timeout=10).json()["schedules"]
     (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
@@ -280,7 +260,7 @@ def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
     assert alias.json()["model_version"]["version"] == "2"
     kinds = {
         e["detail-type"]: e
-        for e in drain(platform, bus_tap)
+        for e in platform.drain(bus_tap)
         if e["detail"].get("experiment_id") == experiment_id
     }
     assert {

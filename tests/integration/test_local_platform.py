@@ -25,17 +25,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> RunningPlatform:
 
 @pytest.fixture(scope="module")
 def access_denied_queue(platform: RunningPlatform) -> str:
-    """A test-only subscriber on the `maestro` bus: every AccessDenied event lands in this queue."""
-    sqs, events = platform.aws("sqs"), platform.aws("events")
-    url = sqs.create_queue(QueueName="test-access-denied")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="test-access-denied",
-        EventBusName="maestro",
-        EventPattern=json.dumps({"source": [{"prefix": "maestro."}], "detail-type": ["AccessDenied"]}),
+    """Every AccessDenied event on the `maestro` bus lands in this queue."""
+    return platform.tap(
+        "test-access-denied", {"source": [{"prefix": "maestro."}], "detail-type": ["AccessDenied"]}
     )
-    events.put_targets(Rule="test-access-denied", EventBusName="maestro", Targets=[{"Id": "q", "Arn": arn}])
-    return url
 
 
 def get(platform: RunningPlatform, path: str, token: str | None = None) -> requests.Response:
