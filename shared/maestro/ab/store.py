@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from maestro.ab.ingest import EXPOSURES, UnitUpdate
 from maestro.core.aws import client
+from maestro.core.dynamo import from_item, is_conditional_failure, pages, to_item
 from maestro.core.errors import Conflict, NotFound
 from maestro.core.tenancy import tenant_key
-from maestro.registry.store import from_item, to_item
 
 STAT_FIELDS = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
@@ -20,13 +21,6 @@ MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 
 def _d(value: float) -> Decimal:
     return Decimal(repr(float(value)))
-
-
-def _conditional(exc: Exception) -> bool:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "") in (
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    )
 
 
 def _stored(item: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +62,7 @@ class AbStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except Exception as exc:
-            if _conditional(exc):
+            if is_conditional_failure(exc):
                 raise Conflict(f"experiment {item['experiment_id']} already exists") from exc
             raise
 
@@ -80,20 +74,17 @@ class AbStore:
             raise NotFound(f"no experiment {experiment_id}")
         return _loaded(item)
 
+    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
+        return pages(lambda **page: self._call("query", **page), **args)
+
     def list_experiments(self) -> list[dict[str, Any]]:
-        out, args = (
-            [],
-            {
-                "KeyConditionExpression": "pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": self.k("EXPERIMENTS")}},
-            },
-        )
-        while True:
-            response = self._call("query", **args)
-            out += [_loaded(i) for i in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return out
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [
+            _loaded(i)
+            for i in self._query(
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": self.k("EXPERIMENTS")}},
+            )
+        ]
 
     def save_experiment(self, item: dict[str, Any], expected_version: int) -> None:
         """Optimistic concurrency: the write lands only if nobody changed the experiment since it was read."""
@@ -105,7 +96,7 @@ class AbStore:
                 ExpressionAttributeValues={":v": {"N": str(expected_version)}},
             )
         except Exception as exc:
-            if _conditional(exc):
+            if is_conditional_failure(exc):
                 raise Conflict("the experiment changed since it was read; retry") from exc
             raise
 
@@ -188,59 +179,41 @@ class AbStore:
     def statistics(self, experiment_id: str) -> dict[str, dict[str, dict[str, float]]]:
         """variant -> metric (or __exposures__) -> sufficient statistics."""
         out: dict[str, dict[str, dict[str, float]]] = {}
-        args = {
-            "KeyConditionExpression": "pk = :p",
-            "ConsistentRead": True,
-            "ExpressionAttributeValues": {":p": {"S": self.stats_pk(experiment_id)}},
-        }
-        while True:
-            response = self._call("query", **args)
-            for item in response.get("Items", []):
-                plain = from_item(item)
-                variant, metric = plain["sk"].split("#", 1)
-                out.setdefault(variant, {})[metric] = {f: float(plain.get(f, 0)) for f in STAT_FIELDS}
-            if "LastEvaluatedKey" not in response:
-                return out
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in self._query(
+            KeyConditionExpression="pk = :p",
+            ConsistentRead=True,
+            ExpressionAttributeValues={":p": {"S": self.stats_pk(experiment_id)}},
+        ):
+            plain = from_item(item)
+            variant, metric = plain["sk"].split("#", 1)
+            out.setdefault(variant, {})[metric] = {f: float(plain.get(f, 0)) for f in STAT_FIELDS}
+        return out
 
     def unit_values(self, experiment_id: str) -> list[dict[str, Any]]:
         """Every exposed unit's totals (for rank tests and quantiles): cost grows with units, not events."""
-        out, args = (
-            [],
-            {
-                "KeyConditionExpression": "pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": self.units_pk(experiment_id)}},
-                "ProjectionExpression": "variant, totals, pre",
-            },
-        )
-        while True:
-            response = self._call("query", **args)
-            out += [from_item(i) for i in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return out
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [
+            from_item(i)
+            for i in self._query(
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": self.units_pk(experiment_id)}},
+                ProjectionExpression="variant, totals, pre",
+            )
+        ]
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
 def running_experiments(table: str) -> list[dict[str, Any]]:
     """Every tenant's running experiments (the scheduler's view): gsi1 holds only running ones."""
-    ddb, out = client("dynamodb"), []
-    args: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :p",
-        "ExpressionAttributeValues": {":p": {"S": "AB#RUNNING"}},
-    }
-    while True:
-        response = ddb.query(**args)
-        out += [_loaded(i) for i in response.get("Items", [])]
-        if "LastEvaluatedKey" not in response:
-            return out
-        args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [
+        _loaded(i)
+        for i in pages(
+            client("dynamodb").query,
+            TableName=table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": {"S": "AB#RUNNING"}},
+        )
+    ]

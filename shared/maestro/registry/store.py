@@ -7,59 +7,18 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from maestro.core.aws import client
+from maestro.core.dynamo import expression_values as _values
+from maestro.core.dynamo import from_item, pages, to_item
+from maestro.core.dynamo import is_conditional_failure as _is_conditional_failure
 from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.tenancy import tenant_key
 
 HISTORY = "~M#"  # sorts after every other sort key in a run's partition, so `sk < "~"` skips history
 STEP_OFFSET = 2**63  # metric steps are signed int64; offset them so they sort as zero-padded text
 MAX_VERSION_ATTEMPTS = 200
-
-
-def _ser() -> Any:
-    from boto3.dynamodb.types import TypeSerializer
-
-    return TypeSerializer()
-
-
-def _deser() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer()
-
-
-def plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal: integral ones become int, others float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
-def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    s = _ser()
-    return {k: s.serialize(v) for k, v in data.items() if v is not None}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    d = _deser()
-    return plain({k: d.deserialize(v) for k, v in item.items()})
-
-
-def _values(**values: Any) -> dict[str, Any]:
-    s = _ser()
-    return {f":{k}": s.serialize(v) for k, v in values.items()}
-
-
-def _is_conditional_failure(exc: Exception) -> bool:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 def _cancellation_reasons(exc: Exception) -> list[str]:
@@ -117,17 +76,10 @@ class RegistryStore:
             args["IndexName"] = index
         else:
             args["ConsistentRead"] = True
-        returned = 0
-        while True:
-            response = self.ddb.query(**args)
-            for item in response.get("Items", []):
-                yield from_item(item)
-                returned += 1
-                if limit and returned >= limit:
-                    return
-            if "LastEvaluatedKey" not in response:
+        for returned, item in enumerate(pages(self.ddb.query, **args), 1):
+            yield from_item(item)
+            if limit and returned >= limit:
                 return
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def update(
         self,
@@ -264,7 +216,6 @@ class RegistryStore:
     def rename_experiment(self, experiment_id: str, old: str, new: str, when: int) -> None:
         pk, sk = self.experiment_key(experiment_id)
         names = self.k("EXPERIMENT_NAMES")
-        s = _ser()
         try:
             self.transact(
                 [
@@ -273,7 +224,7 @@ class RegistryStore:
                             "TableName": self.table,
                             "Key": self.key(names, old),
                             "ConditionExpression": "experiment_id = :id",
-                            "ExpressionAttributeValues": {":id": s.serialize(experiment_id)},
+                            "ExpressionAttributeValues": _values(id=experiment_id),
                         }
                     },
                     self.put_op(
