@@ -51,6 +51,11 @@ def is_conditional_failure(exc: Exception) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
+def cancellation_reasons(exc: Exception) -> list[str]:
+    """A cancelled transaction's reason code per item, in the order the items were given."""
+    return [r.get("Code", "None") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
+
+
 def pages(query: Callable[..., dict[str, Any]], **args: Any) -> Iterator[dict[str, Any]]:
     """Every raw item of a Query or Scan, following LastEvaluatedKey."""
     while True:

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maestro.core.aws import client
+from maestro.core.dynamo import cancellation_reasons, from_item, pages, to_item
 from maestro.core.dynamo import expression_values as _values
-from maestro.core.dynamo import from_item, pages, to_item
 from maestro.core.dynamo import is_conditional_failure as _is_conditional_failure
 from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.tenancy import tenant_key
@@ -19,10 +19,6 @@ from maestro.core.tenancy import tenant_key
 HISTORY = "~M#"  # sorts after every other sort key in a run's partition, so `sk < "~"` skips history
 STEP_OFFSET = 2**63  # metric steps are signed int64; offset them so they sort as zero-padded text
 MAX_VERSION_ATTEMPTS = 200
-
-
-def _cancellation_reasons(exc: Exception) -> list[str]:
-    return [r.get("Code", "None") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
 
 
 def now_ms() -> int:
@@ -420,7 +416,7 @@ class RegistryStore:
             )
         except Exception as exc:
             if _is_conditional_failure(exc):
-                reasons = _cancellation_reasons(exc)
+                reasons = cancellation_reasons(exc)
                 if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                     raise Conflict(f"Registered Model (name={new}) already exists.") from exc
                 raise Conflict(f"Registered Model {old} changed during the rename; retry") from exc
@@ -556,7 +552,7 @@ class RegistryStore:
             self.transact(ops)
         except Exception as exc:
             if _is_conditional_failure(exc):
-                reasons = _cancellation_reasons(exc)
+                reasons = cancellation_reasons(exc)
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     raise NotFound(
                         f"Model Version (name={model['name']}, version={version}) not found"
