@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import RUNTIME
+from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
+from infra_cdk.constructs.monitoring import Monitoring
 from infra_cdk.constructs.platform import Platform
 from infra_cdk.constructs.registry import Registry
+from infra_cdk.constructs.sla import Sla
 from infra_cdk.constructs.storage import Storage
 
 
@@ -52,13 +56,13 @@ class MaestroStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "Maestro",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        Platform(
+        platform = Platform(
             self, "Platform", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
         )
         registry = Registry(
             self, "Registry", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
         )
-        AbTesting(
+        ab = AbTesting(
             self,
             "Ab",
             api=api,
@@ -66,6 +70,25 @@ class MaestroStack(Stack):
             layers=[base_layer],
             environment=environment,
             registry_table=registry.table,
+        )
+        sla = Sla(self, "Sla", api=api, bus=bus, layers=[base_layer], environment=environment)
+        for variable, table in (
+            ("MAESTRO_REGISTRY_TABLE", registry.table),
+            ("MAESTRO_AB_TABLE", ab.table),
+            ("MAESTRO_SLA_TABLE", sla.table),
+        ):
+            platform.watch_table(variable, table)
+
+        # Cross-cutting, over everything above: outcomes for the SLA checks, alarms and the dashboard.
+        everything = self.node.find_all()
+        functions = [c for c in everything if isinstance(c, MaestroFunction)]
+        sla.collect_outcomes(functions)
+        Monitoring(
+            self,
+            "Monitoring",
+            functions=functions,
+            dead_letter_queues=[c for c in everything if isinstance(c, sqs.Queue) and "Dlq" in c.node.id],
+            state_machines=[c for c in everything if isinstance(c, sfn.StateMachine)],
         )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")

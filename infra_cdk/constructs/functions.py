@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infra_cdk.bundling import function_code
 from infra_cdk.constructs.nag import acknowledge
+from maestro.core.outcomes import FUNCTION_PREFIX_VARIABLE
 
 FUNCTION_METADATA = "maestro:function"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -31,7 +32,10 @@ class MaestroFunction(Construct):
         timeout: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        log_group = logs.LogGroup(
+        stack = Stack.of(self)
+        self.name = name
+        self.timeout = timeout or Duration.seconds(15)
+        self.log_group = log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
         )
         # An explicit role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
@@ -43,21 +47,27 @@ class MaestroFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,  # layers are built from manylinux x86_64 wheels
             handler="handler.handler",
+            # A readable, stable name: dashboards, alarms and the SLA's "maestro:<name>" services use it.
+            function_name=f"{stack.stack_name}-{name}",
             code=function_code(name),
             layers=list(layers),
             memory_size=memory_mb,
-            timeout=timeout or Duration.seconds(15),
+            timeout=self.timeout,
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,
             log_group=log_group,
-            environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
+            environment={
+                "POWERTOOLS_SERVICE_NAME": name,
+                FUNCTION_PREFIX_VARIABLE: f"{stack.stack_name}-",
+                **environment,
+            },
         )
         cfn = self.function.node.default_child
         cfn.add_metadata(FUNCTION_METADATA, name)  # type: ignore[union-attr]
         # CDK makes the function depend on the role and its policy; the role is already implied by the
         # GetAtt (cfn-lint W3005). Only the policy must exist first, or the first invocation cannot log.
         policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        cfn.add_override("DependsOn", [Stack.of(self).get_logical_id(policy)])  # type: ignore[union-attr, arg-type]
+        cfn.add_override("DependsOn", [stack.get_logical_id(policy)])  # type: ignore[union-attr, arg-type]
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -29,7 +30,11 @@ class Platform(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         health = MaestroFunction(self, "Health", name="health", layers=layers, environment=environment)
+        self.health = health
         storage.platform_table.grant_read_data(health.function)
+        health.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["events:DescribeEventBus"], resources=[bus.bus.event_bus_arn])
+        )
         # HeadBucket needs s3:ListBucket and nothing else: no object is readable by the health probe.
         health.function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.artifacts.bucket_arn])
@@ -43,3 +48,12 @@ class Platform(Construct):
 
         openapi = MaestroFunction(self, "OpenApi", name="openapi", layers=layers, environment=environment)
         api.route("GET", "/openapi.json", openapi.function, public=True)
+
+    def watch_table(self, variable: str, table: dynamodb.ITable) -> None:
+        """Make /health's readiness cover a capability's table (read through the same settings name the
+        capability's functions use)."""
+        self.health.function.add_environment(variable, table.table_name)
+        # GetItem on the table itself: the probe never reads an index, so it is granted none.
+        self.health.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table.table_arn])
+        )

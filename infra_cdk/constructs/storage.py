@@ -37,9 +37,11 @@ def table(
     )
 
 
-def table_with_gsi1(scope: Construct, construct_id: str) -> dynamodb.Table:
+def table_with_gsi1(
+    scope: Construct, construct_id: str, *, ttl_attribute: str | None = None
+) -> dynamodb.Table:
     """A capability's table whose gsi1 (gsi1pk, gsi1sk, all attributes) serves its cross-item listings."""
-    t = table(scope, construct_id)
+    t = table(scope, construct_id, ttl_attribute=ttl_attribute)
     t.add_global_secondary_index(
         index_name="gsi1",
         partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),

@@ -74,7 +74,7 @@ def test_tables_are_on_demand_encrypted_with_point_in_time_recovery_and_retained
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     tables = resources(synthesized, "AWS::DynamoDB::Table")
-    assert len(tables) == 4
+    assert len(tables) == 5  # platform, idempotency, registry, A/B, SLA
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"

@@ -9,6 +9,7 @@ from maestro.core.api import create_app, requires
 from maestro.core.rbac import Permission
 from maestro.local.functions import load_handler_module
 from tests.integration.conftest import Context, drain, http_event
+from tests.support import create_table_with_gsi1
 
 VIEWER = {"sub": "alice", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
 
@@ -18,16 +19,28 @@ def call(function: str, event: dict) -> tuple[int, dict]:
     return int(response["statusCode"]), json.loads(response["body"])
 
 
-def test_health_is_ready_when_table_and_bucket_answer(platform_stores: None) -> None:
+@pytest.fixture
+def every_store(platform_stores: None) -> None:
+    """Besides the platform's: each capability's table (default names) and the bus."""
+    for table in ("maestro-registry", "maestro-ab", "maestro-sla"):
+        create_table_with_gsi1(table)
+    boto3.client("events").create_event_bus(Name="maestro")
+
+
+def test_health_is_ready_when_every_dependency_answers(every_store: None) -> None:
     status, body = call("health", http_event("GET", "/health"))
     assert status == 200
     assert body["ready"] is True and [c["name"] for c in body["checks"]] == [
         "dynamodb:platform",
+        "dynamodb:maestro-registry",
+        "dynamodb:maestro-ab",
+        "dynamodb:maestro-sla",
         "s3:artifacts",
+        "events:maestro",
     ]
 
 
-def test_health_is_503_and_names_the_missing_dependency(platform_stores: None) -> None:
+def test_health_is_503_and_names_the_missing_dependency(every_store: None) -> None:
     boto3.client("s3").delete_bucket(Bucket="artifacts")
     status, body = call("health", http_event("GET", "/health"))
     assert status == 503

@@ -4,6 +4,7 @@ Must never log a token or a request body: only ids, routes and outcomes."""
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Callable
 from functools import cache, wraps
@@ -11,6 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+
+from maestro.core import outcomes
 
 # A request that records no business metric is normal; Powertools would warn on every such invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
@@ -37,8 +40,8 @@ def tracer() -> Any:
 def lambda_entry(
     correlation_id_path: str | None = correlation_paths.API_GATEWAY_HTTP,
 ) -> Callable[[Handler], Handler]:
-    """Log context with a correlation id (the API Gateway request id by default), EMF metrics, and X-Ray
-    subsegments annotated with the same correlation id."""
+    """Log context with a correlation id (the API Gateway request id by default), EMF metrics, X-Ray
+    subsegments annotated with the same correlation id, and the invocation's outcome for the SLA checks."""
 
     def decorate(handler: Handler) -> Handler:
         def annotated(event: dict[str, Any], context: Any) -> Any:
@@ -57,7 +60,14 @@ def lambda_entry(
                 wrapped = logger.inject_lambda_context(
                     correlation_id_path=correlation_id_path, clear_state=True
                 )(inner)
-            return wrapped(event, context)
+            started = time.perf_counter()
+            try:
+                result = wrapped(event, context)
+            except BaseException:
+                outcomes.record(context, started, 500)
+                raise
+            outcomes.record(context, started, outcomes.status_of(result))
+            return result
 
         return entry
 

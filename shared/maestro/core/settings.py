@@ -28,6 +28,9 @@ class Settings(BaseModel):
     artifacts_bucket: str = "maestro-artifacts"
     registry_table: str = "maestro-registry"
     ab_table: str = "maestro-ab"
+    sla_table: str = "maestro-sla"
+    # The tenant under which Maestro ML's own functions are observed and their SLOs are defined.
+    platform_tenant: str = "platform"
     # Claim names: Cognito's by default; an external OIDC issuer may use others (CDK context sets them).
     tenant_claim: str = "custom:tenant"
     roles_claim: str = "cognito:groups"

@@ -17,6 +17,7 @@ from maestro.local.emulator import EmbeddedAws
 from maestro.local.functions import FUNCTIONS_ROOT, REPO_ROOT
 from maestro.local.gateway import Gateway
 from maestro.local.invoker import Invoker, shared_environment
+from maestro.local.logs import LogSubscriptions
 from maestro.local.provision import provision
 from maestro.local.pump import EventPump, Scheduler
 from maestro.local.synth import STACK_NAME, synthesize
@@ -55,6 +56,7 @@ class LocalPlatform:
         self.gateway: Gateway | None = None
         self.pump: EventPump | None = None
         self.scheduler: Scheduler | None = None
+        self.log_subscriptions: LogSubscriptions | None = None
         self.model: LocalModel | None = None
         self.invoker: Invoker | None = None
         self.timings: dict[str, float] = {}
@@ -77,6 +79,7 @@ class LocalPlatform:
         self.invoker.warm()
         self.pump = EventPump(self.model, shadows, self.invoker.invoke).start()
         self.scheduler = Scheduler(self.model.rules, self.pump, REGION).start()
+        self.log_subscriptions = LogSubscriptions(self.model, self.invoker.invoke).start()
         self.gateway = Gateway(
             self.model.routes,
             self.invoker.invoke,
@@ -85,13 +88,14 @@ class LocalPlatform:
             extra_routes={
                 ("GET", "/_local/schedules"): self._list_schedules,
                 ("POST", "/_local/schedules/fire"): self._fire_schedule,
+                ("POST", "/_local/logs/flush"): self._flush_logs,
             },
         ).start()
         self.timings["ready_s"] = time.perf_counter() - t0
         return self
 
     def stop(self) -> None:
-        for part in (self.gateway, self.scheduler, self.pump, self.aws):
+        for part in (self.gateway, self.log_subscriptions, self.scheduler, self.pump, self.aws):
             if part is not None:
                 part.stop()
         if self._saved_environ is not None:  # leave the process as it was: endpoints, credentials, names
@@ -157,6 +161,10 @@ class LocalPlatform:
     def _list_schedules(self, _query: dict[str, str]) -> tuple[int, Any]:
         assert self.scheduler
         return 200, {"schedules": self.scheduler.names()}
+
+    def _flush_logs(self, _query: dict[str, str]) -> tuple[int, Any]:
+        assert self.log_subscriptions
+        return 200, {"delivered": self.log_subscriptions.deliver()}
 
     def _fire_schedule(self, query: dict[str, str]) -> tuple[int, Any]:
         try:

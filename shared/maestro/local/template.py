@@ -62,6 +62,14 @@ class EventSourceMapping:
     report_failures: bool
 
 
+@dataclass(frozen=True)
+class LogSubscription:
+    source: str  # physical name of the function whose log group is subscribed
+    destination: str  # physical name of the function that receives the matching lines
+    filter_name: str
+    pattern: str
+
+
 @dataclass
 class LocalModel:
     region: str
@@ -72,6 +80,7 @@ class LocalModel:
     routes: list[Route] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     mappings: list[EventSourceMapping] = field(default_factory=list)
+    subscriptions: list[LogSubscription] = field(default_factory=list)
 
     def of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
         return {k: r for k, r in self.resources.items() if r["Type"] == cfn_type}
@@ -257,6 +266,23 @@ def load_model(template_path: Path, stack_name: str, region: str) -> LocalModel:
                 queue_arn=props["EventSourceArn"],
                 batch_size=int(props.get("BatchSize", 10)),
                 report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            )
+        )
+
+    log_groups = {
+        ((r["Properties"].get("LoggingConfig") or {}).get("LogGroup") or {}).get("Ref"): lid
+        for lid, r in model.of_type("AWS::Lambda::Function").items()
+        if lid in model.functions
+    }
+    for lid, r in model.of_type("AWS::Logs::SubscriptionFilter").items():
+        props = r["Properties"]
+        source = log_groups.get((props.get("LogGroupName") or {}).get("Ref"))
+        destination = model.function_by_name(resolve(props["DestinationArn"]))
+        if source is None or destination is None:
+            continue  # a log group or destination the local runtime does not host
+        model.subscriptions.append(
+            LogSubscription(
+                physical[source], destination.name, props.get("FilterName", lid), props["FilterPattern"]
             )
         )
     return model

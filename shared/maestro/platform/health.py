@@ -37,9 +37,14 @@ Probe = tuple[str, Callable[[], None]]
 
 
 def platform_probes(settings: Settings) -> list[Probe]:
+    """Every dependency the platform's capabilities need: their tables, the artifacts bucket, the bus."""
+    tables = dict.fromkeys(
+        (settings.platform_table, settings.registry_table, settings.ab_table, settings.sla_table)
+    )
     return [
-        (f"dynamodb:{settings.platform_table}", lambda: store.probe_table(settings.platform_table)),
+        *((f"dynamodb:{t}", lambda t=t: store.probe_table(t)) for t in tables),
         (f"s3:{settings.artifacts_bucket}", lambda: store.probe_bucket(settings.artifacts_bucket)),
+        (f"events:{settings.event_bus_name}", lambda: store.probe_bus(settings.event_bus_name)),
     ]
 
 

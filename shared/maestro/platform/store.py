@@ -16,3 +16,7 @@ def probe_table(table: str) -> None:
 
 def probe_bucket(bucket: str) -> None:
     client("s3").head_bucket(Bucket=bucket)
+
+
+def probe_bus(bus: str) -> None:
+    client("events").describe_event_bus(Name=bus)

@@ -1,0 +1,44 @@
+"""Observations: batches that services post (POST /sla/observations, idempotent by batch id), and Maestro ML's
+own invocation outcomes from its functions' CloudWatch Logs subscriptions (the platform tenant)."""
+
+from __future__ import annotations
+
+from maestro.core.api import create_app, requires
+from maestro.core.auth import AuthContext
+from maestro.core.observability import lambda_entry
+from maestro.core.rbac import Permission as P
+from maestro.core.settings import get_settings
+from maestro.sla.api import service
+from maestro.sla.collect import batches_from_logs
+from maestro.sla.observations import ObservationBatch
+from maestro.sla.service import SlaService
+from maestro.sla.store import SlaStore
+
+app = create_app("sla")
+COLLECTOR = "maestro-sla-collector"
+
+
+@app.post(
+    "/sla/observations",
+    summary="Report request outcomes (up to 5,000; a retried batch counts once)",
+    **requires(P.SLA_OBSERVE),
+)
+def observe(body: ObservationBatch) -> dict:
+    return service(app).observe(body)
+
+
+def collect(event: dict) -> dict:
+    settings = get_settings()
+    tenant = settings.platform_tenant
+    sla = SlaService(
+        SlaStore(settings.sla_table, tenant), AuthContext.of(COLLECTOR, tenant, frozenset({"service"}))
+    )
+    results = [sla.observe(batch) for batch in batches_from_logs(event)]
+    return {"batches": len(results), "accepted": sum(r["accepted"] for r in results)}
+
+
+@lambda_entry()
+def handler(event, context):
+    if "awslogs" in event:
+        return collect(event)
+    return app.resolve(event, context)

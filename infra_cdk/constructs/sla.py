@@ -1,0 +1,99 @@
+"""SLA and SLO checks: their table (gsi1 lists every tenant's SLOs for the checker), the definitions and
+status function, the observation ingestion (HTTP batches and every other function's outcome log lines
+through CloudWatch Logs subscriptions), and the check on a one-minute schedule.
+Must never subscribe the ingestion function to its own log group: its outcomes would feed themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_logs_destinations as destinations
+from constructs import Construct
+
+from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.functions import MaestroFunction
+from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.storage import table_with_gsi1
+from maestro.core.outcomes import FILTER_PATTERN
+
+
+class Sla(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: HttpApi,
+        bus: EventBus,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table = table_with_gsi1(self, "SlaTable", ttl_attribute="expires_at")
+        env = {**environment, "MAESTRO_SLA_TABLE": self.table.table_name}
+        index_finding = (
+            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.table.node.default_child)}"
+            ".Arn>/index/*]"
+        )
+
+        def function(name: str, *, memory_mb: int = 512, timeout: Duration | None = None) -> MaestroFunction:
+            fn = MaestroFunction(
+                self,
+                name.title().replace("_", ""),
+                name=name,
+                layers=layers,
+                environment=env,
+                memory_mb=memory_mb,
+                timeout=timeout or Duration.seconds(29),
+            )
+            self.table.grant_read_write_data(fn.function)
+            bus.bus.grant_put_events_to(fn.function)
+            acknowledge(
+                fn.role, index_finding, "Queries on the SLA table's own GSI (gsi1): table ARN + /index/*."
+            )
+            return fn
+
+        definitions = function("sla")
+        for method, path in (
+            ("POST", "/sla/slos"),
+            ("GET", "/sla/slos"),
+            ("GET", "/sla/slos/{slo_id}"),
+            ("PUT", "/sla/slos/{slo_id}"),
+            ("DELETE", "/sla/slos/{slo_id}"),
+            ("GET", "/sla/slos/{slo_id}/status"),
+            ("GET", "/sla/slos/{slo_id}/report"),
+        ):
+            api.route(method, path, definitions.function)
+
+        self.ingest = function("sla_ingest", memory_mb=1024)
+        api.route("POST", "/sla/observations", self.ingest.function)
+
+        check = function("sla_check", memory_mb=1024, timeout=Duration.minutes(5))
+        events.Rule(
+            self,
+            "EveryMinute",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(check.function)],
+            description="Check every SLO: probes, attainment, budgets, burn rates; emit what changed",
+        )
+
+    def collect_outcomes(self, functions: Sequence[MaestroFunction]) -> None:
+        """Subscribe the ingestion to each function's outcome lines (its own excepted)."""
+        destination = destinations.LambdaDestination(self.ingest.function)
+        for fn in functions:
+            if fn is self.ingest:
+                continue
+            logs.SubscriptionFilter(
+                fn,
+                "Outcomes",
+                log_group=fn.log_group,
+                destination=destination,
+                filter_pattern=logs.FilterPattern.literal(FILTER_PATTERN),
+                filter_name="maestro-outcomes",
+            )

@@ -1,0 +1,1 @@
+"""SLA and SLO checks: definitions, observations as mergeable latency sketches, budgets, burn-rate alerts."""

@@ -1,0 +1,41 @@
+"""Maestro ML's own outcomes, delivered by CloudWatch Logs subscriptions (one log group per function), turned
+into observation batches of the platform tenant. Must never record a log line twice: a redelivered
+subscription batch carries the same log event ids, which name the observation batch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
+
+from maestro.core.observability import logger
+from maestro.core.outcomes import OUTCOME_KEY
+from maestro.sla.observations import Observation, ObservationBatch
+
+MINUTES_PER_BATCH = 45  # minute buckets plus the hours they touch stay within the 99 of a transaction
+
+
+def batches_from_logs(event: dict[str, Any]) -> list[ObservationBatch]:
+    data = CloudWatchLogsEvent(event).parse_logs_data()
+    if data.message_type != "DATA_MESSAGE":
+        return []  # CONTROL_MESSAGE: CloudWatch Logs checking that the destination answers
+    rows: list[tuple[str, Observation]] = []
+    for log_event in data.log_events:
+        try:
+            outcome = json.loads(log_event.message)[OUTCOME_KEY]
+            rows.append((log_event.get_id, Observation.model_validate(outcome)))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("skipped a log line that is not an outcome", extra={"log_group": data.log_group})
+    by_minute: dict[tuple[str, int], list[tuple[str, Observation]]] = {}
+    for event_id, observation in rows:
+        key = (observation.service, int(observation.timestamp.timestamp()) // 60)
+        by_minute.setdefault(key, []).append((event_id, observation))
+    batches = []
+    keys = sorted(by_minute)
+    for start in range(0, len(keys), MINUTES_PER_BATCH):
+        chunk = [row for key in keys[start : start + MINUTES_PER_BATCH] for row in by_minute[key]]
+        digest = hashlib.sha256("\n".join(event_id for event_id, _ in chunk).encode()).hexdigest()
+        batches.append(ObservationBatch(batch_id=f"logs:{digest}", observations=[o for _, o in chunk]))
+    return batches

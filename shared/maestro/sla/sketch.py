@@ -1,0 +1,55 @@
+"""Latency distributions as DDSketch (DataDog's `ddsketch`): 1% relative accuracy, mergeable, and stored in
+DDSketch's standard protobuf form, so a window's percentiles come from merging per-minute sketches, never
+from raw observations. Must never store a raw observation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ddsketch import DDSketch
+from ddsketch.pb.proto import DDSketchProto, KeyMappingProto, pb
+
+RELATIVE_ACCURACY = 0.01
+
+
+@dataclass
+class LatencySketch:
+    sketch: DDSketch = field(default_factory=lambda: DDSketch(RELATIVE_ACCURACY))
+
+    def add(self, latency_ms: float, count: float = 1.0) -> None:
+        self.sketch.add(latency_ms, count)
+
+    def merge(self, other: LatencySketch) -> LatencySketch:
+        if other.count:
+            self.sketch.merge(other.sketch)
+        return self
+
+    @property
+    def count(self) -> float:
+        return float(self.sketch.count or 0)
+
+    def quantile(self, q: float) -> float | None:
+        """The value at rank q of the merged data, within 1% relative error; None when empty."""
+        value = self.sketch.get_quantile_value(q) if self.count else None
+        return None if value is None else float(value)
+
+    def count_at_most(self, threshold_ms: float) -> float:
+        """How many latencies were at most `threshold_ms`, at the sketch's resolution: values within 1% of
+        the threshold may fall on either side of it."""
+        proto = DDSketchProto.to_proto(self.sketch)
+        mapping = KeyMappingProto.from_proto(proto.mapping)
+        store = proto.positiveValues
+        total = float(proto.zeroCount)
+        for offset, count in enumerate(store.contiguousBinCounts):
+            if count and mapping.value(store.contiguousBinIndexOffset + offset) <= threshold_ms:
+                total += count
+        return total
+
+    def to_bytes(self) -> bytes:
+        return bytes(DDSketchProto.to_proto(self.sketch).SerializeToString())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LatencySketch:
+        proto = pb.DDSketch()
+        proto.ParseFromString(data)
+        return cls(DDSketchProto.from_proto(proto))
