@@ -102,6 +102,12 @@ def in_process_env() -> None:
             "MAESTRO_ARTIFACTS_BUCKET": "artifacts",
         }
     )
+    # Handlers write one outcome line per invocation (for the SLA checks); written, but not onto the figures.
+    import logging
+
+    from maestro.core.outcomes import log
+
+    log.handlers = [logging.StreamHandler(open(os.devnull, "w"))]  # noqa: SIM115 - lives as long as the run
 
 
 def bench_warm_health() -> None:
@@ -126,11 +132,14 @@ def bench_warm_health() -> None:
             ],
         )
         boto3.client("s3").create_bucket(Bucket="artifacts")
+        boto3.client("events").create_event_bus(Name="maestro")
+        for table in ("maestro-registry", "maestro-ab", "maestro-sla"):
+            create_table_with_gsi1(table)
         health = load_handler_module("health").handler
         whoami = load_handler_module("whoami").handler
         event = http_event("GET", "/health")
         samples = warm_latency(lambda: health(event, Context()))
-        emit_latency("warm_health", samples, "in-process, moto answering the two readiness probes")
+        emit_latency("warm_health", samples, "in-process, moto answering the six readiness probes")
         claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
         who = http_event("GET", "/whoami", claims=claims)
         samples = warm_latency(lambda: whoami(who, Context()), n=2000)
@@ -326,6 +335,142 @@ def bench_ab() -> None:
         )
 
 
+def bench_sla() -> None:
+    """Observations ingested per second through the real handler, and the scheduled check's time for a
+    30-day window at two traffic levels 100x apart (its cost must follow the minutes, not the traffic)."""
+    import random
+
+    from moto import mock_aws
+
+    from maestro.core.auth import AuthContext
+    from maestro.core.aws import client
+    from maestro.core.settings import get_settings
+    from maestro.local.emulator import copy_each_table_once
+    from maestro.local.functions import load_handler_module
+    from maestro.sla.check import check_one
+    from maestro.sla.evaluate import Aggregate, status
+    from maestro.sla.service import SlaService, now_minute
+    from maestro.sla.slo import SloSpec, minute_datetime
+    from maestro.sla.store import SlaStore, StoredSource
+    from tests.integration.conftest import Context, http_event
+
+    in_process_env()
+    os.environ["MAESTRO_SLA_TABLE"] = "sla"
+    client.cache_clear()
+    get_settings.cache_clear()
+    rng = random.Random(11)
+    now = now_minute()
+    copy_each_table_once()  # moto's transactions otherwise copy the table once per item they hold
+    with mock_aws():
+        import boto3
+
+        boto3.client("events").create_event_bus(Name="maestro")
+        create_table_with_gsi1("sla")
+        handler = load_handler_module("sla_ingest").handler
+        claims = {"sub": "svc", "custom:tenant": "acme", "cognito:groups": "[service]"}
+        batches = [
+            json.dumps(
+                {
+                    "observations": [
+                        {
+                            "service": "checkout-api",
+                            "timestamp": minute_datetime(now - 1 - b % 3).isoformat(),
+                            "latency_ms": rng.lognormvariate(4, 1),
+                            "status": 500 if rng.random() < 0.01 else 200,
+                        }
+                        for _ in range(5000)
+                    ]
+                }
+            )
+            for b in range(8)
+        ]
+        store = SlaStore("sla", "acme")
+        started = time.perf_counter()
+        for body in batches:
+            reply = handler(http_event("POST", "/sla/observations", claims=claims, body=body), Context())
+            assert reply["statusCode"] == 200, reply["body"]
+        elapsed = time.perf_counter() - started
+        emit(
+            "sla_ingest_observations_per_s",
+            8 * 5000 / elapsed,
+            "observations/s",
+            note="through the handler (validation, sketches, one transaction per batch), moto in-process",
+        )
+
+        auth = AuthContext.of("bench", "acme", frozenset({"ml-engineer"}))
+        spec = SloSpec.model_validate(
+            {
+                "name": "bench",
+                "service": "steady",
+                "objectives": [
+                    {"kind": "availability", "target": 99.9},
+                    {"kind": "latency", "threshold_ms": 300, "percentile": 99},
+                ],
+            }
+        )
+        slos = {}
+        for per_minute in (100, 10_000):
+            service = f"steady-{per_minute}"
+            slos[per_minute] = SlaService(SlaStore("sla", "acme"), auth).create(
+                spec.model_copy(update={"service": service})
+            )
+            first = now - 30 * 1440
+            # The check reads hour buckets, and minute buckets only in the hours where a window starts or
+            # ends; those hours get all their minutes, every other hour one minute bucket holding its traffic
+            # (its hour bucket is the same either way, and seeding stays fast in moto).
+            edges = {(now - w) - (now - w) % 60 for w in (0, 5, 30, 60, 360, 4320, 43200)}
+            for hour in range(first - first % 60, now, 60):
+                minutes = {}
+                spread = range(hour, min(hour + 60, now)) if hour in edges else [hour]
+                for minute in spread:
+                    weight = per_minute * (1 if hour in edges else 60)
+                    aggregate = Aggregate(count=weight, errors=weight // 1000)
+                    for _ in range(20):  # 20 latency levels, each weighted: a sketch of `weight` values
+                        aggregate.sketch.add(rng.lognormvariate(4, 1), weight / 20)
+                    minutes[(service, minute)] = aggregate
+                store.record(f"seed-{service}-{hour}", minutes)
+        timings = {}
+        for (
+            per_minute,
+            slo,
+        ) in slos.items():  # timed once both are seeded: moto's Query cost follows the table
+            samples = []
+            for _ in range(5):
+                slo = store.get_slo(slo["slo_id"])
+                samples.append(timeit_once(lambda slo=slo: check_one("acme", slo, now, None)) * 1000)
+            timings[per_minute] = (statistics.median(samples), per_minute * 30 * 1440)
+        # The same check's parts: what it reads from DynamoDB, and its computation once the buckets are read.
+        reader = SlaStore("sla", "acme")
+        source = StoredSource(reader, "steady-100")
+        bound = spec.model_copy(update={"service": "steady-100"})
+        status(bound, source, now)
+        items = len(source.hours) + len(source.minutes.minutes)
+        compute_ms = statistics.median(
+            timeit_once(lambda: status(bound, source, now)) * 1000 for _ in range(5)
+        )
+        (low_ms, low_n), (high_ms, high_n) = timings[100], timings[10_000]
+        emit(
+            "sla_check_30d_window_ms",
+            low_ms,
+            "ms",
+            note=f"{low_n:,} observations in the window; moto's Query is most of it (see the next figures)",
+        )
+        emit(
+            "sla_check_30d_compute_ms",
+            compute_ms,
+            "ms",
+            note="status from buckets already read: merges, budgets",
+        )
+        emit("sla_check_30d_dynamodb_requests", reader.requests, "requests", items_read=items)
+        emit(
+            "sla_check_30d_window_100x_traffic_ms",
+            high_ms,
+            "ms",
+            baseline=low_ms,
+            note=f"{high_n:,} observations: same minutes, 100x the traffic; the ratio should stay near 1",
+        )
+
+
 def timeit_once(fn: Callable[[], Any]) -> float:
     started = time.perf_counter()
     fn()
@@ -337,6 +482,7 @@ def main() -> int:
     bench_warm_health()
     bench_warm_registry()
     bench_ab()
+    bench_sla()
     return 0
 
 

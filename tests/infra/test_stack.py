@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from maestro.core.outcomes import FILTER_PATTERN
 from maestro.local.functions import function_names
 from tests.infra.conftest import NO_BUNDLING, synth
 
@@ -207,3 +208,55 @@ def test_an_external_oidc_issuer_replaces_the_user_pool(tmp_path: Path) -> None:
     }
     env = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
     assert env["Properties"]["Environment"]["Variables"]["MAESTRO_TENANT_CLAIM"] == "org_id"
+
+
+def test_every_function_but_the_ingestion_sends_its_outcomes_to_the_sla_ingestion(
+    synthesized: tuple[Path, dict[str, Any]],
+) -> None:
+    functions = resources(synthesized, "AWS::Lambda::Function")
+    maestro = {lid: fn for lid, fn in functions.items() if "maestro:function" in fn.get("Metadata", {})}
+    by_log_group = {fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]: lid for lid, fn in maestro.items()}
+    (ingest,) = [lid for lid, fn in maestro.items() if fn["Metadata"]["maestro:function"] == "sla_ingest"]
+    subscribed = set()
+    for sub in resources(synthesized, "AWS::Logs::SubscriptionFilter").values():
+        props = sub["Properties"]
+        assert props["FilterPattern"] == FILTER_PATTERN
+        assert props["DestinationArn"] == {"Fn::GetAtt": [ingest, "Arn"]}
+        subscribed.add(by_log_group[props["LogGroupName"]["Ref"]])
+    assert subscribed == set(maestro) - {ingest}
+    names = {fn["Metadata"]["maestro:function"]: fn["Properties"]["FunctionName"] for fn in maestro.values()}
+    assert all(physical == f"Maestro-{name}" for name, physical in names.items())
+
+
+def test_the_sla_check_runs_every_minute(synthesized: tuple[Path, dict[str, Any]]) -> None:
+    functions = resources(synthesized, "AWS::Lambda::Function")
+    (check,) = [
+        lid for lid, fn in functions.items() if fn.get("Metadata", {}).get("maestro:function") == "sla_check"
+    ]
+    rules = [
+        r["Properties"]
+        for r in resources(synthesized, "AWS::Events::Rule").values()
+        if r["Properties"].get("ScheduleExpression") == "rate(1 minute)"
+    ]
+    assert [t["Arn"] for r in rules for t in r["Targets"]] == [{"Fn::GetAtt": [check, "Arn"]}]
+
+
+def test_every_function_has_error_throttle_and_duration_alarms_and_a_dashboard(
+    synthesized: tuple[Path, dict[str, Any]],
+) -> None:
+    functions = {
+        lid: fn
+        for lid, fn in resources(synthesized, "AWS::Lambda::Function").items()
+        if "maestro:function" in fn.get("Metadata", {})
+    }
+    alarms = resources(synthesized, "AWS::CloudWatch::Alarm").values()
+    watched: dict[str, set[str]] = {}
+    for alarm in alarms:
+        props = alarm["Properties"]
+        (dimension,) = props["Dimensions"]
+        watched.setdefault(dimension["Value"]["Ref"], set()).add(props["MetricName"])
+        if props["MetricName"] == "Duration":
+            timeout_ms = functions[dimension["Value"]["Ref"]]["Properties"]["Timeout"] * 1000
+            assert props["ExtendedStatistic"] == "p99" and props["Threshold"] == 0.8 * timeout_ms
+    assert watched == {lid: {"Errors", "Throttles", "Duration"} for lid in functions}
+    assert len(resources(synthesized, "AWS::CloudWatch::Dashboard")) == 1

@@ -180,3 +180,40 @@ def test_maestro_functions_are_observed_like_any_service(platform: RunningPlatfo
         return float(status.json()["window"]["requests"])
 
     assert wait_for(lambda: observed() >= 5, timeout_s=15)
+
+
+def test_the_cli_defines_observes_and_shows_status_with_a_budget_plot(
+    platform: RunningPlatform, tmp_path: Any
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    token = platform.token("initech", ["ml-engineer"])
+
+    def maestro(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "maestro.cli.main", "sla", *args, "--url", platform.url, "--token", token],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    spec = tmp_path / "slo.json"
+    spec.write_text(json.dumps(SLO | {"service": "cli-api"}))
+    slo_id = json.loads(maestro("create", "--file", str(spec)))["slo_id"]
+    at = minute_ago()
+    rows = ["service,timestamp,latency_ms,status,error"]
+    rows += [
+        f"cli-api,{(at - timedelta(minutes=m % 90)).isoformat()},{20 + m % 50},200," for m in range(3000)
+    ]
+    rows += [f"cli-api,{at.isoformat()},35,503,"] * 2
+    observations = tmp_path / "observations.csv"
+    observations.write_text("\n".join(rows) + "\n")
+    assert json.loads(maestro("observe", "--file", str(observations))) == {"accepted": 3002, "duplicates": 0}
+    plot = tmp_path / "budget.png"
+    table = maestro("status", slo_id, "--plot", str(plot), "--days", "1")
+    assert "3,002 requests, 2 errors" in table and "availability>=99.5%" in table and "OK" in table
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -17,10 +17,11 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import ValidationError
 from maestro.core.settings import get_settings
 from maestro.local.functions import load_handler_module
-from maestro.sla.evaluate import Aggregate, MinuteSource
+from maestro.sla.check import probe
+from maestro.sla.evaluate import Aggregate, MinuteSource, status
 from maestro.sla.observations import Observation, ObservationBatch
 from maestro.sla.service import SlaService
-from maestro.sla.slo import SloSpec, epoch_minute, minute_datetime
+from maestro.sla.slo import Probe, SloSpec, epoch_minute, minute_datetime
 from maestro.sla.store import SlaStore, StoredSource
 from tests.integration.conftest import Context, drain
 from tests.support import create_table_with_gsi1
@@ -170,3 +171,56 @@ def test_the_scheduled_check_emits_each_change_once(sla: SlaService, bus_queue: 
     assert breach["detail"]["slo_id"] == slo["slo_id"] and breach["detail"]["attainment"] == pytest.approx(70)
     assert check(when, Context())["checked"][0]["events"] == 0  # still breached: nothing new
     assert drain(bus_queue) == []
+
+
+def test_reading_a_window_costs_the_same_whatever_the_traffic(sla: SlaService) -> None:
+    requests_made = []
+    for per_minute, service in ((10, "quiet-api"), (1000, "busy-api")):
+        step = min(45, 5000 // per_minute)  # minutes per batch of at most 5,000
+        for minute in range(NOW - 180, NOW, step):
+            batch = [
+                Observation(
+                    service=service, timestamp=minute_datetime(m), latency_ms=5.0 + i % 90, status=200
+                )
+                for m in range(minute, min(minute + step, NOW))
+                for i in range(per_minute)
+            ]
+            sla.observe(ObservationBatch(observations=batch), now=NOW)
+        store = SlaStore("sla", "acme")
+        spec = SloSpec.model_validate(
+            {
+                "name": "x",
+                "service": service,
+                "objectives": [{"kind": "latency", "threshold_ms": 50, "target": 90}],
+            }
+        )
+        report = status(spec, StoredSource(store, service), NOW)
+        assert report["window"]["requests"] == 180 * per_minute
+        requests_made.append(store.requests)
+    assert requests_made[0] == requests_made[1]
+
+
+def test_a_probe_records_the_health_urls_answer_and_a_dead_one_as_an_error(sla: SlaService) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/ok" else 503)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for n, url in enumerate((f"{base}/ok", f"{base}/down", "http://127.0.0.1:9/closed")):
+            batch = probe("probed-api", Probe(url=url, timeout_ms=500), f"slo-{n}", NOW)
+            sla.observe(batch, now=NOW)
+            assert sla.observe(batch, now=NOW)["duplicate"]  # one probe per SLO and minute
+    finally:
+        server.shutdown()
+    seen = StoredSource(sla.store, "probed-api").aggregate(NOW - 1, NOW + 1, [])
+    assert (seen.count, seen.errors) == (3, 2)  # the 503 and the refused connection

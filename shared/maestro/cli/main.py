@@ -167,9 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
 
-    from maestro.cli import ab
+    from maestro.cli import ab, sla
 
     ab.add_parser(top)
+    sla.add_parser(top)
     return parser
 
 

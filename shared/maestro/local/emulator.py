@@ -30,7 +30,7 @@ _TABLE_BACKUPS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.Cont
 )
 
 
-def _copy_each_table_once() -> None:
+def copy_each_table_once() -> None:
     """moto's transact_write_items deep-copies the whole table once per item of the transaction, as its
     rollback backup: a 100-item transaction on a 10,000-item table copies a million items. While a transaction
     runs, the first copy of each table is reused for the rest of its backups: same rollback, one copy."""
@@ -144,7 +144,7 @@ class EmbeddedAws(BackgroundServer):
         self.invoke = invoke
 
     def start(self) -> EmbeddedAws:
-        _copy_each_table_once()
+        copy_each_table_once()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)

@@ -66,11 +66,11 @@ def status(spec: SloSpec, source: Source, now: int) -> dict[str, Any]:
     excluded = [e.minutes for e in spec.exclusions]
     start, end = spec.window.bounds(now)
     whole = source.aggregate(start, end, excluded)
-    windows: dict[str, Aggregate] = {}
-    for alert in spec.alerts:
-        for text in (alert.long_window, alert.short_window):
-            if text not in windows:
-                windows[text] = source.aggregate(now - duration_minutes(text), now, excluded)
+    durations = {text for alert in spec.alerts for text in (alert.long_window, alert.short_window)}
+    windows = {
+        text: source.aggregate(now - duration_minutes(text), now, excluded)
+        for text in sorted(durations, key=duration_minutes)
+    }
     objectives = []
     for objective in spec.objectives:
         bad = whole.bad(objective)
