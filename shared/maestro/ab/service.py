@@ -15,8 +15,7 @@ from maestro.ab.ingest import Event, UnitUpdate, apply_events, group_by_unit, un
 from maestro.ab.store import MAX_TRANSACTION_ITEMS, AbStore, now_ms
 from maestro.core.auth import AuthContext
 from maestro.core.errors import NotFound, ValidationError
-from maestro.core.events import DomainEvent, publish
-from maestro.core.observability import logger
+from maestro.core.events import DomainEvent, publish_safely
 
 CONFIG_TTL_S = 30.0
 MAX_UNIT_ATTEMPTS = 5
@@ -50,19 +49,7 @@ class AbService:
     correlation_id: str | None = None
 
     def emit(self, detail_type: str, **detail: Any) -> None:
-        try:
-            publish(
-                DomainEvent(
-                    "ab",
-                    detail_type,
-                    self.auth.tenant,
-                    detail,
-                    principal=self.auth.principal,
-                    correlation_id=self.correlation_id,
-                )
-            )
-        except Exception:  # noqa: BLE001 - the change is committed; a lost event is logged
-            logger.exception("could not publish %s", detail_type)
+        publish_safely(DomainEvent.by(self.auth, "ab", detail_type, detail, self.correlation_id))
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def create(self, spec: ExperimentSpec) -> dict[str, Any]:

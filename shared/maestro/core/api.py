@@ -140,16 +140,7 @@ def _record_access_denied(app: MaestroResolver, auth: AuthContext, permission: P
     }
     metrics.add_metric(name="AccessDenied", unit="Count", value=1)
     try:
-        publish(
-            DomainEvent(
-                capability=app.capability,
-                detail_type="AccessDenied",
-                tenant=auth.tenant,
-                principal=auth.principal,
-                correlation_id=app.request_id,
-                detail=detail,
-            )
-        )
+        publish(DomainEvent.by(auth, app.capability, "AccessDenied", detail, app.request_id))
     except Exception:  # noqa: BLE001 - the 403 must still reach the caller; the failure is logged, counted
         logger.exception("could not publish AccessDenied event", extra=detail)
         metrics.add_metric(name="EventPublishFailures", unit="Count", value=1)

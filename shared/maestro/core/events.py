@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from maestro.core.auth import AuthContext
 from maestro.core.aws import client
 from maestro.core.settings import get_settings
 
@@ -36,6 +37,27 @@ class DomainEvent:
     correlation_id: str | None = None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    roles: tuple[str, ...] = ()
+
+    @classmethod
+    def by(
+        cls,
+        auth: AuthContext,
+        capability: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        correlation_id: str | None = None,
+    ) -> DomainEvent:
+        """An event of what `auth`'s caller did: tenant, principal and roles from the verified identity."""
+        return cls(
+            capability,
+            detail_type,
+            auth.tenant,
+            detail,
+            principal=auth.principal,
+            correlation_id=correlation_id,
+            roles=tuple(sorted(auth.roles)),
+        )
 
     @property
     def source(self) -> str:
@@ -47,6 +69,7 @@ class DomainEvent:
             "tenant": self.tenant,
             "principal": self.principal,
             "correlation_id": self.correlation_id,
+            "roles": list(self.roles),
             **self.detail,
         }
         detail = json.dumps(body, default=str, separators=(",", ":"))
@@ -93,3 +116,17 @@ class EventPublisher:
 
 def publish(*events: DomainEvent) -> int:
     return EventPublisher().publish(events)
+
+
+def publish_safely(event: DomainEvent) -> bool:
+    """For changes already committed: a publish failure is logged and counted, never raised (the change
+    stands; the missing event shows in the EventPublishFailures metric)."""
+    from maestro.core.observability import logger, metrics
+
+    try:
+        publish(event)
+        return True
+    except Exception:  # noqa: BLE001 - see the docstring
+        logger.exception("could not publish %s", event.detail_type, extra={"event_id": event.event_id})
+        metrics.add_metric(name="EventPublishFailures", unit="Count", value=1)
+        return False

@@ -10,8 +10,7 @@ from typing import Any
 
 from maestro.core.auth import AuthContext
 from maestro.core.errors import ValidationError
-from maestro.core.events import DomainEvent, publish
-from maestro.core.observability import logger
+from maestro.core.events import DomainEvent, publish_safely
 from maestro.sla.evaluate import status
 from maestro.sla.observations import ObservationBatch, group
 from maestro.sla.slo import SloSpec, minute_datetime
@@ -32,19 +31,7 @@ class SlaService:
     correlation_id: str | None = None
 
     def emit(self, detail_type: str, **detail: Any) -> None:
-        try:
-            publish(
-                DomainEvent(
-                    "sla",
-                    detail_type,
-                    self.auth.tenant,
-                    detail,
-                    principal=self.auth.principal,
-                    correlation_id=self.correlation_id,
-                )
-            )
-        except Exception:  # noqa: BLE001 - the change is committed; a lost event is logged
-            logger.exception("could not publish %s", detail_type)
+        publish_safely(DomainEvent.by(self.auth, "sla", detail_type, detail, self.correlation_id))
 
     # -- definitions --------------------------------------------------------------------------------------
     def create(self, spec: SloSpec) -> dict[str, Any]:
