@@ -43,6 +43,7 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
         oidc=oidc,
         tenant_claim=ctx("maestro:tenantClaim", "custom:tenant"),
         roles_claim=ctx("maestro:rolesClaim", "cognito:groups"),
+        audit_lock_days=int(ctx("maestro:auditLockDays", "365")),
         env=Environment(
             account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
         ),

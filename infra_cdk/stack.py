@@ -11,6 +11,7 @@ from constructs import Construct
 from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.audit import Audit
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
@@ -32,6 +33,7 @@ class MaestroStack(Stack):
         oidc: OidcConfig | None,
         tenant_claim: str,
         roles_claim: str,
+        audit_lock_days: int = 365,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -72,10 +74,21 @@ class MaestroStack(Stack):
             registry_table=registry.table,
         )
         sla = Sla(self, "Sla", api=api, bus=bus, layers=[base_layer], environment=environment)
+        audit = Audit(
+            self,
+            "Audit",
+            api=api,
+            bus=bus,
+            storage=storage,
+            layers=[base_layer],
+            environment=environment,
+            lock_days=audit_lock_days,
+        )
         for variable, table in (
             ("MAESTRO_REGISTRY_TABLE", registry.table),
             ("MAESTRO_AB_TABLE", ab.table),
             ("MAESTRO_SLA_TABLE", sla.table),
+            ("MAESTRO_AUDIT_TABLE", audit.table),
         ):
             platform.watch_table(variable, table)
 

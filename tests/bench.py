@@ -133,7 +133,7 @@ def bench_warm_health() -> None:
         )
         boto3.client("s3").create_bucket(Bucket="artifacts")
         boto3.client("events").create_event_bus(Name="maestro")
-        for table in ("maestro-registry", "maestro-ab", "maestro-sla"):
+        for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit"):
             create_table_with_gsi1(table)
         health = load_handler_module("health").handler
         whoami = load_handler_module("whoami").handler
@@ -471,6 +471,108 @@ def bench_sla() -> None:
         )
 
 
+def bench_audit() -> None:
+    """Records appended per second through the audit queue's batch handler (100 messages per batch, as the
+    event source mapping delivers them), and DynamoDB + S3 requests per 1,000 records including their
+    digest (archive object, signature), beside the one-write-per-record baseline."""
+    from moto import mock_aws
+
+    from maestro.core.aws import client
+    from maestro.core.settings import get_settings
+    from maestro.local.emulator import copy_each_table_once
+    from maestro.local.functions import load_handler_module
+    from tests.integration.conftest import Context
+
+    in_process_env()
+    os.environ.update(
+        {
+            "MAESTRO_AUDIT_TABLE": "audit",
+            "MAESTRO_AUDIT_ARCHIVE_BUCKET": "archive",
+            "MAESTRO_AUDIT_SIGNING_KEY": "alias/audit",
+        }
+    )
+    client.cache_clear()
+    get_settings.cache_clear()
+    copy_each_table_once()
+    with mock_aws():
+        import boto3
+
+        boto3.client("events").create_event_bus(Name="maestro")
+        create_table_with_gsi1("audit")
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="archive", ObjectLockEnabledForBucket=True)
+        s3.put_object_lock_configuration(
+            Bucket="archive",
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+            },
+        )
+        kms = boto3.client("kms")
+        key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/audit", TargetKeyId=key)
+        handler = load_handler_module("audit_ingest").handler
+
+        def batch(start: int) -> dict[str, Any]:
+            return {
+                "Records": [
+                    {
+                        "messageId": f"m-{n}",
+                        "receiptHandle": "r",
+                        "eventSource": "aws:sqs",
+                        "attributes": {},
+                        "body": json.dumps(
+                            {
+                                "id": f"e-{n}",
+                                "source": "maestro.registry",
+                                "detail-type": "ModelVersionCreated",
+                                "time": "2026-11-27T10:00:00Z",
+                                "detail": {
+                                    "event_id": f"ev-{n}",
+                                    "tenant": "acme",
+                                    "principal": "p",
+                                    "roles": ["ml-engineer"],
+                                    "name": "m",
+                                    "version": str(n),
+                                },
+                            }
+                        ),
+                    }
+                    for n in range(start, start + 100)
+                ]
+            }
+
+        handler(batch(10**6), Context())  # warm: settings and chain head cached, as in a warm container
+        calls = {"n": 0}
+
+        def count(**_: Any) -> None:
+            calls["n"] += 1
+
+        for service in ("dynamodb", "s3"):
+            client(service).meta.events.register("before-call.*.*", count)
+        started = time.perf_counter()
+        for start in range(0, 1000, 100):
+            assert handler(batch(start), Context()) == {"batchItemFailures": []}
+        elapsed = time.perf_counter() - started
+        from maestro.audit.service import AuditService
+        from maestro.audit.store import AuditStore
+
+        AuditService(AuditStore("audit", "acme")).digest()
+        emit(
+            "audit_ingest_records_per_s",
+            1000 / elapsed,
+            "records/s",
+            note="through the SQS batch handler, 100 messages per batch, moto in-process",
+        )
+        emit(
+            "audit_requests_per_1000_records",
+            calls["n"],
+            "requests",
+            baseline=1000,
+            note="DynamoDB + S3 calls for 1,000 records and their digest; baseline: one write per record",
+        )
+
+
 def timeit_once(fn: Callable[[], Any]) -> float:
     started = time.perf_counter()
     fn()
@@ -483,6 +585,7 @@ def main() -> int:
     bench_warm_registry()
     bench_ab()
     bench_sla()
+    bench_audit()
     return 0
 
 

@@ -78,10 +78,14 @@ class RunningPlatform:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
             try:
-                return self.process.wait(timeout=20)
+                return self.process.wait(timeout=60)  # 2 busy cores can slow a clean stop
             except subprocess.TimeoutExpired:
+                self.process.send_signal(signal.SIGUSR1)  # serve dumps every thread's stack into its log
+                time.sleep(2)
                 self.process.kill()
-                raise
+                raise AssertionError(
+                    f"serve did not stop; its end:\n{self.log_path.read_text()[-6000:]}"
+                ) from None
         return self.process.returncode
 
 

@@ -75,7 +75,7 @@ def test_tables_are_on_demand_encrypted_with_point_in_time_recovery_and_retained
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     tables = resources(synthesized, "AWS::DynamoDB::Table")
-    assert len(tables) == 5  # platform, idempotency, registry, A/B, SLA
+    assert len(tables) == 6  # platform, idempotency, registry, A/B, SLA, audit
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -88,7 +88,7 @@ def test_buckets_are_versioned_private_encrypted_and_ssl_only(
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     buckets = resources(synthesized, "AWS::S3::Bucket")
-    assert len(buckets) == 2
+    assert len(buckets) == 3  # access logs, artifacts, audit archive
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -253,10 +253,36 @@ def test_every_function_has_error_throttle_and_duration_alarms_and_a_dashboard(
     watched: dict[str, set[str]] = {}
     for alarm in alarms:
         props = alarm["Properties"]
+        if props["Namespace"] != "AWS/Lambda":
+            continue
         (dimension,) = props["Dimensions"]
         watched.setdefault(dimension["Value"]["Ref"], set()).add(props["MetricName"])
         if props["MetricName"] == "Duration":
             timeout_ms = functions[dimension["Value"]["Ref"]]["Properties"]["Timeout"] * 1000
             assert props["ExtendedStatistic"] == "p99" and props["Threshold"] == 0.8 * timeout_ms
     assert watched == {lid: {"Errors", "Throttles", "Duration"} for lid in functions}
+    dlq_alarms = [a["Properties"] for a in alarms if a["Properties"]["Namespace"] == "AWS/SQS"]
+    assert [a["MetricName"] for a in dlq_alarms] == ["ApproximateNumberOfMessagesVisible"]
     assert len(resources(synthesized, "AWS::CloudWatch::Dashboard")) == 1
+
+
+def test_the_audit_archive_is_locked_in_compliance_mode_and_every_event_reaches_the_trail(
+    synthesized: tuple[Path, dict[str, Any]],
+) -> None:
+    buckets = resources(synthesized, "AWS::S3::Bucket")
+    (archive,) = [b["Properties"] for lid, b in buckets.items() if "Archive" in lid]
+    assert archive["ObjectLockEnabled"] is True
+    retention = archive["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert retention == {"Mode": "COMPLIANCE", "Days": 365}
+    (expiry,) = [r["ExpirationInDays"] for r in archive["LifecycleConfiguration"]["Rules"]]
+    assert expiry > retention["Days"]
+    (key,) = resources(synthesized, "AWS::KMS::Key").values()
+    assert (key["Properties"]["KeySpec"], key["Properties"]["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    queues = resources(synthesized, "AWS::SQS::Queue")
+    (ingest_queue,) = [lid for lid in queues if "AuditIngestQueue" in lid]
+    rules = [r["Properties"] for r in resources(synthesized, "AWS::Events::Rule").values()]
+    (audit_rule,) = [r for r in rules if r.get("EventPattern") == {"source": [{"prefix": "maestro."}]}]
+    assert audit_rule["Targets"][0]["Arn"] == {"Fn::GetAtt": [ingest_queue, "Arn"]}
+    assert queues[ingest_queue]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+    (mapping,) = resources(synthesized, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -22,7 +22,7 @@ def call(function: str, event: dict) -> tuple[int, dict]:
 @pytest.fixture
 def every_store(platform_stores: None) -> None:
     """Besides the platform's: each capability's table (default names) and the bus."""
-    for table in ("maestro-registry", "maestro-ab", "maestro-sla"):
+    for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit"):
         create_table_with_gsi1(table)
     boto3.client("events").create_event_bus(Name="maestro")
 
@@ -35,6 +35,7 @@ def test_health_is_ready_when_every_dependency_answers(every_store: None) -> Non
         "dynamodb:maestro-registry",
         "dynamodb:maestro-ab",
         "dynamodb:maestro-sla",
+        "dynamodb:maestro-audit",
         "s3:artifacts",
         "events:maestro",
     ]

@@ -4,6 +4,7 @@ Must never print a secret it was not asked for."""
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -49,10 +50,14 @@ def _serve(args: argparse.Namespace) -> int:
     print("  more tokens: maestro local token --tenant T --roles viewer,data-scientist")
     print('  mlflow client: eval "$(.venv/bin/maestro local env --tenant T --roles ml-engineer)"')
     print("  Ctrl-C stops.", flush=True)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
+    # A process signal may be delivered to any thread; CPython then runs the handler only when the main
+    # thread next runs bytecode. A wait without a timeout could sleep through Ctrl-C: wake twice a second.
+    while not stop.wait(0.5):
+        pass
     print("\nStopping...", flush=True)
     platform.stop()
     running_file.unlink(missing_ok=True)
@@ -167,10 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
 
-    from maestro.cli import ab, sla
+    from maestro.cli import ab, audit, sla
 
     ab.add_parser(top)
     sla.add_parser(top)
+    audit.add_parser(top)
     return parser
 
 

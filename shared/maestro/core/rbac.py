@@ -32,6 +32,7 @@ class Permission(StrEnum):
     AUDIT_VERIFY = "audit:verify"
     AUDIT_REPORT = "audit:report"
     AUDIT_WRITE = "audit:write"
+    AUDIT_CONFIGURE = "audit:configure"
     # SLOs
     SLA_READ = "sla:read"
     SLA_WRITE = "sla:write"

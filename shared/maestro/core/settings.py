@@ -29,6 +29,10 @@ class Settings(BaseModel):
     registry_table: str = "maestro-registry"
     ab_table: str = "maestro-ab"
     sla_table: str = "maestro-sla"
+    audit_table: str = "maestro-audit"
+    audit_archive_bucket: str = "maestro-audit-archive"
+    audit_signing_key: str = "alias/maestro-audit"
+    audit_queue_url: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined.
     platform_tenant: str = "platform"
     # Claim names: Cognito's by default; an external OIDC issuer may use others (CDK context sets them).

@@ -1,6 +1,6 @@
-"""Creates in the embedded emulator what the template defines: tables, buckets, buses, queues, rules and
-state machines. Must never invent a resource the template lacks, except the shadow queues that stand in
-for rule -> Lambda targets (moto cannot deliver to Lambda)."""
+"""Creates in the embedded emulator what the template defines: tables, buckets, KMS keys and aliases, buses,
+queues, rules and state machines. Must never invent a resource the template lacks, except the shadow
+queues that stand in for rule -> Lambda targets (moto cannot deliver to Lambda)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,28 @@ def provision(model: LocalModel) -> list[ShadowQueue]:
         lock = props.get("ObjectLockConfiguration")
         if lock and lock.get("Rule"):
             s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=lock)
+
+    # KMS keys get ids from KMS itself; functions name them by alias, which is created as the template says.
+    kms = client("kms")
+    keys = {}
+    for lid, r in model.of_type("AWS::KMS::Key").items():
+        props = r.get("Properties", {})
+        keys[lid] = kms.create_key(
+            KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            Description=str(props.get("Description", lid)),
+        )["KeyMetadata"]["KeyId"]
+    for r in model.of_type("AWS::KMS::Alias").values():
+        props = r["Properties"]
+        target = props["TargetKeyId"]
+        # CDK names the key by Ref (its id) or GetAtt Arn; either way the logical id is the key's.
+        key_lid = (
+            (target.get("Ref") or (target.get("Fn::GetAtt") or [None])[0])
+            if isinstance(target, dict)
+            else None
+        )
+        if key_lid in keys:
+            kms.create_alias(AliasName=props["AliasName"], TargetKeyId=keys[key_lid])
 
     for lid in model.of_type("AWS::Events::EventBus"):
         events.create_event_bus(Name=model.physical[lid])

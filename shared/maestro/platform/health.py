@@ -39,7 +39,13 @@ Probe = tuple[str, Callable[[], None]]
 def platform_probes(settings: Settings) -> list[Probe]:
     """Every dependency the platform's capabilities need: their tables, the artifacts bucket, the bus."""
     tables = dict.fromkeys(
-        (settings.platform_table, settings.registry_table, settings.ab_table, settings.sla_table)
+        (
+            settings.platform_table,
+            settings.registry_table,
+            settings.ab_table,
+            settings.sla_table,
+            settings.audit_table,
+        )
     )
     return [
         *((f"dynamodb:{t}", lambda t=t: store.probe_table(t)) for t in tables),

@@ -1,0 +1,189 @@
+"""The audit trail: every maestro.* event on the bus reaches a queue (with a dead-letter queue) that the
+ingestion drains in batches into per-tenant hash chains (a table with TTL); an asymmetric KMS key signs
+the hourly digests; records and digests are archived to an S3 bucket under Object Lock in compliance mode.
+Must never let the archive's lock be shorter than the retention the stack was given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.functions import MaestroFunction
+from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.storage import Storage, private_bucket, table_with_gsi1
+
+INGEST_TIMEOUT = Duration.seconds(60)
+
+
+class Audit(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: HttpApi,
+        bus: EventBus,
+        storage: Storage,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+        lock_days: int = 365,
+        archive_days: int = 2555,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.table = table_with_gsi1(self, "AuditTable", ttl_attribute="expires_at")
+        self.archive = private_bucket(
+            self,
+            "ArchiveBucket",
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(lock_days)),
+            server_access_logs_bucket=storage.access_logs,
+            server_access_logs_prefix="audit-archive/",
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(max(archive_days, lock_days + 1)))],
+        )
+        self.signing_key = kms.Key(
+            self,
+            "SigningKey",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            description="Signs the audit trail's digests (ECDSA P-256)",
+        )
+        alias = f"alias/{stack.stack_name}-audit-signing"
+        kms.Alias(self, "SigningKeyAlias", alias_name=alias, target_key=self.signing_key)
+        acknowledge(
+            self.signing_key,
+            "AwsSolutions-KMS5",
+            "Asymmetric signing keys cannot rotate automatically; each digest names the key that signed it.",
+        )
+        self.dlq = sqs.Queue(
+            self,
+            "IngestDlq",
+            retention_period=Duration.days(14),
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+        )
+        acknowledge(self.dlq, "AwsSolutions-SQS3", "This queue is the audit ingestion's dead-letter queue.")
+        self.queue = sqs.Queue(
+            self,
+            "IngestQueue",
+            visibility_timeout=Duration.seconds(INGEST_TIMEOUT.to_seconds() * 6),
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=3),
+        )
+        events.Rule(
+            self,
+            "EveryMaestroEvent",
+            event_bus=bus.bus,
+            event_pattern=events.EventPattern(source=events.Match.prefix("maestro.")),
+            targets=[targets.SqsQueue(self.queue)],
+            description="Every Maestro ML event into the audit trail",
+        )
+        env = {
+            **environment,
+            "MAESTRO_AUDIT_TABLE": self.table.table_name,
+            "MAESTRO_AUDIT_ARCHIVE_BUCKET": self.archive.bucket_name,
+            "MAESTRO_AUDIT_SIGNING_KEY": alias,
+            "MAESTRO_AUDIT_QUEUE_URL": self.queue.queue_url,
+        }
+        table_id = stack.get_logical_id(self.table.node.default_child)  # type: ignore[arg-type]
+        archive_id = stack.get_logical_id(self.archive.node.default_child)  # type: ignore[arg-type]
+        index_finding = f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]"
+
+        def function(name: str, *, memory_mb: int = 512, timeout: Duration | None = None) -> MaestroFunction:
+            fn = MaestroFunction(
+                self,
+                name.title().replace("_", ""),
+                name=name,
+                layers=layers,
+                environment=env,
+                memory_mb=memory_mb,
+                timeout=timeout or Duration.seconds(29),
+            )
+            self.table.grant_read_write_data(fn.function)
+            bus.bus.grant_put_events_to(fn.function)
+            acknowledge(
+                fn.role, index_finding, "Queries on the audit table's own GSI (gsi1): table ARN + /index/*."
+            )
+            return fn
+
+        def may_sign_and_archive(fn: MaestroFunction) -> None:
+            fn.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Sign", "kms:Verify", "kms:GetPublicKey"],
+                    resources=[self.signing_key.key_arn],
+                )
+            )
+            # Write and read objects, never delete them (Object Lock would refuse anyway); ListBucket makes a
+            # missing object a 404 (a finding named "deleted") rather than a 403.
+            fn.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:GetObject"],
+                    resources=[self.archive.arn_for_objects("tenants/*")],
+                )
+            )
+            fn.function.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.archive.bucket_arn])
+            )
+            acknowledge(
+                fn.role,
+                f"AwsSolutions-IAM5[Resource::<{archive_id}.Arn>/tenants/*]",
+                "Archive objects and reports are written per tenant under tenants/<tenant>/ in one bucket.",
+            )
+
+        trail = function("audit", timeout=Duration.seconds(29))
+        may_sign_and_archive(trail)
+        self.queue.grant_send_messages(trail.function)
+        for method, path in (
+            ("GET", "/audit/events"),
+            ("GET", "/audit/verify"),
+            ("POST", "/audit/digests"),
+            ("POST", "/audit/reports"),
+            ("GET", "/audit/settings"),
+            ("PUT", "/audit/settings"),
+            ("POST", "/audit/records"),
+        ):
+            api.route(method, path, trail.function)
+
+        ingest = function("audit_ingest", memory_mb=1024, timeout=INGEST_TIMEOUT)
+        ingest.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=100,
+                max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True,
+            )
+        )
+
+        scheduled = function("audit_schedule", memory_mb=1024, timeout=Duration.minutes(10))
+        may_sign_and_archive(scheduled)
+        events.Rule(
+            self,
+            "HourlyDigest",
+            schedule=events.Schedule.rate(Duration.hours(1)),
+            targets=[targets.LambdaFunction(scheduled.function)],
+            description="Digest, archive and verify every tenant's audit chain",
+        )
+        events.Rule(
+            self,
+            "DailyReport",
+            schedule=events.Schedule.cron(minute="15", hour="0"),
+            targets=[
+                targets.LambdaFunction(
+                    scheduled.function, event=events.RuleTargetInput.from_object({"task": "daily-report"})
+                )
+            ],
+            description="A SOC 2 report of the day before for every tenant",
+        )
