@@ -35,7 +35,7 @@ def digest_and_verify(audit: AuditService) -> dict[str, Any]:
     digest = audit.digest()
     report = audit.verify()
     if not report["valid"]:
-        audit.emit("AuditChainBroken", kind="chain_verification_failed", **report["first_break"])
+        audit.emit("AuditChainBroken", kind="chain_verification_failed", first_break=report["first_break"])
     return {"digest": digest and digest["number"], "valid": report["valid"]}
 
 

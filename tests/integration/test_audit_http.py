@@ -316,3 +316,63 @@ def test_the_cli_verifies_and_exits_non_zero_on_a_break(platform: RunningPlatfor
     )
     bad = maestro("verify")
     assert bad.returncode == 1 and "BROKEN: deleted in the index at record 1" in bad.stderr
+
+
+def test_the_hourly_schedule_digests_and_reports_a_broken_chain(platform: RunningPlatform) -> None:
+    tap = platform.tap("audit-broken", {"source": ["maestro.audit"], "detail-type": ["AuditChainBroken"]})
+    engineer = platform.token("oscorp", ["ml-engineer"])
+    api(
+        platform,
+        "POST",
+        "/sla/slos",
+        engineer,
+        json={"name": "o", "service": "s", "objectives": [{"kind": "availability", "target": 99}]},
+    )
+    auditor = platform.token("oscorp", ["auditor"])
+    wait_for(lambda: records(platform, auditor), timeout_s=30)
+    schedules = requests.get(platform.url + "/_local/schedules", timeout=10).json()["schedules"]
+    (hourly,) = [name for name in schedules if "HourlyDigest" in name]
+    table = physical(platform, "Maestro-AuditAuditTable")
+    key = {"pk": {"S": "oscorp#AUDIT#LOG"}, "sk": {"S": f"{1:012d}"}}
+    item = platform.aws("dynamodb").get_item(TableName=table, Key=key)["Item"]
+    platform.aws("dynamodb").put_item(TableName=table, Item=item | {"principal": {"S": "someone-else"}})
+    assert requests.post(platform.url + "/_local/schedules/fire", params={"rule": hourly}, timeout=60).ok
+    seen: list[dict[str, Any]] = []
+
+    def broken() -> list[dict[str, Any]]:
+        seen.extend(platform.drain(tap))
+        return [e for e in seen if e["detail"]["tenant"] == "oscorp"]
+
+    (event,) = wait_for(broken, timeout_s=30)
+    assert event["detail"]["first_break"]["kind"] == "altered" and event["detail"]["first_break"]["seq"] == 1
+    digests = platform.aws("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "oscorp#AUDIT#DIGEST"}},
+    )["Items"]
+    assert len(digests) == 1
+
+
+def test_the_daily_schedule_writes_a_soc2_report_per_tenant(platform: RunningPlatform) -> None:
+    engineer = platform.token("cyberdyne", ["ml-engineer"])
+    api(
+        platform,
+        "POST",
+        "/sla/slos",
+        engineer,
+        json={"name": "d", "service": "s", "objectives": [{"kind": "availability", "target": 99}]},
+    )
+    wait_for(lambda: records(platform, platform.token("cyberdyne", ["auditor"])), timeout_s=30)
+    schedules = requests.get(platform.url + "/_local/schedules", timeout=10).json()["schedules"]
+    (daily,) = [name for name in schedules if "DailyReport" in name]
+    assert requests.post(platform.url + "/_local/schedules/fire", params={"rule": daily}, timeout=60).ok
+    bucket = physical(platform, "maestro-auditarchivebucket")
+
+    def written() -> list[str]:
+        listed = platform.aws("s3").list_objects_v2(
+            Bucket=bucket, Prefix="tenants/cyberdyne/audit/reports/soc2/"
+        )
+        return [o["Key"] for o in listed.get("Contents", [])]
+
+    keys = wait_for(written, timeout_s=30)
+    assert sorted(k.rsplit(".", 1)[1] for k in keys) == ["csv", "html", "json"]
