@@ -91,6 +91,7 @@ class MaestroStack(Stack):
             ("MAESTRO_AUDIT_TABLE", audit.table),
         ):
             platform.watch_table(variable, table)
+        platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)
 
         # Cross-cutting, over everything above: outcomes for the SLA checks, alarms and the dashboard.
         everything = self.node.find_all()

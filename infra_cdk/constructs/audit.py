@@ -60,7 +60,7 @@ class Audit(Construct):
             key_usage=kms.KeyUsage.SIGN_VERIFY,
             description="Signs the audit trail's digests (ECDSA P-256)",
         )
-        alias = f"alias/{stack.stack_name}-audit-signing"
+        self.signing_alias = alias = f"alias/{stack.stack_name}-audit-signing"
         kms.Alias(self, "SigningKeyAlias", alias_name=alias, target_key=self.signing_key)
         acknowledge(
             self.signing_key,

@@ -7,7 +7,10 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra_cdk.constructs.api import HttpApi
@@ -57,3 +60,15 @@ class Platform(Construct):
         self.health.function.add_to_role_policy(
             iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table.table_arn])
         )
+
+    def watch_audit(self, archive: s3.IBucket, queue: sqs.IQueue, key: kms.IKey, key_alias: str) -> None:
+        """Make /health's readiness cover the audit trail's archive bucket, queue and signing key."""
+        fn = self.health.function
+        fn.add_environment("MAESTRO_AUDIT_ARCHIVE_BUCKET", archive.bucket_name)
+        fn.add_environment("MAESTRO_AUDIT_QUEUE_URL", queue.queue_url)
+        fn.add_environment("MAESTRO_AUDIT_SIGNING_KEY", key_alias)
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[archive.bucket_arn]))
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:GetQueueAttributes"], resources=[queue.queue_arn])
+        )
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[key.key_arn]))

@@ -42,7 +42,8 @@ def test_health_is_public_and_proves_the_stores_are_reachable(platform: RunningP
     body = response.json()
     assert body["status"] == "ok" and body["live"] and body["ready"]
     names = [c["name"].split(":")[0] for c in body["checks"]]
-    assert names == ["dynamodb"] * 5 + ["s3", "events"]  # every capability's table, artifacts, the bus
+    # every capability's table, artifacts, the bus, the audit archive, queue and signing key
+    assert names == ["dynamodb"] * 5 + ["s3", "events", "s3", "sqs", "kms"]
     assert all(c["ok"] and c["error"] is None for c in body["checks"])
 
 

@@ -25,6 +25,10 @@ def every_store(platform_stores: None) -> None:
     for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit"):
         create_table_with_gsi1(table)
     boto3.client("events").create_event_bus(Name="maestro")
+    boto3.client("s3").create_bucket(Bucket="maestro-audit-archive")
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/maestro-audit", TargetKeyId=key)
 
 
 def test_health_is_ready_when_every_dependency_answers(every_store: None) -> None:
@@ -38,6 +42,8 @@ def test_health_is_ready_when_every_dependency_answers(every_store: None) -> Non
         "dynamodb:maestro-audit",
         "s3:artifacts",
         "events:maestro",
+        "s3:maestro-audit-archive",
+        "kms:alias/maestro-audit",
     ]
 
 
@@ -92,3 +98,12 @@ def test_whoami_check_validates_its_body(aws: None, body: str) -> None:
     status, reply = call("whoami", http_event("POST", "/whoami/check", claims=VIEWER, body=body))
     assert status == 422
     assert reply["error"]["fields"][0]["field"] == "body.permissions"
+
+
+def test_health_is_503_when_the_audit_signing_key_is_disabled(every_store: None) -> None:
+    kms = boto3.client("kms")
+    kms.disable_key(KeyId=kms.describe_key(KeyId="alias/maestro-audit")["KeyMetadata"]["KeyId"])
+    status, body = call("health", http_event("GET", "/health"))
+    failing = [c for c in body["checks"] if not c["ok"]]
+    assert status == 503 and [c["name"] for c in failing] == ["kms:alias/maestro-audit"]
+    assert "Disabled" in failing[0]["error"]

@@ -37,7 +37,8 @@ Probe = tuple[str, Callable[[], None]]
 
 
 def platform_probes(settings: Settings) -> list[Probe]:
-    """Every dependency the platform's capabilities need: their tables, the artifacts bucket, the bus."""
+    """Every dependency the platform's capabilities need: their tables, the artifacts bucket, the bus, and the
+    audit trail's archive bucket, queue and signing key."""
     tables = dict.fromkeys(
         (
             settings.platform_table,
@@ -51,6 +52,18 @@ def platform_probes(settings: Settings) -> list[Probe]:
         *((f"dynamodb:{t}", lambda t=t: store.probe_table(t)) for t in tables),
         (f"s3:{settings.artifacts_bucket}", lambda: store.probe_bucket(settings.artifacts_bucket)),
         (f"events:{settings.event_bus_name}", lambda: store.probe_bus(settings.event_bus_name)),
+        (f"s3:{settings.audit_archive_bucket}", lambda: store.probe_bucket(settings.audit_archive_bucket)),
+        *(
+            [
+                (
+                    f"sqs:{settings.audit_queue_url.rsplit('/', 1)[-1]}",
+                    lambda: store.probe_queue(settings.audit_queue_url),
+                )
+            ]
+            if settings.audit_queue_url
+            else []
+        ),
+        (f"kms:{settings.audit_signing_key}", lambda: store.probe_key(settings.audit_signing_key)),
     ]
 
 

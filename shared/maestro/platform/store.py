@@ -20,3 +20,14 @@ def probe_bucket(bucket: str) -> None:
 
 def probe_bus(bus: str) -> None:
     client("events").describe_event_bus(Name=bus)
+
+
+def probe_queue(url: str) -> None:
+    client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+
+
+def probe_key(key: str) -> None:
+    """DescribeKey: the key exists and is enabled (a disabled signing key would stop the audit digests)."""
+    state = client("kms").describe_key(KeyId=key)["KeyMetadata"]["KeyState"]
+    if state != "Enabled":
+        raise RuntimeError(f"key state is {state}")
