@@ -139,7 +139,11 @@ def bench_warm_health() -> None:
         whoami = load_handler_module("whoami").handler
         event = http_event("GET", "/health")
         samples = warm_latency(lambda: health(event, Context()))
-        emit_latency("warm_health", samples, "in-process, moto answering the six readiness probes")
+        emit_latency(
+            "warm_health",
+            samples,
+            "in-process; nine readiness probes, side by side, moto answering all of them",
+        )
         claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
         who = http_event("GET", "/whoami", claims=claims)
         samples = warm_latency(lambda: whoami(who, Context()), n=2000)
