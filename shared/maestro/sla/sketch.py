@@ -6,19 +6,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from ddsketch import DDSketch
-from ddsketch.ddsketch import BaseDDSketch
-from ddsketch.pb.proto import DDSketchProto, KeyMappingProto, pb
-from ddsketch.store import DenseStore
+if TYPE_CHECKING:
+    from ddsketch.ddsketch import BaseDDSketch
+    from ddsketch.store import DenseStore
 
 RELATIVE_ACCURACY = 0.01
 
 
+def _empty() -> BaseDDSketch:
+    # ddsketch and protobuf are imported at first use (~60 ms): routes that never touch a sketch skip them.
+    from ddsketch import DDSketch
+
+    return DDSketch(RELATIVE_ACCURACY)
+
+
 @dataclass
 class LatencySketch:
-    sketch: BaseDDSketch = field(default_factory=lambda: DDSketch(RELATIVE_ACCURACY))
+    sketch: BaseDDSketch = field(default_factory=_empty)
 
     def add(self, latency_ms: float, count: float = 1.0) -> None:
         self.sketch.add(latency_ms, count)
@@ -40,6 +46,8 @@ class LatencySketch:
     def count_at_most(self, threshold_ms: float) -> float:
         """How many latencies were at most `threshold_ms`, at the sketch's resolution: values within 1% of
         the threshold may fall on either side of it."""
+        from ddsketch.pb.proto import DDSketchProto, KeyMappingProto
+
         proto = DDSketchProto.to_proto(self.sketch)
         mapping = KeyMappingProto.from_proto(proto.mapping)
         store = proto.positiveValues
@@ -50,10 +58,15 @@ class LatencySketch:
         return total
 
     def to_bytes(self) -> bytes:
+        from ddsketch.pb.proto import DDSketchProto
+
         return bytes(DDSketchProto.to_proto(self.sketch).SerializeToString())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LatencySketch:
+        from ddsketch.ddsketch import BaseDDSketch
+        from ddsketch.pb.proto import KeyMappingProto, pb
+
         proto = pb.DDSketch()
         proto.ParseFromString(data)
         sketch = BaseDDSketch(
@@ -68,6 +81,8 @@ class LatencySketch:
 def _dense_store(proto: Any) -> DenseStore:
     """The store as one list copy (DenseStore.copy), where the library's from_proto adds bin by bin: reading
     a month of hour buckets is ~8x faster."""
+    from ddsketch.store import DenseStore
+
     store = DenseStore()
     bins = list(proto.contiguousBinCounts)
     used = [i for i, count in enumerate(bins) if count]
