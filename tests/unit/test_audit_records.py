@@ -74,3 +74,24 @@ def test_each_record_commits_to_the_one_before() -> None:
     assert second["prev_hash"] == first["hash"] and record_hash(second) == second["hash"]
     assert record_hash({**first, "principal": "mallory"}) != first["hash"]
     assert record_hash({**first, "seq": 2}) != first["hash"]
+
+
+def test_redaction_stays_linear_on_long_values() -> None:
+    import time
+
+    started = time.perf_counter()
+    masked = REDACT({"blob": "a" * 1_000_000 + " reach me at ann@x.io"})
+    assert time.perf_counter() - started < 1.0  # the naive pattern takes minutes on this
+    assert masked["blob"].endswith(mask("ann@x.io", "s1"))
+
+
+def test_settings_refuse_a_pattern_that_is_not_a_regular_expression() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from maestro.audit.settings import AuditSettings
+
+    with pytest.raises(ValidationError, match="hipaa_resources"):
+        AuditSettings.model_validate({"hipaa_resources": ["("]})
+    with pytest.raises(ValidationError, match=r"redaction\.keys"):
+        AuditSettings.model_validate({"redaction": {"keys": ["["]}})

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Outcome = Literal["success", "denied", "failure"]
 RecordClass = Literal["change", "access", "security", "job"]
@@ -19,6 +19,12 @@ ENVELOPE = ("event_id", "tenant", "principal", "correlation_id", "roles")
 RESOURCE_KEYS = ("resource", "experiment_id", "slo_id", "run_id", "job_id", "model_id", "name")
 SECURITY_ACTIONS = ("AccessDenied", "SecurityAlert", "AuditChainBroken", "RoleGranted", "RoleRevoked")
 GENESIS = "0" * 64
+# An email address, matched in linear time: it may start only where a run of local-part characters starts,
+# and every part is bounded. (`[...]+@...` backtracks quadratically: 0.3 s on 20 KB, minutes on 1 MB.)
+EMAIL = (
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*"
+    r"\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
 
 
 class RedactionRules(BaseModel):
@@ -32,9 +38,19 @@ class RedactionRules(BaseModel):
         default_factory=lambda: ["email", "phone", "ssn", "password", "secret", "token", "address", "birth"],
         max_length=100,
     )
-    values: list[str] = Field(
-        default_factory=lambda: [r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"], max_length=100
-    )
+    values: list[str] = Field(default_factory=lambda: [EMAIL], max_length=100)
+
+    _compiles = field_validator("keys", "values")(lambda patterns: compiled(patterns))
+
+
+def compiled(patterns: list[str]) -> list[str]:
+    """Refuse what is not a regular expression at the door: at ingestion it would fail every batch."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+    return patterns
 
 
 def mask(value: str, salt: str) -> str:

@@ -4,9 +4,9 @@ Must never be read without defaults: a tenant that configured nothing is audited
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from maestro.audit.records import RedactionRules
+from maestro.audit.records import RedactionRules, compiled
 
 
 class Retention(BaseModel):
@@ -45,3 +45,5 @@ class AuditSettings(BaseModel):
     hipaa_resources: list[str] = Field(
         default_factory=list, max_length=50, description="regular expressions on resources holding PHI"
     )
+
+    _compiles = field_validator("privileged_actions", "hipaa_resources")(lambda patterns: compiled(patterns))
