@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from maestro.core.api import create_app, requires
 from maestro.core.auth import AuthContext
-from maestro.core.observability import lambda_entry
+from maestro.core.errors import ValidationError
+from maestro.core.observability import lambda_entry, logger
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings
 from maestro.sla.api import service
@@ -33,7 +34,12 @@ def collect(event: dict) -> dict:
     sla = SlaService(
         SlaStore(settings.sla_table, tenant), AuthContext.of(COLLECTOR, tenant, frozenset({"service"}))
     )
-    results = [sla.observe(batch) for batch in batches_from_logs(event)]
+    results = []
+    for batch in batches_from_logs(event):
+        try:
+            results.append(sla.observe(batch))
+        except ValidationError as exc:  # e.g. a line older than the minute buckets keep: unusable, skipped
+            logger.warning("skipped %d outcome lines: %s", len(batch.observations), exc.message)
     return {"batches": len(results), "accepted": sum(r["accepted"] for r in results)}
 
 

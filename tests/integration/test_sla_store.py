@@ -133,7 +133,9 @@ def test_outcome_lines_from_the_logs_subscription_become_platform_observations(s
     outcome = {"service": "maestro:health", "timestamp": now_s, "latency_ms": 3.5, "status": 200}
     lines = [json.dumps({"maestro_observation": outcome | {"status": s}}) for s in (200, 200, 500)]
     lines.append("START RequestId: 1 Version: $LATEST")  # not an outcome: skipped
-    event = awslogs(lines, ["e1", "e2", "e3", "e4"])
+    stale = outcome | {"timestamp": now_s - 9 * 86_400}  # older than the minute buckets: dropped alone
+    lines.append(json.dumps({"maestro_observation": stale}))
+    event = awslogs(lines, ["e1", "e2", "e3", "e4", "e5"])
     handler = load_handler_module("sla_ingest").handler
     assert handler(event, Context()) == {"batches": 1, "accepted": 3}
     assert handler(event, Context()) == {"batches": 1, "accepted": 0}  # redelivered: counted once

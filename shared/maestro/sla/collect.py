@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
 from maestro.core.observability import logger
 from maestro.core.outcomes import OUTCOME_KEY
-from maestro.sla.observations import Observation, ObservationBatch
+from maestro.sla.observations import MAX_FUTURE_MINUTES, Observation, ObservationBatch
+from maestro.sla.store import MINUTE_RETENTION_DAYS
 
 MINUTES_PER_BATCH = 45  # minute buckets plus the hours they touch stay within the 99 of a transaction
+OLDEST_MINUTES = MINUTE_RETENTION_DAYS * 1440 - 60
 
 
 def batches_from_logs(event: dict[str, Any]) -> list[ObservationBatch]:
@@ -28,8 +31,18 @@ def batches_from_logs(event: dict[str, Any]) -> list[ObservationBatch]:
             rows.append((log_event.get_id, Observation.model_validate(outcome)))
         except (ValueError, KeyError, TypeError):
             logger.warning("skipped a log line that is not an outcome", extra={"log_group": data.log_group})
+    # Lines the minute buckets cannot hold (replayed from long ago, or from a skewed clock) are dropped here,
+    # so they cannot sink the batch they would share with good lines.
+    now = int(time.time()) // 60
+    usable = [
+        (event_id, o)
+        for event_id, o in rows
+        if now - OLDEST_MINUTES < int(o.timestamp.timestamp()) // 60 <= now + MAX_FUTURE_MINUTES
+    ]
+    if len(usable) < len(rows):
+        logger.warning("dropped %d outcome lines outside the minute buckets' range", len(rows) - len(usable))
     by_minute: dict[tuple[str, int], list[tuple[str, Observation]]] = {}
-    for event_id, observation in rows:
+    for event_id, observation in usable:
         key = (observation.service, int(observation.timestamp.timestamp()) // 60)
         by_minute.setdefault(key, []).append((event_id, observation))
     batches = []
