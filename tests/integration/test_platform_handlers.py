@@ -107,3 +107,15 @@ def test_health_is_503_when_the_audit_signing_key_is_disabled(every_store: None)
     failing = [c for c in body["checks"] if not c["ok"]]
     assert status == 503 and [c["name"] for c in failing] == ["kms:alias/maestro-audit"]
     assert "Disabled" in failing[0]["error"]
+
+
+def test_a_caller_without_the_permission_gets_403_even_for_a_malformed_body(bus_queue: str) -> None:
+    claims = {"sub": "vic", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
+    event = http_event("POST", "/sla/slos", claims=claims, body="{not json", request_id="req-b")
+    status, body = call("sla", event)
+    assert status == 403 and body["error"]["permission"] == "sla:write" and body["correlation_id"] == "req-b"
+    (denied,) = drain(bus_queue)
+    assert denied["detail-type"] == "AccessDenied" and denied["detail"]["route_key"] == "POST /sla/slos"
+    engineer = {"sub": "eve", "custom:tenant": "acme", "cognito:groups": "[ml-engineer]"}
+    status, body = call("sla", http_event("POST", "/sla/slos", claims=engineer, body="{not json"))
+    assert status == 422 and body["error"]["fields"][0]["field"] == "body"

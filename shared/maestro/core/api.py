@@ -3,6 +3,9 @@ declarative route permissions and AccessDenied events. Must never return a stack
 
 from __future__ import annotations
 
+import inspect
+import json
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +26,7 @@ PERMISSION_EXTENSION = "x-maestro-permission"
 INTERNAL_ERROR_MESSAGE = "internal error; quote the correlation id when reporting it"
 
 
+_ROUTE_SIGNATURE = inspect.signature(APIGatewayHttpResolver.route)
 ErrorRenderer = Callable[[int, str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
@@ -38,6 +42,47 @@ class MaestroResolver(APIGatewayHttpResolver):
         super().__init__(enable_validation=True)
         self.capability = capability
         self.render_error = render_error
+        # API Gateway route key ("POST /sla/slos/{slo_id}") -> the permission its route requires.
+        self.permissions: dict[str, Permission] = {}
+
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        # get()/post()/... pass every option positionally: bind them to find the route's extensions.
+        bound = _ROUTE_SIGNATURE.bind(self, rule, method, *args, **kwargs).arguments
+        permission = (bound.get("openapi_extensions") or {}).get(PERMISSION_EXTENSION)
+        if permission:
+            template = re.sub(r"<(\w+)>", r"{\1}", rule)
+            for m in (method,) if isinstance(method, str) else method:
+                self.permissions[f"{m.upper()} {template}"] = Permission(permission)
+        return super().route(rule, method, *args, **kwargs)
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Authorize before anything else, body validation included, wherever API Gateway's route key names
+        the route: a caller without the permission learns nothing about the body it sent (403, not 422).
+        Routes behind a proxy key (the registry's MLflow API) are authorized by their route middleware."""
+        permission = self.permissions.get(str(event.get("routeKey", "")))
+        if permission is not None:
+            try:
+                auth = auth_from_event(event)
+            except DomainError:  # no usable identity: the route middleware answers it in the usual shape
+                return super().resolve(event, context)
+            if not auth.can(permission):
+                return self._refuse(event, auth, permission)
+        return super().resolve(event, context)
+
+    def _refuse(self, event: dict[str, Any], auth: AuthContext, permission: Permission) -> dict[str, Any]:
+        http = event.get("requestContext", {}).get("http", {})
+        request_id = event.get("requestContext", {}).get("requestId")
+        record_access_denied(self.capability, auth, permission, request_id, http.get("method", ""), event)
+        error = Forbidden(
+            f"permission '{permission}' is required; roles {sorted(auth.roles)} do not grant it",
+            details={"permission": str(permission)},
+        )
+        status, body = self.render_error(error.status, error.code, error.message, error.details)
+        body["correlation_id"] = request_id
+        headers = {"Content-Type": content_types.APPLICATION_JSON}
+        if request_id:
+            headers["X-Correlation-Id"] = request_id
+        return {"statusCode": status, "headers": headers, "body": json.dumps(body), "isBase64Encoded": False}
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         # The OpenAPI models cost ~0.2 s to import: only schema generation (a build step) pays for them.
@@ -105,7 +150,15 @@ def requires(permission: Permission) -> dict[str, Any]:
     def authorize(app: MaestroResolver, next_middleware: NextMiddleware) -> Response:
         auth = auth_from_event(app.current_event.raw_event)
         if not auth.can(permission):
-            _record_access_denied(app, auth, permission)
+            event = app.current_event
+            record_access_denied(
+                app.capability,
+                auth,
+                permission,
+                app.request_id,
+                event.request_context.http.method,
+                event.raw_event,
+            )
             raise Forbidden(
                 f"permission '{permission}' is required; roles {sorted(auth.roles)} do not grant it",
                 details={"permission": str(permission)},
@@ -128,19 +181,26 @@ def current_auth(app: APIGatewayHttpResolver) -> AuthContext:
     return auth
 
 
-def _record_access_denied(app: MaestroResolver, auth: AuthContext, permission: Permission) -> None:
-    event = app.current_event
+def record_access_denied(
+    capability: str,
+    auth: AuthContext,
+    permission: Permission,
+    request_id: str | None,
+    method: str,
+    raw_event: dict[str, Any],
+) -> None:
+    context = raw_event.get("requestContext", {})
     detail = {
         "permission": str(permission),
         "roles": sorted(auth.roles),
-        "method": event.request_context.http.method,
-        "path": event.path,
-        "route_key": event.raw_event.get("routeKey"),
-        "source_ip": event.request_context.http.source_ip,
+        "method": method,
+        "path": raw_event.get("rawPath") or context.get("http", {}).get("path"),
+        "route_key": raw_event.get("routeKey"),
+        "source_ip": context.get("http", {}).get("sourceIp"),
     }
     metrics.add_metric(name="AccessDenied", unit="Count", value=1)
     try:
-        publish(DomainEvent.by(auth, app.capability, "AccessDenied", detail, app.request_id))
+        publish(DomainEvent.by(auth, capability, "AccessDenied", detail, request_id))
     except Exception:  # noqa: BLE001 - the 403 must still reach the caller; the failure is logged, counted
         logger.exception("could not publish AccessDenied event", extra=detail)
         metrics.add_metric(name="EventPublishFailures", unit="Count", value=1)
