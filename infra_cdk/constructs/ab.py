@@ -5,8 +5,9 @@ Must never put numpy/scipy on the assignment path."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -16,8 +17,8 @@ from constructs import Construct
 from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
-from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, table_function
+from infra_cdk.constructs.nag import acknowledge, resource_finding
 from infra_cdk.constructs.storage import table_with_gsi1
 
 
@@ -43,28 +44,13 @@ class AbTesting(Construct):
             description="numpy, scipy",
         )
         env = {**environment, "MAESTRO_AB_TABLE": self.table.table_name}
-        stack = Stack.of(self)
-        table_id = stack.get_logical_id(self.table.node.default_child)
-        index_finding = f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]"
 
-        def function(name: str, *, scientific_layer: bool = False, memory_mb: int = 512) -> MaestroFunction:
-            fn = MaestroFunction(
-                self,
-                name.title().replace("_", ""),
-                name=name,
-                memory_mb=memory_mb,
-                layers=[*layers, scientific] if scientific_layer else list(layers),
-                environment=env,
-                timeout=Duration.seconds(29),
+        def function(name: str, **options: Any) -> MaestroFunction:
+            return table_function(
+                self, name, table=self.table, owner="A/B", bus=bus.bus, environment=env, **options
             )
-            bus.bus.grant_put_events_to(fn.function)
-            acknowledge(
-                fn.role, index_finding, "Queries on the A/B table's own GSI (gsi1): the table ARN + /index/*."
-            )
-            return fn
 
-        management = function("ab")
-        self.table.grant_read_write_data(management.function)
+        management = function("ab", layers=layers)
         for method, path in (
             ("POST", "/ab/experiments"),
             ("GET", "/ab/experiments"),
@@ -78,39 +64,33 @@ class AbTesting(Construct):
         ):
             api.route(method, path, management.function)
 
-        assignment = function("ab_assign", memory_mb=1024)  # CPU scales with memory: assignment is hot
-        self.table.grant_read_data(assignment.function)
+        # CPU scales with memory: assignment is hot
+        assignment = function("ab_assign", read_only=True, layers=layers, memory_mb=1024)
         api.route("POST", "/ab/assign", assignment.function)
         api.route("POST", "/ab/assign/batch", assignment.function)
 
-        ingestion = function("ab_ingest", memory_mb=1024)
-        self.table.grant_read_write_data(ingestion.function)
+        ingestion = function("ab_ingest", layers=layers, memory_mb=1024)
         api.route("POST", "/ab/events", ingestion.function)
 
-        analysis = function("ab_analysis", scientific_layer=True, memory_mb=1769)  # one full vCPU
-        self.table.grant_read_data(analysis.function)
+        # numpy and scipy on their own layer; 1,769 MB is one full vCPU
+        analysis = function("ab_analysis", read_only=True, layers=[*layers, scientific], memory_mb=1769)
         api.route("GET", "/ab/experiments/{experiment_id}/analysis", analysis.function)
 
-        scheduled = MaestroFunction(
+        scheduled = table_function(
             self,
-            "AbSchedule",
-            name="ab_schedule",
+            "ab_schedule",
+            table=self.table,
+            owner="A/B",
+            bus=bus.bus,
             layers=[*layers, scientific],
             memory_mb=1769,
             timeout=Duration.minutes(5),
             environment={**env, "MAESTRO_REGISTRY_TABLE": registry_table.table_name},
         )
-        self.table.grant_read_write_data(scheduled.function)
         registry_table.grant_read_write_data(scheduled.function)  # opted-in promotions set a registry alias
-        bus.bus.grant_put_events_to(scheduled.function)
         acknowledge(
             scheduled.role,
-            index_finding,
-            "Queries on the A/B table's own GSI (gsi1): the table ARN + /index/*.",
-        )
-        acknowledge(
-            scheduled.role,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(registry_table.node.default_child)}.Arn>/index/*]",
+            resource_finding(registry_table, "/index/*"),
             "Reads the registry's own GSI to resolve the winner's model version.",
         )
         events.Rule(

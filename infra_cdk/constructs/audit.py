@@ -20,8 +20,8 @@ from constructs import Construct
 
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.functions import MaestroFunction, table_function
+from infra_cdk.constructs.nag import acknowledge, resource_finding
 from infra_cdk.constructs.storage import Storage, private_bucket, table_with_gsi1
 
 INGEST_TIMEOUT = Duration.seconds(60)
@@ -98,26 +98,19 @@ class Audit(Construct):
             "MAESTRO_AUDIT_SIGNING_KEY": alias,
             "MAESTRO_AUDIT_QUEUE_URL": self.queue.queue_url,
         }
-        table_id = stack.get_logical_id(self.table.node.default_child)  # type: ignore[arg-type]
-        archive_id = stack.get_logical_id(self.archive.node.default_child)  # type: ignore[arg-type]
-        index_finding = f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]"
 
         def function(name: str, *, memory_mb: int = 512, timeout: Duration | None = None) -> MaestroFunction:
-            fn = MaestroFunction(
+            return table_function(
                 self,
-                name.title().replace("_", ""),
-                name=name,
+                name,
+                table=self.table,
+                owner="audit",
+                bus=bus.bus,
                 layers=layers,
                 environment=env,
                 memory_mb=memory_mb,
-                timeout=timeout or Duration.seconds(29),
+                timeout=timeout,
             )
-            self.table.grant_read_write_data(fn.function)
-            bus.bus.grant_put_events_to(fn.function)
-            acknowledge(
-                fn.role, index_finding, "Queries on the audit table's own GSI (gsi1): table ARN + /index/*."
-            )
-            return fn
 
         def may_sign_and_archive(fn: MaestroFunction) -> None:
             fn.function.add_to_role_policy(
@@ -139,7 +132,7 @@ class Audit(Construct):
             )
             acknowledge(
                 fn.role,
-                f"AwsSolutions-IAM5[Resource::<{archive_id}.Arn>/tenants/*]",
+                resource_finding(self.archive, "/tenants/*"),
                 "Archive objects and reports are written per tenant under tenants/<tenant>/ in one bucket.",
             )
 

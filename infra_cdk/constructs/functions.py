@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra_cdk.bundling import function_code
-from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.nag import acknowledge, resource_finding
 from maestro.core.outcomes import FUNCTION_PREFIX_VARIABLE
 
 FUNCTION_METADATA = "maestro:function"
@@ -79,3 +81,36 @@ class MaestroFunction(Construct):
             f"Pinned to {RUNTIME.name}: the layers are built for it and tested on it; "
             "the runtime moves with a deliberate upgrade.",
         )
+
+
+def table_function(
+    scope: Construct,
+    name: str,
+    *,
+    table: dynamodb.ITable,
+    owner: str,
+    bus: events.IEventBus,
+    layers: Sequence[lambda_.ILayerVersion],
+    environment: Mapping[str, str],
+    read_only: bool = False,
+    memory_mb: int = 512,
+    timeout: Duration | None = None,
+) -> MaestroFunction:
+    """A capability's function over its own table (and that table's gsi1), publishing to the bus."""
+    fn = MaestroFunction(
+        scope,
+        name.title().replace("_", ""),
+        name=name,
+        layers=layers,
+        environment=environment,
+        memory_mb=memory_mb,
+        timeout=timeout or Duration.seconds(29),
+    )
+    (table.grant_read_data if read_only else table.grant_read_write_data)(fn.function)
+    bus.grant_put_events_to(fn.function)
+    acknowledge(
+        fn.role,
+        resource_finding(table, "/index/*"),
+        f"Queries on the {owner} table's own GSI (gsi1): the index ARN is the table ARN + /index/*.",
+    )
+    return fn

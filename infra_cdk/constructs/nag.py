@@ -3,7 +3,9 @@ Must never acknowledge a rule without saying why it does not apply."""
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+from typing import cast
+
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
 from constructs import IConstruct
 
 
@@ -11,3 +13,9 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     if len(reason.strip()) < 20:
         raise ValueError(f"acknowledging {rule} needs a real reason, not {reason!r}")
     Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+
+
+def resource_finding(resource: IConstruct, suffix: str) -> str:
+    """The id cdk-nag gives an IAM5 finding on `<resource's ARN><suffix>`, e.g. a table's `/index/*`."""
+    logical_id = Stack.of(resource).get_logical_id(cast(CfnElement, resource.node.default_child))
+    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>{suffix}]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -13,7 +13,7 @@ from constructs import Construct
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.nag import acknowledge, resource_finding
 from infra_cdk.constructs.storage import Storage, table_with_gsi1
 
 
@@ -63,16 +63,14 @@ class Registry(Construct):
         fn.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.artifacts.bucket_arn])
         )
-        stack = Stack.of(self)
         acknowledge(
             maestro_fn.role,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(self.table.node.default_child)}.Arn>/index/*]",
+            resource_finding(self.table, "/index/*"),
             "Queries on the registry table's own GSI (gsi1): the index ARN is the table ARN + /index/*.",
         )
         acknowledge(
             maestro_fn.role,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(storage.artifacts.node.default_child)}.Arn>"
-            "/tenants/*]",
+            resource_finding(storage.artifacts, "/tenants/*"),
             "Artifacts of every tenant live under tenants/<tenant>/; the function prefixes each key with "
             "the caller's verified tenant, and S3 has no per-request prefix to pin in the role.",
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
@@ -17,8 +17,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.functions import MaestroFunction, table_function
 from infra_cdk.constructs.storage import table_with_gsi1
 from maestro.core.outcomes import FILTER_PATTERN
 
@@ -37,27 +36,19 @@ class Sla(Construct):
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "SlaTable", ttl_attribute="expires_at")
         env = {**environment, "MAESTRO_SLA_TABLE": self.table.table_name}
-        index_finding = (
-            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.table.node.default_child)}"
-            ".Arn>/index/*]"
-        )
 
         def function(name: str, *, memory_mb: int = 512, timeout: Duration | None = None) -> MaestroFunction:
-            fn = MaestroFunction(
+            return table_function(
                 self,
-                name.title().replace("_", ""),
-                name=name,
+                name,
+                table=self.table,
+                owner="SLA",
+                bus=bus.bus,
                 layers=layers,
                 environment=env,
                 memory_mb=memory_mb,
-                timeout=timeout or Duration.seconds(29),
+                timeout=timeout,
             )
-            self.table.grant_read_write_data(fn.function)
-            bus.bus.grant_put_events_to(fn.function)
-            acknowledge(
-                fn.role, index_finding, "Queries on the SLA table's own GSI (gsi1): table ARN + /index/*."
-            )
-            return fn
 
         definitions = function("sla")
         for method, path in (
