@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from maestro.ab.ingest import EXPOSURES, UnitUpdate
-from maestro.core.aws import client
-from maestro.core.dynamo import from_item, is_conditional_failure, pages, to_item
+from maestro.core.dynamo import TenantTable, across_tenants, from_item, is_conditional_failure, to_item
 from maestro.core.errors import Conflict, NotFound
-from maestro.core.tenancy import tenant_key
 
 STAT_FIELDS = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
@@ -33,25 +30,11 @@ def _loaded(item: dict[str, Any]) -> dict[str, Any]:
     return {**plain, "spec": json.loads(plain["spec"])}
 
 
-class AbStore:
-    def __init__(self, table: str, tenant: str) -> None:
-        self.table, self.tenant = table, tenant
-        self.ddb = client("dynamodb")
-        self.requests = 0  # DynamoDB calls made, for the ingestion cost figure
-
-    def k(self, *parts: str) -> str:
-        return tenant_key(self.tenant, "AB", *parts)
+class AbStore(TenantTable):
+    capability = "AB"
 
     def _key(self, pk: str, sk: str) -> dict[str, Any]:
         return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        self.requests += 1
-        return (
-            getattr(self.ddb, operation)(TableName=self.table, **kwargs)
-            if operation != "transact_write_items"
-            else self.ddb.transact_write_items(**kwargs)
-        )
 
     # -- experiments ------------------------------------------------------------------------------------
     def create_experiment(self, item: dict[str, Any]) -> None:
@@ -74,13 +57,10 @@ class AbStore:
             raise NotFound(f"no experiment {experiment_id}")
         return _loaded(item)
 
-    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
-        return pages(lambda **page: self._call("query", **page), **args)
-
     def list_experiments(self) -> list[dict[str, Any]]:
         return [
             _loaded(i)
-            for i in self._query(
+            for i in self._raw_query(
                 KeyConditionExpression="pk = :p",
                 ExpressionAttributeValues={":p": {"S": self.k("EXPERIMENTS")}},
             )
@@ -118,19 +98,8 @@ class AbStore:
         return self.k(experiment_id, "STATS")
 
     def get_units(self, experiment_id: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
         pk = self.units_pk(experiment_id)
-        for start in range(0, len(unit_ids), 100):  # BatchGetItem limit
-            keys = [self._key(pk, u) for u in unit_ids[start : start + 100]]
-            request = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                self.requests += 1
-                response = self.ddb.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    plain = from_item(item)
-                    found[plain["sk"]] = plain
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        return {item["sk"]: item for item in self._batch_get([self._key(pk, u) for u in unit_ids])}
 
     def apply_units(self, experiment_id: str, updates: list[UnitUpdate]) -> None:
         """One transaction for a chunk of units: each unit's new totals, put only if its version is the one
@@ -179,7 +148,7 @@ class AbStore:
     def statistics(self, experiment_id: str) -> dict[str, dict[str, dict[str, float]]]:
         """variant -> metric (or __exposures__) -> sufficient statistics."""
         out: dict[str, dict[str, dict[str, float]]] = {}
-        for item in self._query(
+        for item in self._raw_query(
             KeyConditionExpression="pk = :p",
             ConsistentRead=True,
             ExpressionAttributeValues={":p": {"S": self.stats_pk(experiment_id)}},
@@ -193,7 +162,7 @@ class AbStore:
         """Every exposed unit's totals (for rank tests and quantiles): cost grows with units, not events."""
         return [
             from_item(i)
-            for i in self._query(
+            for i in self._raw_query(
                 KeyConditionExpression="pk = :p",
                 ExpressionAttributeValues={":p": {"S": self.units_pk(experiment_id)}},
                 ProjectionExpression="variant, totals, pre",
@@ -207,13 +176,4 @@ def now_ms() -> int:
 
 def running_experiments(table: str) -> list[dict[str, Any]]:
     """Every tenant's running experiments (the scheduler's view): gsi1 holds only running ones."""
-    return [
-        _loaded(i)
-        for i in pages(
-            client("dynamodb").query,
-            TableName=table,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :p",
-            ExpressionAttributeValues={":p": {"S": "AB#RUNNING"}},
-        )
-    ]
+    return [_loaded(i) for i in across_tenants(table, "AB#RUNNING")]

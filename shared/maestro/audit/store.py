@@ -11,9 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from maestro.audit.records import GENESIS, canonical
-from maestro.core.aws import client
-from maestro.core.dynamo import cancellation_reasons, from_item, is_conditional_failure, pages, to_item
-from maestro.core.tenancy import tenant_key
+from maestro.core.dynamo import (
+    TenantTable,
+    across_tenants,
+    cancellation_reasons,
+    from_item,
+    is_conditional_failure,
+    to_item,
+)
 
 HEADS_INDEX_PK = "AUDIT#CHAINS"
 MAX_RECORDS_PER_TRANSACTION = 49  # each record is 2 items (record, marker), plus the head: within 100
@@ -27,27 +32,12 @@ def seq_key(seq: int) -> str:
     return f"{seq:012d}"
 
 
-class AuditStore:
-    def __init__(self, table: str, tenant: str) -> None:
-        self.table, self.tenant = table, tenant
-        self.ddb = client("dynamodb")
-        self.requests = 0  # DynamoDB calls made, for the cost figures
-
-    def k(self, *parts: str) -> str:
-        return tenant_key(self.tenant, "AUDIT", *parts)
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        self.requests += 1
-        if operation == "transact_write_items":
-            return self.ddb.transact_write_items(**kwargs)
-        return getattr(self.ddb, operation)(TableName=self.table, **kwargs)
+class AuditStore(TenantTable):
+    capability = "AUDIT"
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self._call("get_item", Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True).get("Item")
         return from_item(item) if item else None
-
-    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
-        return (from_item(i) for i in pages(lambda **page: self._call("query", **page), **args))
 
     # -- the chain ----------------------------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
@@ -248,16 +238,7 @@ class AuditStore:
 
 def chains(table: str) -> list[str]:
     """Every tenant with an audit chain (gsi1 lists their heads)."""
-    return [
-        from_item(i)["gsi1sk"]
-        for i in pages(
-            client("dynamodb").query,
-            TableName=table,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :p",
-            ExpressionAttributeValues={":p": {"S": HEADS_INDEX_PK}},
-        )
-    ]
+    return [from_item(i)["gsi1sk"] for i in across_tenants(table, HEADS_INDEX_PK)]
 
 
 def now_s() -> int:

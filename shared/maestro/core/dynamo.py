@@ -1,11 +1,16 @@
 """DynamoDB plumbing every capability's store shares: item (de)serialisation, conditional-failure
-detection, pagination. Must never hold a capability's keys or rules."""
+detection, pagination, and the tenant-scoped table a store builds on. Must never hold a capability's keys
+or rules."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
+
+from maestro.core.aws import client
+from maestro.core.tenancy import tenant_key
 
 
 def _ser() -> Any:
@@ -64,3 +69,65 @@ def pages(query: Callable[..., dict[str, Any]], **args: Any) -> Iterator[dict[st
         if "LastEvaluatedKey" not in response:
             return
         args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def across_tenants(table: str, gsi1pk: str) -> Iterator[dict[str, Any]]:
+    """The raw items of one gsi1 partition that lists every tenant's items of a kind: what a scheduled job
+    reads, never a tenant's request."""
+    return pages(
+        client("dynamodb").query,
+        TableName=table,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": gsi1pk}},
+    )
+
+
+# Operations that name their tables inside the request instead of taking a TableName.
+_MULTI_TABLE = frozenset({"transact_write_items", "batch_get_item", "batch_write_item"})
+BATCH_GET_LIMIT = 100
+
+
+class TenantTable:
+    """One capability's view of its table for one tenant: keys led by the tenant and the capability, and
+    every DynamoDB request counted (the cost figures of `make bench` read `requests`)."""
+
+    capability = ""
+
+    def __init__(self, table: str, tenant: str) -> None:
+        self.table, self.tenant = table, tenant
+        self.ddb = client("dynamodb")
+        self.requests = 0
+
+    def k(self, *parts: str) -> str:
+        return tenant_key(self.tenant, self.capability, *parts)
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        self.requests += 1
+        if operation in _MULTI_TABLE:
+            return getattr(self.ddb, operation)(**kwargs)
+        return getattr(self.ddb, operation)(TableName=self.table, **kwargs)
+
+    def _raw_query(self, **args: Any) -> Iterator[dict[str, Any]]:
+        return pages(lambda **page: self._call("query", **page), **args)
+
+    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
+        return (from_item(i) for i in self._raw_query(**args))
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every item of `keys` that exists (plain), 100 keys a request; keys DynamoDB leaves unprocessed
+        (throttling) are asked again after a growing pause."""
+        found: list[dict[str, Any]] = []
+        pending, attempt = list(keys), 0
+        while pending:
+            response = self._call(
+                "batch_get_item",
+                RequestItems={self.table: {"Keys": pending[:BATCH_GET_LIMIT], "ConsistentRead": True}},
+            )
+            found += [from_item(i) for i in response.get("Responses", {}).get(self.table, [])]
+            unprocessed = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+            pending = unprocessed + pending[BATCH_GET_LIMIT:]
+            if unprocessed:
+                attempt += 1
+                time.sleep(min(1.0, 0.02 * 2**attempt))
+        return found

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from maestro.core.auth import AuthContext
-from maestro.core.aws import client
-from maestro.core.dynamo import from_item, pages
 from maestro.core.errors import Conflict
 from maestro.core.observability import logger
 from maestro.core.settings import get_settings
@@ -20,21 +18,9 @@ from maestro.sla.evaluate import status, transitions
 from maestro.sla.observations import Observation, ObservationBatch
 from maestro.sla.service import SlaService
 from maestro.sla.slo import Probe, SloSpec
-from maestro.sla.store import SLOS_INDEX_PK, SlaStore, StoredSource, loaded_slo
+from maestro.sla.store import SlaStore, StoredSource, every_slo
 
 CHECKER = "maestro-sla-checker"
-
-
-def every_slo(table: str) -> list[tuple[str, dict[str, Any]]]:
-    """(tenant, SLO) for every tenant's SLOs: gsi1 lists them all."""
-    items = pages(
-        client("dynamodb").query,
-        TableName=table,
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues={":p": {"S": SLOS_INDEX_PK}},
-    )
-    return [(i["gsi1sk"].split("#", 1)[0], loaded_slo(i)) for i in (from_item(raw) for raw in items)]
 
 
 def check_all(now_minute: int, correlation_id: str | None = None) -> list[dict[str, Any]]:

@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
-from maestro.core.aws import client
-from maestro.core.dynamo import cancellation_reasons, from_item, is_conditional_failure, pages, to_item
+from maestro.core.dynamo import (
+    TenantTable,
+    across_tenants,
+    cancellation_reasons,
+    from_item,
+    is_conditional_failure,
+    to_item,
+)
 from maestro.core.errors import Conflict, DependencyUnavailable, NotFound
-from maestro.core.tenancy import tenant_key
 from maestro.sla.evaluate import Aggregate, MinuteSource, Range, overlaps
 from maestro.sla.sketch import LatencySketch
 
@@ -45,23 +49,8 @@ def loaded_slo(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class SlaStore:
-    def __init__(self, table: str, tenant: str) -> None:
-        self.table, self.tenant = table, tenant
-        self.ddb = client("dynamodb")
-        self.requests = 0  # DynamoDB calls made, for the cost figures
-
-    def k(self, *parts: str) -> str:
-        return tenant_key(self.tenant, "SLA", *parts)
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        self.requests += 1
-        if operation in ("transact_write_items", "batch_get_item"):
-            return getattr(self.ddb, operation)(**kwargs)
-        return getattr(self.ddb, operation)(TableName=self.table, **kwargs)
-
-    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
-        return (from_item(i) for i in pages(lambda **page: self._call("query", **page), **args))
+class SlaStore(TenantTable):
+    capability = "SLA"
 
     # -- SLO definitions ----------------------------------------------------------------------------------
     def put_slo(self, slo: dict[str, Any], expected_version: int | None) -> None:
@@ -180,23 +169,8 @@ class SlaStore:
         )
 
     def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        pending = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-        attempt = 0
-        while pending:
-            response = self._call(
-                "batch_get_item",
-                RequestItems={self.table: {"Keys": pending[:100], "ConsistentRead": True}},
-            )
-            for raw in response.get("Responses", {}).get(self.table, []):
-                item = from_item(raw)
-                found[(item["pk"], item["sk"])] = item
-            unprocessed = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
-            pending = unprocessed + pending[100:]
-            if unprocessed:
-                attempt += 1
-                time.sleep(min(1.0, 0.02 * 2**attempt))
-        return found
+        items = self._batch_get([{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys])
+        return {(item["pk"], item["sk"]): item for item in items}
 
     def buckets(self, service: str, prefix: str, start: int, end: int) -> dict[int, Aggregate]:
         """Buckets with start <= key < end, for the given kind ('M' minutes, 'H' hours)."""
@@ -211,6 +185,12 @@ class SlaStore:
                 },
             )
         }
+
+
+def every_slo(table: str) -> list[tuple[str, dict[str, Any]]]:
+    """(tenant, SLO) for every tenant's SLOs: gsi1 lists them all (the checker's view)."""
+    items = (from_item(raw) for raw in across_tenants(table, SLOS_INDEX_PK))
+    return [(i["gsi1sk"].split("#", 1)[0], loaded_slo(i)) for i in items]
 
 
 class StoredSource:
