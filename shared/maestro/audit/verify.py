@@ -64,13 +64,17 @@ def verify(store: AuditStore, bucket: str, signer: Signer, now: float | None = N
     head_seq, head_hash = store.head()
     digests = sorted(store.digests(), key=lambda d: d["sk"])
     archived: dict[int, dict[str, Any]] = {}
-    archive_ok: dict[str, bool] = {}
+    # Each archive object read once: None when it matches its digest, else what is wrong with it.
+    archive_faults: dict[str, tuple[str, str] | None] = {}
     for item in digests:
         d = json.loads(item["digest"])
         body, error = _archive(bucket, d["archive_key"])
-        archive_ok[d["archive_key"]] = (
-            body is not None and hashlib.sha256(body).hexdigest() == d["archive_sha256"]
-        )
+        if body is None:
+            archive_faults[d["archive_key"]] = ("deleted", f"is unreadable ({error})")
+        elif hashlib.sha256(body).hexdigest() != d["archive_sha256"]:
+            archive_faults[d["archive_key"]] = ("altered", "differs")
+        else:
+            archive_faults[d["archive_key"]] = None
         if body is not None:
             for line in body.decode().splitlines():
                 if line.strip():
@@ -79,8 +83,10 @@ def verify(store: AuditStore, bucket: str, signer: Signer, now: float | None = N
 
     # 1. The index: each record's hash, position and link to the previous one.
     expected, previous = 1, GENESIS
+    indexed: dict[int, str] = {}  # seq -> hash, for the comparison with the archive below
     for item in store.records():
         seq = int(item["sk"])
+        indexed[seq] = item["hash"]
         if seq > expected:
             for missing in range(expected, seq):
                 copy = archived.get(missing)
@@ -150,9 +156,9 @@ def verify(store: AuditStore, bucket: str, signer: Signer, now: float | None = N
             )
             return walk.report()
         previous_digest = d["hash"]
-        if not archive_ok[d["archive_key"]]:
-            body, error = _archive(bucket, d["archive_key"])
-            kind, why = ("deleted", f"is unreadable ({error})") if body is None else ("altered", "differs")
+        fault = archive_faults[d["archive_key"]]
+        if fault is not None:
+            kind, why = fault
             walk.breaks.append(
                 Break(kind, "archive", f"{d['archive_key']} {why}", seq=d["first_seq"], digest=number)
             )
@@ -176,10 +182,9 @@ def verify(store: AuditStore, bucket: str, signer: Signer, now: float | None = N
             )
             return walk.report()
     # The index must agree with the archive where both hold a record.
-    for item in store.records():
-        seq = int(item["sk"])
+    for seq, indexed_hash in indexed.items():
         copy = archived.get(seq)
-        if copy is not None and copy["hash"] != item["hash"]:
+        if copy is not None and copy["hash"] != indexed_hash:
             walk.breaks.append(
                 Break("altered", "index", f"record {seq} differs from its archived copy", seq=seq)
             )
