@@ -67,16 +67,14 @@ class MaestroResolver(APIGatewayHttpResolver):
                 return super().resolve(event, context)
             if not auth.can(permission):
                 return self._refuse(event, auth, permission)
+            self.append_context(**{AUTH_CONTEXT_KEY: auth})  # the route middleware reuses it
         return super().resolve(event, context)
 
     def _refuse(self, event: dict[str, Any], auth: AuthContext, permission: Permission) -> dict[str, Any]:
         http = event.get("requestContext", {}).get("http", {})
         request_id = event.get("requestContext", {}).get("requestId")
         record_access_denied(self.capability, auth, permission, request_id, http.get("method", ""), event)
-        error = Forbidden(
-            f"permission '{permission}' is required; roles {sorted(auth.roles)} do not grant it",
-            details={"permission": str(permission)},
-        )
+        error = forbidden(auth, permission)
         status, body = self.render_error(error.status, error.code, error.message, error.details)
         body["correlation_id"] = request_id
         headers = {"Content-Type": content_types.APPLICATION_JSON}
@@ -143,12 +141,19 @@ def create_app(capability: str, render_error: ErrorRenderer = platform_error) ->
     return app
 
 
+def forbidden(auth: AuthContext, permission: Permission) -> Forbidden:
+    return Forbidden(
+        f"permission '{permission}' is required; roles {sorted(auth.roles)} do not grant it",
+        details={"permission": str(permission)},
+    )
+
+
 def requires(permission: Permission) -> dict[str, Any]:
     """Route options that make a route demand `permission`: `@app.get("/x", **requires(P.X))`.
     The same declaration documents the permission in the OpenAPI document."""
 
     def authorize(app: MaestroResolver, next_middleware: NextMiddleware) -> Response:
-        auth = auth_from_event(app.current_event.raw_event)
+        auth = app.context.get(AUTH_CONTEXT_KEY) or auth_from_event(app.current_event.raw_event)
         if not auth.can(permission):
             event = app.current_event
             record_access_denied(
@@ -159,10 +164,7 @@ def requires(permission: Permission) -> dict[str, Any]:
                 event.request_context.http.method,
                 event.raw_event,
             )
-            raise Forbidden(
-                f"permission '{permission}' is required; roles {sorted(auth.roles)} do not grant it",
-                details={"permission": str(permission)},
-            )
+            raise forbidden(auth, permission)
         app.append_context(**{AUTH_CONTEXT_KEY: auth})
         return next_middleware(app)
 
