@@ -74,6 +74,15 @@ class RunningPlatform:
             )
         return out
 
+    def cli(self, *args: str, token: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+        """`maestro <args>` against this platform, as a user runs it (a separate process)."""
+        return subprocess.run(
+            [sys.executable, "-m", "maestro.cli.main", *args, "--url", self.url, "--token", token],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends

@@ -278,18 +278,10 @@ def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
 
 
 def test_the_cli_runs_an_experiment_end_to_end(platform: RunningPlatform, tmp_path: Any) -> None:
-    import subprocess
-    import sys
-
     token = platform.token("acme", ["ml-engineer"])
 
     def maestro(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "maestro.cli.main", "ab", *args, "--url", platform.url, "--token", token],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = platform.cli("ab", *args, token=token)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

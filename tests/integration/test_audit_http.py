@@ -276,7 +276,6 @@ def test_auditors_see_only_their_tenant_and_others_cannot_read_the_trail(platfor
 
 def test_the_cli_verifies_and_exits_non_zero_on_a_break(platform: RunningPlatform) -> None:
     import subprocess
-    import sys
 
     engineer = platform.token("stark", ["ml-engineer"])
     api(
@@ -290,22 +289,7 @@ def test_the_cli_verifies_and_exits_non_zero_on_a_break(platform: RunningPlatfor
     wait_for(lambda: records(platform, token), timeout_s=30)
 
     def maestro(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "maestro.cli.main",
-                "audit",
-                *args,
-                "--url",
-                platform.url,
-                "--token",
-                token,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return platform.cli("audit", *args, token=token, timeout_s=120)
 
     assert maestro("digest").returncode == 0
     good = maestro("verify")

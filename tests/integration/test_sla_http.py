@@ -186,18 +186,11 @@ def test_the_cli_defines_observes_and_shows_status_with_a_budget_plot(
     platform: RunningPlatform, tmp_path: Any
 ) -> None:
     import json
-    import subprocess
-    import sys
 
     token = platform.token("initech", ["ml-engineer"])
 
     def maestro(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "maestro.cli.main", "sla", *args, "--url", platform.url, "--token", token],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = platform.cli("sla", *args, token=token)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -4,33 +4,31 @@ of each metric's lift with its interval). Talks to any Maestro ML API; by defaul
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from maestro.cli.http import common_options, connect
+from maestro.cli.rows import read_rows, truthy
 
 BATCH = 5000
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
     """JSONL (one event object per line) or CSV (event_id, unit_id, type, name, value, pre_period)."""
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    events = []
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f):
-            event: dict[str, Any] = {k: row[k] for k in ("event_id", "unit_id", "type")}
-            if row.get("name"):
-                event["name"] = row["name"]
-            if row.get("value"):
-                event["value"] = float(row["value"])
-            if row.get("pre_period", "").lower() in ("1", "true", "yes"):
-                event["pre_period"] = True
-            events.append(event)
-    return events
+
+    def from_csv(row: dict[str, str]) -> dict[str, Any]:
+        event: dict[str, Any] = {k: row[k] for k in ("event_id", "unit_id", "type")}
+        if row.get("name"):
+            event["name"] = row["name"]
+        if row.get("value"):
+            event["value"] = float(row["value"])
+        if truthy(row.get("pre_period")):
+            event["pre_period"] = True
+        return event
+
+    return read_rows(path, from_csv)
 
 
 def table(report: dict[str, Any]) -> str:

@@ -5,7 +5,6 @@ local one."""
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,29 +12,26 @@ from pathlib import Path
 from typing import Any
 
 from maestro.cli.http import Api, common_options, connect
-
-BATCH = 5000
-MINUTES_PER_BATCH = 45  # minute and hour buckets of a batch stay within one DynamoDB transaction
+from maestro.cli.rows import read_rows, truthy
+from maestro.sla.observations import MAX_OBSERVATIONS, MINUTES_PER_BATCH
 
 
 def read_observations(path: Path) -> list[dict[str, Any]]:
     """JSONL (one observation object per line) or CSV (service, timestamp, latency_ms, status, error)."""
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    rows = []
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f):
-            observation: dict[str, Any] = {
-                "service": row["service"],
-                "timestamp": row["timestamp"],
-                "latency_ms": float(row["latency_ms"]),
-            }
-            if row.get("status"):
-                observation["status"] = int(row["status"])
-            if row.get("error", "").lower() in ("1", "true", "yes"):
-                observation["error"] = True
-            rows.append(observation)
-    return rows
+
+    def from_csv(row: dict[str, str]) -> dict[str, Any]:
+        observation: dict[str, Any] = {
+            "service": row["service"],
+            "timestamp": row["timestamp"],
+            "latency_ms": float(row["latency_ms"]),
+        }
+        if row.get("status"):
+            observation["status"] = int(row["status"])
+        if truthy(row.get("error")):
+            observation["error"] = True
+        return observation
+
+    return read_rows(path, from_csv)
 
 
 def batches(observations: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -49,7 +45,9 @@ def batches(observations: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     minutes: set[tuple[str, str]] = set()
     for o in sorted(observations, key=lambda o: (o["service"], str(o["timestamp"]))):
         key = (o["service"], minute(o))
-        if current and (len(current) == BATCH or (key not in minutes and len(minutes) == MINUTES_PER_BATCH)):
+        if current and (
+            len(current) == MAX_OBSERVATIONS or (key not in minutes and len(minutes) == MINUTES_PER_BATCH)
+        ):
             out.append(current)
             current, minutes = [], set()
         current.append(o)

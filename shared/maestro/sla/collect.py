@@ -13,10 +13,9 @@ from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
 from maestro.core.observability import logger
 from maestro.core.outcomes import OUTCOME_KEY
-from maestro.sla.observations import MAX_FUTURE_MINUTES, Observation, ObservationBatch
+from maestro.sla.observations import MAX_FUTURE_MINUTES, MINUTES_PER_BATCH, Observation, ObservationBatch
 from maestro.sla.store import MINUTE_RETENTION_DAYS
 
-MINUTES_PER_BATCH = 45  # minute buckets plus the hours they touch stay within the 99 of a transaction
 OLDEST_MINUTES = MINUTE_RETENTION_DAYS * 1440 - 60
 
 

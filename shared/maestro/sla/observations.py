@@ -16,6 +16,9 @@ from maestro.sla.slo import epoch_minute
 
 MAX_OBSERVATIONS = 5_000
 MAX_FUTURE_MINUTES = 5
+# Minutes one batch may span: its minute buckets plus the hours they touch stay within the 99 buckets one
+# DynamoDB transaction holds beside the batch marker.
+MINUTES_PER_BATCH = 45
 SERVICE_PATTERN = r"^[A-Za-z0-9_.:/\-]+$"
 
 
