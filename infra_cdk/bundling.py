@@ -22,6 +22,10 @@ LAMBDA_PYTHON = "3.12"
 # The python3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there (and 2014 ones).
 LAMBDA_PLATFORM = "x86_64-manylinux_2_28"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+# Never needed at run time, and weight against Lambda's 250 MB: test suites, stale caches, the sources and
+# headers of compiled extensions, type stubs.
+DEAD_WEIGHT_DIRS = ("tests", "__pycache__")
+DEAD_WEIGHT_FILES = ("*.pyx", "*.pxd", "*.pxi", "*.pyi", "*.c", "*.cpp", "*.h", "*.hpp")
 
 
 def _deployed_package_files() -> list[Path]:
@@ -67,10 +71,13 @@ class FunctionBundler:
 
 @jsii.implements(ILocalBundling)
 class LayerBundler:
-    """pip-installs requirements.txt for the Lambda platform (manylinux wheels only) into python/."""
+    """pip-installs requirements.txt for the Lambda platform (manylinux wheels only) into python/.
+    With no_deps, exactly the listed packages: a layer that stacks on another must not install its
+    dependencies a second time."""
 
-    def __init__(self, requirements: Path) -> None:
+    def __init__(self, requirements: Path, no_deps: bool = False) -> None:
         self.requirements = requirements
+        self.no_deps = no_deps
 
     def try_bundle(self, output_dir: str, *_options: object, **_kw: object) -> bool:  # jsii passes options
         target = Path(output_dir) / "python"
@@ -89,6 +96,7 @@ class LayerBundler:
                 LAMBDA_PLATFORM,
                 "--only-binary",
                 ":all:",
+                *(["--no-deps"] if self.no_deps else []),
                 "-r",
                 str(self.requirements),
             ]
@@ -108,16 +116,25 @@ class LayerBundler:
                 "--implementation",
                 "cp",
                 "--only-binary=:all:",
+                *(["--no-deps"] if self.no_deps else []),
                 "-r",
                 str(self.requirements),
             ]
         subprocess.run(cmd, check=True)  # noqa: S603 - fixed argv, no shell
-        # Test suites are dead weight against Lambda's 250 MB; stale caches are rebuilt below.
-        for junk in [*target.rglob("tests"), *target.rglob("__pycache__")]:
-            if junk.is_dir():
-                shutil.rmtree(junk, ignore_errors=True)
+        slim(target)
         _compile(target)
         return True
+
+
+def slim(target: Path) -> None:
+    for name in DEAD_WEIGHT_DIRS:
+        for junk in list(target.rglob(name)):
+            if junk.is_dir():
+                shutil.rmtree(junk, ignore_errors=True)
+    for pattern in DEAD_WEIGHT_FILES:
+        for junk in list(target.rglob(pattern)):
+            if junk.is_file():
+                junk.unlink()
 
 
 def function_code(name: str) -> lambda_.Code:
@@ -131,11 +148,12 @@ def function_code(name: str) -> lambda_.Code:
     )
 
 
-def layer_code(name: str) -> lambda_.Code:
+def layer_code(name: str, no_deps: bool = False) -> lambda_.Code:
     source = ROOT / "layers" / name
     return lambda_.Code.from_asset(
         str(source),
         bundling=BundlingOptions(
-            image=DockerImage.from_registry("no-docker"), local=LayerBundler(source / "requirements.txt")
+            image=DockerImage.from_registry("no-docker"),
+            local=LayerBundler(source / "requirements.txt", no_deps=no_deps),
         ),
     )

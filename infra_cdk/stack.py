@@ -13,6 +13,7 @@ from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.audit import Audit
 from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
 from infra_cdk.constructs.monitoring import Monitoring
@@ -84,11 +85,23 @@ class MaestroStack(Stack):
             environment=environment,
             lock_days=audit_lock_days,
         )
+        explain = Explain(
+            self,
+            "Explain",
+            api=api,
+            storage=storage,
+            bus=bus,
+            layers=[base_layer],
+            scientific=ab.scientific,
+            environment=environment,
+            registry_table=registry.table,
+        )
         for variable, table in (
             ("MAESTRO_REGISTRY_TABLE", registry.table),
             ("MAESTRO_AB_TABLE", ab.table),
             ("MAESTRO_SLA_TABLE", sla.table),
             ("MAESTRO_AUDIT_TABLE", audit.table),
+            ("MAESTRO_EXPLAIN_TABLE", explain.table),
         ):
             platform.watch_table(variable, table)
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)

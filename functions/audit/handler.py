@@ -3,10 +3,8 @@ reports, the tenant's audit settings, and records posted by trusted callers (que
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -16,8 +14,7 @@ from maestro.audit.records import from_posted
 from maestro.audit.reports import generate
 from maestro.audit.service import enqueue
 from maestro.audit.settings import AuditSettings
-from maestro.core.api import create_app, current_auth, requires
-from maestro.core.errors import ValidationError
+from maestro.core.api import create_app, current_auth, decode_cursor, encode_cursor, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings
@@ -29,15 +26,6 @@ Json = dict
 def _iso(moment: datetime) -> str:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _cursor(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    try:
-        return json.loads(base64.urlsafe_b64decode(text.encode()))
-    except ValueError:
-        raise ValidationError("cursor", "is not a cursor this API returned") from None
 
 
 @app.get("/audit/events", summary="Search the trail (paged)", **requires(P.AUDIT_READ))
@@ -63,9 +51,10 @@ def events(
         }.items()
         if v
     }
-    records, next_key = service(app).store.search(_iso(since), _iso(until), filters, limit, _cursor(cursor))
-    next_cursor = base64.urlsafe_b64encode(json.dumps(next_key).encode()).decode() if next_key else None
-    return {"records": records, "next_cursor": next_cursor}
+    records, next_key = service(app).store.search(
+        _iso(since), _iso(until), filters, limit, decode_cursor(cursor)
+    )
+    return {"records": records, "next_cursor": encode_cursor(next_key)}
 
 
 @app.get(

@@ -36,7 +36,7 @@ class AbTesting(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "AbTable")
-        scientific = lambda_.LayerVersion(
+        self.scientific = scientific = lambda_.LayerVersion(
             self,
             "ScientificLayer",
             code=layer_code("scientific"),

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from maestro.core.auth import AuthContext, auth_from_event
-from maestro.core.errors import DomainError, Forbidden
+from maestro.core.errors import DomainError, Forbidden, ValidationError
 from maestro.core.events import DomainEvent, publish
 from maestro.core.observability import logger, metrics
 from maestro.core.rbac import Permission
@@ -206,3 +206,24 @@ def record_access_denied(
     except Exception:  # noqa: BLE001 - the 403 must still reach the caller; the failure is logged, counted
         logger.exception("could not publish AccessDenied event", extra=detail)
         metrics.add_metric(name="EventPublishFailures", unit="Count", value=1)
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    """A DynamoDB LastEvaluatedKey as an opaque page cursor (None: no more pages)."""
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def decode_cursor(text: str | None) -> dict[str, Any] | None:
+    import base64
+
+    if not text:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(text.encode()))
+    except ValueError:
+        raise ValidationError("cursor", "is not a cursor this API returned") from None
+    if not isinstance(key, dict):
+        raise ValidationError("cursor", "is not a cursor this API returned")
+    return key

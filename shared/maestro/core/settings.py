@@ -33,6 +33,8 @@ class Settings(BaseModel):
     audit_archive_bucket: str = "maestro-audit-archive"
     audit_signing_key: str = "alias/maestro-audit"
     audit_queue_url: str = ""
+    explain_table: str = "maestro-explain"
+    explain_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined.
     platform_tenant: str = "platform"
     # Claim names: Cognito's by default; an external OIDC issuer may use others (CDK context sets them).

@@ -110,7 +110,7 @@ class LambdaInvokeFront:
             body = json.dumps(
                 {
                     "errorMessage": str(exc),
-                    "errorType": type(exc).__name__,
+                    "errorType": getattr(exc, "error_type", type(exc).__name__),
                     "stackTrace": traceback.format_tb(exc.__traceback__),
                 }
             ).encode()

@@ -14,6 +14,7 @@ from typing import Any
 from maestro.core.aws import client
 from maestro.core.settings import get_settings
 from maestro.local.emulator import EmbeddedAws
+from maestro.local.faults import Faults
 from maestro.local.functions import FUNCTIONS_ROOT, REPO_ROOT
 from maestro.local.gateway import Gateway
 from maestro.local.invoker import Invoker, shared_environment
@@ -60,6 +61,7 @@ class LocalPlatform:
         self.model: LocalModel | None = None
         self.invoker: Invoker | None = None
         self.timings: dict[str, float] = {}
+        self.faults = Faults()
         self._saved_environ: dict[str, str] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -89,6 +91,9 @@ class LocalPlatform:
                 ("GET", "/_local/schedules"): self._list_schedules,
                 ("POST", "/_local/schedules/fire"): self._fire_schedule,
                 ("POST", "/_local/logs/flush"): self._flush_logs,
+                ("GET", "/_local/faults"): lambda _q: (200, {"faults": self.faults.list()}),
+                ("POST", "/_local/faults"): self._add_fault,
+                ("DELETE", "/_local/faults"): self._clear_faults,
             },
         ).start()
         self.timings["ready_s"] = time.perf_counter() - t0
@@ -139,7 +144,20 @@ class LocalPlatform:
     # -- internals ------------------------------------------------------------------------------------
     def _invoke_lambda(self, function: str, event: Any) -> Any:
         assert self.invoker, "not started"
+        assert self.model, "not started"
+        fn = self.model.function_by_name(function)
+        if fn is not None:
+            self.faults.check(fn.handler_dir, event)
         return self.invoker.invoke(function, event)
+
+    def _add_fault(self, query: dict[str, str]) -> tuple[int, Any]:
+        if not query.get("function"):
+            return 400, {"message": "function (a handler folder, e.g. explain_worker) is required"}
+        return 201, self.faults.add(query).to_json()
+
+    def _clear_faults(self, _query: dict[str, str]) -> tuple[int, Any]:
+        self.faults.clear()
+        return 200, {"faults": []}
 
     @staticmethod
     def _point_sdk_at(endpoint: str) -> None:

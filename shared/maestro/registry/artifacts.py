@@ -59,8 +59,12 @@ class ArtifactStore:
         return self.root + safe_path(path)
 
     def put(self, path: str, body: bytes, content_type: str | None) -> None:
+        """S3 verifies and keeps the SHA-256 of what we send: explanation jobs load a model file only if
+        its bytes still match it."""
         extra = {"ContentType": content_type} if content_type else {}
-        self.s3.put_object(Bucket=self.bucket, Key=self.key(path), Body=body, **extra)
+        self.s3.put_object(
+            Bucket=self.bucket, Key=self.key(path), Body=body, ChecksumAlgorithm="SHA256", **extra
+        )
 
     def head(self, path: str) -> dict[str, Any]:
         try:

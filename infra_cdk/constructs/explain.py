@@ -1,0 +1,220 @@
+"""Explanation jobs: their table, the API function that submits and tracks them, the worker and report
+functions, and the state machine prepare -> validate -> plan -> Map(shard) -> extras -> aggregate -> report
+-> complete, where every task retries transient Lambda failures and every failure ends in the fail step.
+Must never let a job end without a final status: the fail step records the reason, then the Fail state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra_cdk.bundling import layer_code
+from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, table_function
+from infra_cdk.constructs.nag import acknowledge, resource_finding
+from infra_cdk.constructs.storage import Storage, table_with_gsi1
+
+MAP_CONCURRENCY = 10
+# What a retry can cure: Lambda's own service errors and throttling, a worker that timed out or crashed
+# (out of memory). ExplainError (the data or model does not fit) is never retried.
+TRANSIENT = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Sandbox.Timedout",
+    "Runtime.ExitError",
+    "DependencyUnavailable",
+]
+
+
+class Explain(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: HttpApi,
+        storage: Storage,
+        bus: EventBus,
+        layers: Sequence[lambda_.ILayerVersion],
+        scientific: lambda_.ILayerVersion,
+        environment: Mapping[str, str],
+        registry_table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table = table_with_gsi1(self, "ExplainTable")
+        env = {
+            **environment,
+            "MAESTRO_EXPLAIN_TABLE": self.table.table_name,
+            "MAESTRO_REGISTRY_TABLE": registry_table.table_name,
+        }
+
+        def layer(name: str, description: str) -> lambda_.LayerVersion:
+            return lambda_.LayerVersion(
+                self,
+                f"{name.title()}Layer",
+                code=layer_code(name, no_deps=True),
+                compatible_runtimes=[RUNTIME],
+                description=description,
+            )
+
+        explain_layer = layer("explain", "shap, scikit-learn, skops, lime, pandas, fastparquet")
+        plots_layer = layer("plots", "numpy, matplotlib")
+
+        def function(name: str, **options: Any) -> MaestroFunction:
+            return table_function(
+                self, name, table=self.table, owner="explanation", bus=bus.bus, environment=env, **options
+            )
+
+        # 3,538 MB is two full vCPUs: shap's explainers and the model's predictions use both.
+        worker = function(
+            "explain_worker",
+            layers=[*layers, scientific, explain_layer],
+            memory_mb=3538,
+            timeout=Duration.minutes(15),
+        )
+        reporter = function(
+            "explain_report", layers=[*layers, plots_layer], memory_mb=1769, timeout=Duration.minutes(5)
+        )
+        self.functions = [worker, reporter]
+        for fn in (worker, reporter):
+            self._tenant_objects(fn, storage, ["s3:GetObject", "s3:PutObject"])
+
+        self.state_machine = self._state_machine(worker.function, reporter.function)
+
+        submitter = function("explain", layers=layers, memory_mb=1024)
+        self.state_machine.grant_start_execution(submitter.function)
+        self.state_machine.grant_execution(
+            submitter.function, "states:DescribeExecution", "states:StopExecution"
+        )
+        registry_table.grant_read_data(submitter.function)
+        self._tenant_objects(submitter, storage, ["s3:GetObject", "s3:PutObject"])
+        submitter.function.add_environment(
+            "MAESTRO_EXPLAIN_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
+        )
+        acknowledge(
+            submitter.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{self._logical_id(self.state_machine)}"}}]}}]}}:*]',
+            "Describe and stop the explanation machine's own executions, whose names are job ids.",
+        )
+        acknowledge(
+            submitter.role,
+            resource_finding(registry_table, "/index/*"),
+            "Read-only grant on the registry table (model versions) includes its GSI.",
+        )
+        for method, path in (
+            ("POST", "/explanations"),
+            ("GET", "/explanations"),
+            ("GET", "/explanations/{job_id}"),
+            ("GET", "/explanations/{job_id}/results"),
+            ("POST", "/explanations/{job_id}/cancel"),
+        ):
+            api.route(method, path, submitter.function)
+        self.functions.append(submitter)
+
+    @staticmethod
+    def _logical_id(construct: Construct) -> str:
+        from aws_cdk import Stack
+
+        return Stack.of(construct).get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
+
+    def _tenant_objects(self, fn: MaestroFunction, storage: Storage, actions: list[str]) -> None:
+        fn.function.add_to_role_policy(
+            iam.PolicyStatement(actions=actions, resources=[storage.artifacts.arn_for_objects("tenants/*")])
+        )
+        acknowledge(
+            fn.role,
+            resource_finding(storage.artifacts, "/tenants/*"),
+            "Models, datasets and results of every tenant live under tenants/<tenant>/; each key is built "
+            "from the job's verified tenant.",
+        )
+
+    def _state_machine(self, worker: lambda_.IFunction, reporter: lambda_.IFunction) -> sfn.StateMachine:
+        def task(
+            name: str, fn: lambda_.IFunction, step: str, result_path: str | None, **payload: Any
+        ) -> tasks.LambdaInvoke:
+            invoke = tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=fn,
+                payload=sfn.TaskInput.from_object(
+                    {"step": step, "job": sfn.JsonPath.object_at("$.job"), **payload}
+                ),
+                payload_response_only=True,
+                retry_on_service_exceptions=False,  # our own Retry below covers them
+                result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
+            )
+            invoke.add_retry(errors=TRANSIENT, max_attempts=3, interval=Duration.seconds(2), backoff_rate=2)
+            return invoke
+
+        failed = sfn.Fail(self, "JobFailed", error="ExplanationFailed", cause="see the job's error")
+        record_failure = task("RecordFailure", worker, "fail", None, error=sfn.JsonPath.object_at("$.error"))
+        record_failure.add_catch(failed, errors=["States.ALL"], result_path="$.fail_error")
+        record_failure.next(failed)
+
+        def guarded(state: Any) -> Any:
+            state.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+            return state
+
+        shard = task("ExplainShard", worker, "shard", None, shard=sfn.JsonPath.object_at("$.shard"))
+        shards = sfn.Map(
+            self,
+            "Shards",
+            items_path="$.plan.shards",
+            max_concurrency=MAP_CONCURRENCY,
+            item_selector={
+                "job": sfn.JsonPath.object_at("$.job"),
+                "shard": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        shards.item_processor(shard)
+        chain = (
+            guarded(task("Prepare", worker, "prepare", "$.prepared"))
+            .next(guarded(task("Validate", worker, "validate", "$.validated")))
+            .next(guarded(task("Plan", worker, "plan", "$.plan")))
+            .next(guarded(shards))
+            .next(guarded(task("Extras", worker, "extras", None)))
+            .next(guarded(task("Aggregate", worker, "aggregate", None)))
+            .next(guarded(task("Report", reporter, "report", None)))
+            .next(guarded(task("Complete", worker, "complete", None)))
+            .next(sfn.Succeed(self, "Done"))
+        )
+        log_group = logs.LogGroup(
+            self,
+            "WorkflowLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        machine = sfn.StateMachine(
+            self,
+            "Workflow",
+            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            timeout=Duration.hours(6),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        acknowledge(
+            machine.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery and X-Ray permissions support no resource-level scoping.",
+        )
+        for fn in (worker, reporter):
+            acknowledge(
+                machine.role,
+                f"AwsSolutions-IAM5[Resource::<{self._logical_id(fn)}.Arn>:*]",
+                "Invoking the worker's versions and aliases (CDK's LambdaInvoke grant).",
+            )
+        return machine

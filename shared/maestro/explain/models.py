@@ -1,0 +1,72 @@
+"""Loading MLflow-format models (sklearn, xgboost and lightgbm flavors) from the registry's artifacts
+without the mlflow package. Must never deserialize bytes that were not resolved by sources.ModelResolver
+and verified against their recorded SHA-256: a pickle is code."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from maestro.explain.errors import ExplainError
+from maestro.explain.sources import ResolvedModel, read_verified
+
+# Classes the xgboost and lightgbm flavors may name in their MLmodel (never an arbitrary import).
+BOOSTER_CLASSES = {
+    "xgboost": ("xgboost.core.Booster", "xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor"),
+    "lightgbm": (
+        "lightgbm.basic.Booster",
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+    ),
+}
+
+
+def _flavor_conf(model: ResolvedModel) -> dict[str, Any]:
+    import yaml
+
+    mlmodel = yaml.safe_load(read_verified(model.files["MLmodel"]))  # the verified copy, not the job's
+    return dict(mlmodel["flavors"][model.flavor])
+
+
+def _class(flavor: str, name: str) -> Any:
+    if name not in BOOSTER_CLASSES[flavor]:
+        raise ExplainError(
+            f"the {flavor} flavor names model class {name!r}, which is not one of ours to load"
+        )
+    module, _, cls = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        package = module.split(".")[0]
+        raise ExplainError(
+            f"the {flavor} flavor needs {package}, which this worker does not include"
+        ) from exc
+
+
+def load_model(model: ResolvedModel) -> Any:
+    conf = _flavor_conf(model)
+    body = read_verified(model.files["model"])
+    if model.flavor == "sklearn":
+        fmt = conf.get("serialization_format", "cloudpickle")
+        if fmt == "skops":
+            import skops.io
+
+            return skops.io.loads(body, trusted=conf.get("skops_trusted_types") or None)
+        if fmt in ("pickle", "cloudpickle"):
+            return pickle.loads(body)  # noqa: S301 - the registry's own artifact, checksum-verified above
+        raise ExplainError(f"unknown sklearn serialization format {fmt!r}")
+    if model.flavor == "lightgbm" and model.files["model"].key.endswith(".pkl"):
+        return pickle.loads(body)  # noqa: S301 - lightgbm's sklearn API is pickled by mlflow; verified above
+    cls = _class(model.flavor, conf.get("model_class", BOOSTER_CLASSES[model.flavor][0]))
+    if model.flavor == "lightgbm":
+        return cls(model_str=body.decode())
+    suffix = Path(model.files["model"].key).suffix or ".xgb"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:  # xgboost loads from a path
+        handle.write(body)
+        handle.flush()
+        loaded = cls()
+        loaded.load_model(handle.name)
+    return loaded

@@ -1,0 +1,358 @@
+"""Explanation jobs over real HTTP against the local platform (as `make serve` runs it): models registered
+with the unmodified mlflow client, jobs run by the real state machine definition from the template, and the
+stored SHAP values compared with shap's own output on the same model, data and background."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+
+from tests.support import REPO, RunningPlatform, start_platform, wait_for
+
+pytestmark = pytest.mark.xdist_group("explain")
+TENANT = "acme"
+BUCKET = "maestro-artifacts"
+FEATURES = ["age", "income", "tenure", "visits", "score"]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    running = start_platform(tmp_path_factory.mktemp("explain-state"))
+    yield running
+    assert running.stop() == 0, running.log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def bucket(platform: RunningPlatform) -> str:
+    names = [b["Name"] for b in platform.aws("s3").list_buckets()["Buckets"]]
+    return next(n for n in names if "artifacts" in n and "log" not in n)
+
+
+@pytest.fixture(scope="module")
+def token(platform: RunningPlatform) -> str:
+    return platform.token(TENANT, ["ml-engineer"], subject="alice")
+
+
+def data(rows: int = 240, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(rows, len(FEATURES))), columns=FEATURES)
+    y = ((X["age"] + 0.5 * X["income"] - X["tenure"] * X["visits"] + rng.normal(0, 0.3, rows)) > 0).astype(
+        int
+    )
+    return X, y.to_numpy()
+
+
+@pytest.fixture(scope="module")
+def registered(platform: RunningPlatform, token: str) -> dict[str, Any]:
+    """A gradient-boosting classifier and a logistic regression, registered by the mlflow client."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maestro.cli.main",
+            "local",
+            "env",
+            "--tenant",
+            TENANT,
+            "--roles",
+            "ml-engineer",
+            "--state-dir",
+            str(platform.state_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    script = """
+import mlflow, numpy as np, pandas as pd, sys, json
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+sys.path.insert(0, sys.argv[1])
+from tests.integration.test_explain_http import data
+X, y = data()
+mlflow.set_experiment("explain")
+with mlflow.start_run():
+    gbm = GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=0).fit(X, y)
+    # skops (MLflow's default format) loads tree internals only when the logger trusts them
+    mlflow.sklearn.log_model(gbm, name="gbm", input_example=X[:3], registered_model_name="churn-gbm",
+                             skops_trusted_types=["sklearn.tree._tree.Tree"])
+    mlflow.sklearn.log_model(LogisticRegression().fit(X, y), name="lr", input_example=X[:3],
+                             registered_model_name="churn-lr")
+"""
+    import os
+
+    subprocess.run(
+        [sys.executable, "-c", script, str(REPO)],
+        check=True,
+        cwd=REPO,
+        env={**os.environ, **exports},
+        timeout=300,
+    )
+    return exports
+
+
+def put_dataset(platform: RunningPlatform, bucket: str, key: str, frame: pd.DataFrame) -> str:
+    platform.aws("s3").put_object(Bucket=bucket, Key=key, Body=frame.to_csv(index=False).encode())
+    return f"s3://{bucket}/{key}"
+
+
+def call(platform: RunningPlatform, method: str, path: str, token: str, **kwargs: Any) -> requests.Response:
+    return requests.request(
+        method, f"{platform.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs
+    )
+
+
+def wait_job(platform: RunningPlatform, token: str, job_id: str, timeout_s: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = call(platform, "GET", f"/explanations/{job_id}", token).json()
+        if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout_s} s: {job}")
+
+
+def read_s3(platform: RunningPlatform, uri: str) -> bytes:
+    bucket, _, key = uri[5:].partition("/")
+    return platform.aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def load_registered(platform: RunningPlatform, exports: dict[str, str], name: str) -> Any:
+    """The registered model as the mlflow client loads it: the reference side of the comparison."""
+    import os
+
+    import mlflow
+
+    saved = dict(os.environ)
+    os.environ.update(exports)
+    try:
+        mlflow.set_tracking_uri(exports["MLFLOW_TRACKING_URI"])
+        return mlflow.sklearn.load_model(f"models:/{name}/1")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.mark.parametrize(("model_name", "method"), [("churn-gbm", "tree"), ("churn-lr", "linear")])
+def test_stored_shap_values_equal_shaps_own(
+    platform: RunningPlatform,
+    bucket: str,
+    token: str,
+    registered: dict[str, str],
+    model_name: str,
+    method: str,
+) -> None:
+    import shap
+
+    X, _ = data()
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/churn.csv", X)
+    request = {
+        "model": {"name": model_name, "version": 1},
+        "dataset": {"s3_uri": uri},
+        "background": {"strategy": "sample", "size": 50},
+        "shards": 3,
+        "seed": 11,
+    }
+    submitted = call(platform, "POST", "/explanations", token, json=request)
+    assert submitted.status_code == 201, submitted.text
+    job = wait_job(platform, token, submitted.json()["job_id"])
+    assert job["status"] == "SUCCEEDED", job
+    assert job["method_used"] == method
+    assert job["progress"] == {"rows_done": 240, "rows_total": 240, "shards_total": 3, "percent": 100.0}
+
+    model = load_registered(platform, registered, model_name)
+    background = shap.utils.sample(X.to_numpy(), 50, random_state=11)
+    explainer = (
+        shap.TreeExplainer(model, data=background)
+        if method == "tree"
+        else shap.LinearExplainer(model, background)
+    )
+    expected_values = explainer.shap_values(X.to_numpy())
+    stored = pd.read_csv(io.BytesIO(read_s3(platform, job["results"]["shap_values"])))
+    assert list(stored.columns) == ["row", "output", "expected_value", *FEATURES]
+    assert stored["row"].tolist() == list(range(240))
+    np.testing.assert_allclose(stored[FEATURES].to_numpy(), expected_values, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        stored["expected_value"], float(np.ravel(explainer.expected_value)[0]), atol=1e-6
+    )
+
+    importance = json.loads(read_s3(platform, job["results"]["global_importance"]))
+    ranked = importance["outputs"][0]["features"]
+    np.testing.assert_allclose(
+        [f["mean_abs"] for f in ranked], sorted(np.abs(expected_values).mean(axis=0), reverse=True), atol=1e-6
+    )
+    report = read_s3(platform, job["results"]["report"]).decode()
+    assert report.count("data:image/png;base64,") >= 3 and model_name in report
+
+    again = call(platform, "POST", "/explanations", token, json=request)  # same request: same job, no new run
+    assert again.status_code == 200 and again.json()["job_id"] == job["job_id"]
+    assert again.json()["attempt"] == 1
+
+
+def test_a_job_with_a_broken_dataset_ends_failed_with_its_reason(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
+) -> None:
+    tap = platform.tap(
+        "explain-failed", {"source": ["maestro.explain"], "detail-type": ["ExplanationFailed"]}
+    )
+    X, _ = data(40)
+    broken = X.astype(object)
+    broken.loc[17, "income"] = "twelve"
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/broken.csv", broken)
+    submitted = call(
+        platform,
+        "POST",
+        "/explanations",
+        token,
+        json={"model": {"name": "churn-gbm", "alias": None, "version": 1}, "dataset": {"s3_uri": uri}},
+    )
+    assert submitted.status_code == 201, submitted.text
+    job = wait_job(platform, token, submitted.json()["job_id"])
+    assert job["status"] == "FAILED"
+    assert job["error"]["error"] == "ExplainError"
+    assert "column 'income' is not numeric (row 17: 'twelve')" in job["error"]["reason"]
+    assert "Traceback" not in json.dumps(job)
+    events = wait_for(lambda: platform.drain(tap), timeout_s=20)
+    assert [e["detail"]["job_id"] for e in events] == [job["job_id"]]
+
+
+def test_a_failed_shard_is_retried_and_the_job_completes(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
+) -> None:
+    X, _ = data(90, seed=3)
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/retry.csv", X)
+    fault = requests.post(
+        f"{platform.url}/_local/faults",
+        params={
+            "function": "explain_worker",
+            "error": "Sandbox.Timedout",
+            "step": "shard",
+            "shard.index": "1",
+        },
+        timeout=10,
+    )
+    assert fault.status_code == 201
+    submitted = call(
+        platform,
+        "POST",
+        "/explanations",
+        token,
+        json={"model": {"name": "churn-gbm", "version": 1}, "dataset": {"s3_uri": uri}, "shards": 3},
+    )
+    job = wait_job(platform, token, submitted.json()["job_id"])
+    faults = requests.get(f"{platform.url}/_local/faults", timeout=10).json()["faults"]
+    requests.delete(f"{platform.url}/_local/faults", timeout=10)
+    assert [f["fired"] for f in faults] == [1]  # shard 1's first attempt timed out ...
+    assert job["status"] == "SUCCEEDED", job  # ... and its retry completed the job
+    stored = pd.read_csv(io.BytesIO(read_s3(platform, job["results"]["shap_values"])))
+    assert stored["row"].tolist() == list(range(90))
+
+
+def test_bad_submissions_get_the_field_and_the_reason(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
+) -> None:
+    X, _ = data(20)
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/small.csv", X)
+
+    def error(body: dict[str, Any], status: int = 422) -> dict[str, Any]:
+        response = call(platform, "POST", "/explanations", token, json=body)
+        assert response.status_code == status, response.text
+        return response.json()["error"]
+
+    unknown = error({"model": {"name": "nope", "version": 1}, "dataset": {"s3_uri": uri}})
+    assert unknown["fields"] == [{"field": "model.name", "reason": "no registered model is named 'nope'"}]
+    missing = error({"model": {"name": "churn-gbm", "version": 1}, "dataset": {"s3_uri": uri + ".gone"}})
+    assert (
+        missing["fields"][0]["field"] == "dataset.s3_uri"
+        and "cannot be read" in missing["fields"][0]["reason"]
+    )
+    elsewhere = error(
+        {
+            "model": {"name": "churn-gbm", "version": 1},
+            "dataset": {"s3_uri": f"s3://{bucket}/tenants/globex/d.csv"},
+        }
+    )
+    assert elsewhere["fields"][0]["field"] == "dataset.s3_uri"
+    mismatch = put_dataset(
+        platform, bucket, f"tenants/{TENANT}/datasets/mismatch.csv", X.drop(columns=["tenure"])
+    )
+    columns = error({"model": {"name": "churn-gbm", "version": 1}, "dataset": {"s3_uri": mismatch}})
+    assert columns["fields"] == [
+        {"field": "dataset", "reason": "the model needs columns ['tenure'] that the dataset lacks"}
+    ]
+    both = error(
+        {"model": {"name": "churn-gbm", "version": 1, "alias": "champion"}, "dataset": {"s3_uri": uri}}
+    )
+    assert both["fields"][0] == {
+        "field": "body.model",
+        "reason": "Value error, give exactly one of version or alias",
+    }
+    inline = error(
+        {
+            "model": {"name": "churn-gbm", "version": 1},
+            "dataset": {"rows": [[1.0, 2.0]], "columns": ["a", "b"]},
+        }
+    )
+    assert "the model needs columns" in inline["fields"][0]["reason"]
+
+    viewer = platform.token(TENANT, ["viewer"])
+    assert call(platform, "POST", "/explanations", viewer, json={}).status_code == 403
+
+
+def test_inline_rows_progress_listing_isolation_and_links(
+    platform: RunningPlatform, token: str, registered: dict[str, str]
+) -> None:
+    X, y = data(30, seed=5)
+    request = {
+        "model": {"name": "churn-gbm", "version": 1},
+        "dataset": {
+            "rows": np.column_stack([X.to_numpy(), y]).tolist(),
+            "columns": [*FEATURES, "label"],
+            "target": "label",
+        },
+        "method": "kernel",
+        "nsamples": 64,
+        "background": {"strategy": "kmeans", "size": 5},
+        "lime_rows": [0],
+        "waterfall_rows": [0, 1],
+    }
+    submitted = call(platform, "POST", "/explanations", token, json=request)
+    assert submitted.status_code == 201, submitted.text
+    job = wait_job(platform, token, submitted.json()["job_id"])
+    assert job["status"] == "SUCCEEDED", job
+    assert set(job["results"]) == {
+        "shap_values",
+        "global_importance",
+        "lime",
+        "permutation_importance",
+        "report",
+    }
+    importance = json.loads(read_s3(platform, job["results"]["permutation_importance"]))
+    assert importance["repeats"] == 10 and {f["feature"] for f in importance["features"]} == set(FEATURES)
+    stored = pd.read_csv(io.BytesIO(read_s3(platform, job["results"]["shap_values"])))
+    assert sorted(set(stored["output"])) == [0, 1]  # kernel explains predict_proba: both classes
+
+    listed = call(platform, "GET", "/explanations", token, params={"limit": 100}).json()
+    assert job["job_id"] in [j["job_id"] for j in listed["jobs"]]
+    links = call(platform, "GET", f"/explanations/{job['job_id']}/results", token).json()
+    page = requests.get(links["files"]["report"], timeout=30)
+    assert page.status_code == 200 and "<h2>LIME</h2>" in page.text
+
+    other = platform.token("globex", ["admin"])
+    assert call(platform, "GET", f"/explanations/{job['job_id']}", other).status_code == 404
+    assert job["job_id"] not in [
+        j["job_id"] for j in call(platform, "GET", "/explanations", other).json()["jobs"]
+    ]
