@@ -46,10 +46,18 @@ def _files_hash(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _compile(target: Path) -> None:
-    """Lambda's code directory is read-only: without shipped .pyc every cold start compiles again."""
-    if sys.version_info[:2] == tuple(int(p) for p in LAMBDA_PYTHON.split(".")):
-        compileall.compile_dir(str(target), quiet=1, workers=0)
+def _compile(target: Path, sourceless: bool = False) -> None:
+    """Lambda's code directory is read-only: without shipped .pyc every cold start compiles again.
+    Sourceless (layers): each module's .pyc replaces its .py, which halves the Python part of a layer;
+    Python imports a .pyc that sits where its source would be. Only a Python of Lambda's version can
+    write bytecode Lambda loads; any other leaves the sources as they are."""
+    if sys.version_info[:2] != tuple(int(p) for p in LAMBDA_PYTHON.split(".")):
+        return
+    compileall.compile_dir(str(target), quiet=1, workers=0, legacy=sourceless)
+    if sourceless:
+        for source in target.rglob("*.py"):
+            if source.with_suffix(".pyc").exists():
+                source.unlink()
 
 
 @jsii.implements(ILocalBundling)
@@ -75,9 +83,10 @@ class LayerBundler:
     With no_deps, exactly the listed packages: a layer that stacks on another must not install its
     dependencies a second time."""
 
-    def __init__(self, requirements: Path, no_deps: bool = False) -> None:
+    def __init__(self, requirements: Path, no_deps: bool = False, from_source: tuple[str, ...] = ()) -> None:
         self.requirements = requirements
         self.no_deps = no_deps
+        self.from_source = from_source  # pure-Python packages published only as sdists
 
     def try_bundle(self, output_dir: str, *_options: object, **_kw: object) -> bool:  # jsii passes options
         target = Path(output_dir) / "python"
@@ -96,6 +105,7 @@ class LayerBundler:
                 LAMBDA_PLATFORM,
                 "--only-binary",
                 ":all:",
+                *(arg for name in self.from_source for arg in ("--no-binary", name)),
                 *(["--no-deps"] if self.no_deps else []),
                 "-r",
                 str(self.requirements),
@@ -116,13 +126,14 @@ class LayerBundler:
                 "--implementation",
                 "cp",
                 "--only-binary=:all:",
+                *(f"--no-binary={name}" for name in self.from_source),
                 *(["--no-deps"] if self.no_deps else []),
                 "-r",
                 str(self.requirements),
             ]
         subprocess.run(cmd, check=True)  # noqa: S603 - fixed argv, no shell
         slim(target)
-        _compile(target)
+        _compile(target, sourceless=True)
         return True
 
 
@@ -148,12 +159,12 @@ def function_code(name: str) -> lambda_.Code:
     )
 
 
-def layer_code(name: str, no_deps: bool = False) -> lambda_.Code:
+def layer_code(name: str, no_deps: bool = False, from_source: tuple[str, ...] = ()) -> lambda_.Code:
     source = ROOT / "layers" / name
     return lambda_.Code.from_asset(
         str(source),
         bundling=BundlingOptions(
             image=DockerImage.from_registry("no-docker"),
-            local=LayerBundler(source / "requirements.txt", no_deps=no_deps),
+            local=LayerBundler(source / "requirements.txt", no_deps=no_deps, from_source=from_source),
         ),
     )

@@ -1,6 +1,5 @@
-"""The explanation state machine's worker: prepare, validate, plan, shard, extras, aggregate, complete
-and fail (the step is named in the task's payload). shap and its stack load at the first step that needs
-them."""
+"""The explanation state machine's worker: validate, plan, shard, extras, aggregate, complete and fail (the
+step is named in the task's payload). shap and its stack load at the first step that needs them."""
 
 from __future__ import annotations
 

@@ -60,17 +60,23 @@ class Explain(Construct):
             "MAESTRO_REGISTRY_TABLE": registry_table.table_name,
         }
 
-        def layer(name: str, description: str) -> lambda_.LayerVersion:
+        def layer(name: str, description: str, from_source: tuple[str, ...] = ()) -> lambda_.LayerVersion:
             return lambda_.LayerVersion(
                 self,
                 f"{name.title()}Layer",
-                code=layer_code(name, no_deps=True),
+                code=layer_code(name, no_deps=True, from_source=from_source),
                 compatible_runtimes=[RUNTIME],
                 description=description,
             )
 
-        explain_layer = layer("explain", "shap, scikit-learn, skops, lime, pandas, fastparquet")
-        plots_layer = layer("plots", "numpy, matplotlib")
+        # Lambda's 250 MB (code + layers, unzipped) shapes this split: the worker carries numpy, scipy, shap's
+        # stack and the boosters on a base without the AWS SDK (the runtime's boto3 serves it); the data
+        # function carries pandas, fastparquet and matplotlib. tests/infra/test_bundling.py measures both.
+        slim = layer("slim", "aws-lambda-powertools (tracer), pydantic, PyYAML; boto3 from the runtime")
+        shap_stack = layer("explain", "shap, scikit-learn, skops, lime, pandas", from_source=("lime",))
+        boosters = layer("boosters", "xgboost, lightgbm")
+        plots = layer("plots", "numpy, matplotlib")
+        tables = layer("tables", "pandas, fastparquet")
 
         def function(name: str, **options: Any) -> MaestroFunction:
             return table_function(
@@ -80,18 +86,18 @@ class Explain(Construct):
         # 3,538 MB is two full vCPUs: shap's explainers and the model's predictions use both.
         worker = function(
             "explain_worker",
-            layers=[*layers, scientific, explain_layer],
+            layers=[slim, scientific, shap_stack, boosters],
             memory_mb=3538,
             timeout=Duration.minutes(15),
         )
-        reporter = function(
-            "explain_report", layers=[*layers, plots_layer], memory_mb=1769, timeout=Duration.minutes(5)
+        data = function(
+            "explain_data", layers=[slim, plots, tables], memory_mb=3538, timeout=Duration.minutes(15)
         )
-        self.functions = [worker, reporter]
-        for fn in (worker, reporter):
+        self.functions = [worker, data]
+        for fn in (worker, data):
             self._tenant_objects(fn, storage, ["s3:GetObject", "s3:PutObject"])
 
-        self.state_machine = self._state_machine(worker.function, reporter.function)
+        self.state_machine = self._state_machine(worker.function, data.function)
 
         submitter = function("explain", layers=layers, memory_mb=1024)
         self.state_machine.grant_start_execution(submitter.function)
@@ -141,7 +147,7 @@ class Explain(Construct):
             "from the job's verified tenant.",
         )
 
-    def _state_machine(self, worker: lambda_.IFunction, reporter: lambda_.IFunction) -> sfn.StateMachine:
+    def _state_machine(self, worker: lambda_.IFunction, data: lambda_.IFunction) -> sfn.StateMachine:
         def task(
             name: str, fn: lambda_.IFunction, step: str, result_path: str | None, **payload: Any
         ) -> tasks.LambdaInvoke:
@@ -182,13 +188,13 @@ class Explain(Construct):
         )
         shards.item_processor(shard)
         chain = (
-            guarded(task("Prepare", worker, "prepare", "$.prepared"))
+            guarded(task("Prepare", data, "prepare", "$.prepared"))
             .next(guarded(task("Validate", worker, "validate", "$.validated")))
             .next(guarded(task("Plan", worker, "plan", "$.plan")))
             .next(guarded(shards))
             .next(guarded(task("Extras", worker, "extras", None)))
             .next(guarded(task("Aggregate", worker, "aggregate", None)))
-            .next(guarded(task("Report", reporter, "report", None)))
+            .next(guarded(task("Report", data, "report", None)))
             .next(guarded(task("Complete", worker, "complete", None)))
             .next(sfn.Succeed(self, "Done"))
         )
@@ -211,7 +217,7 @@ class Explain(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "Step Functions log delivery and X-Ray permissions support no resource-level scoping.",
         )
-        for fn in (worker, reporter):
+        for fn in (worker, data):
             acknowledge(
                 machine.role,
                 f"AwsSolutions-IAM5[Resource::<{self._logical_id(fn)}.Arn>:*]",

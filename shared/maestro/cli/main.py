@@ -172,9 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
 
-    from maestro.cli import ab, audit, sla
+    from maestro.cli import ab, audit, explain, sla
 
     ab.add_parser(top)
+    explain.add_parser(top)
     sla.add_parser(top)
     audit.add_parser(top)
     return parser

@@ -46,23 +46,30 @@ def _class(flavor: str, name: str) -> Any:
         ) from exc
 
 
+def _sklearn_format(conf: dict[str, Any], body: bytes) -> Any:
+    """MLflow's sklearn serializations (also lightgbm's scikit-learn API models): skops, with the trusted
+    types the MLmodel lists, or (cloud)pickle."""
+    fmt = conf.get("serialization_format", "cloudpickle")
+    if fmt == "skops":
+        import skops.io
+
+        return skops.io.loads(body, trusted=conf.get("skops_trusted_types") or None)
+    if fmt in ("pickle", "cloudpickle"):
+        return pickle.loads(body)  # noqa: S301 - the registry's own artifact, checksum-verified by the caller
+    raise ExplainError(f"unknown sklearn serialization format {fmt!r}")
+
+
 def load_model(model: ResolvedModel) -> Any:
     conf = _flavor_conf(model)
     body = read_verified(model.files["model"])
     if model.flavor == "sklearn":
-        fmt = conf.get("serialization_format", "cloudpickle")
-        if fmt == "skops":
-            import skops.io
-
-            return skops.io.loads(body, trusted=conf.get("skops_trusted_types") or None)
-        if fmt in ("pickle", "cloudpickle"):
-            return pickle.loads(body)  # noqa: S301 - the registry's own artifact, checksum-verified above
-        raise ExplainError(f"unknown sklearn serialization format {fmt!r}")
-    if model.flavor == "lightgbm" and model.files["model"].key.endswith(".pkl"):
-        return pickle.loads(body)  # noqa: S301 - lightgbm's sklearn API is pickled by mlflow; verified above
-    cls = _class(model.flavor, conf.get("model_class", BOOSTER_CLASSES[model.flavor][0]))
+        return _sklearn_format(conf, body)
+    model_class = conf.get("model_class", BOOSTER_CLASSES[model.flavor][0])
+    cls = _class(model.flavor, model_class)
     if model.flavor == "lightgbm":
-        return cls(model_str=body.decode())
+        if model_class == "lightgbm.basic.Booster":
+            return cls(model_str=body.decode())
+        return _sklearn_format(conf, body)
     suffix = Path(model.files["model"].key).suffix or ".xgb"
     with tempfile.NamedTemporaryFile(suffix=suffix) as handle:  # xgboost loads from a path
         handle.write(body)

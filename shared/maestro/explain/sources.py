@@ -145,6 +145,7 @@ class ModelResolver:
         if found is None:
             raise ValidationError("model.version", f"model {name!r} has no version {version}")
         root = self._root(found.get("source", ""), found.get("run_id") or "")
+        registered: dict[str, str] = found.get("checksums") or {}
         mlmodel_file = head(self.bucket, root + "MLmodel", "model")
         mlmodel = self._mlmodel(mlmodel_file)
         flavor = next((f for f in FLAVORS if f in (mlmodel.get("flavors") or {})), None)
@@ -159,12 +160,18 @@ class ModelResolver:
         if not path:
             raise ValidationError("model", f"the MLmodel file names no {flavor} model file")
         model_file = head(self.bucket, root + safe_path(path, "model"), "model")
-        for label, obj in (("MLmodel", mlmodel_file), (path, model_file)):
-            if not obj.sha256:
+        for label, obj in (("MLmodel", mlmodel_file), (safe_path(path, "model"), model_file)):
+            if not registered.get(label):
                 raise ValidationError(
                     "model",
-                    f"{label} of version {version} has no SHA-256 checksum from the registry (it was not "
-                    "uploaded through Maestro's artifact API); log the model again to explain it",
+                    f"version {version} of {name!r} has no SHA-256 of {label} recorded at registration (it "
+                    "was not uploaded through Maestro's artifact API); log and register the model again",
+                )
+            if obj.sha256 != registered[label]:
+                raise ValidationError(
+                    "model",
+                    f"{label} of version {version} of {name!r} changed after it was registered; it will not "
+                    "be loaded",
                 )
         return ResolvedModel(
             name, version, flavor, root, {"MLmodel": mlmodel_file, "model": model_file}, mlmodel

@@ -1,8 +1,10 @@
 """The explanation workflow's steps, one Lambda invocation each, run by the state machine:
-prepare -> validate -> plan -> shard (in a Map) -> extras -> aggregate -> report -> complete, and fail from
-every Catch. Each step reads the job from its table and its inputs from S3, and writes its outputs back
-before returning: a retried step redoes its own work and nothing else. Must never let a user-facing error
-carry a stack trace: ExplainError messages are the reasons a failed job shows."""
+prepare -> validate -> plan -> shard (in a Map) -> extras -> aggregate -> report -> complete, and fail
+from every Catch. prepare and report run in the data function (pandas, fastparquet, matplotlib); the
+others in the worker (shap, scikit-learn, skops, lime, xgboost, lightgbm). Each step reads the job from
+its table and its inputs from S3, and writes its outputs back before returning: a retried step redoes its
+own work and nothing else. Must never let a user-facing error carry a stack trace: ExplainError messages
+are the reasons a failed job shows."""
 
 from __future__ import annotations
 
@@ -279,7 +281,7 @@ def _csv_name(name: str) -> str:
     return f'"{name}"' if any(c in name for c in ',"\n') else name
 
 
-# -- report (its own function: matplotlib without shap's stack) -----------------------------------------
+# -- report (the data function: matplotlib without shap's stack) -----------------------------------------
 def report(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     from maestro.explain.report import render
 
@@ -370,7 +372,6 @@ def fail(job: Job, event: dict[str, Any]) -> dict[str, Any]:
 
 Step = Callable[[Job, dict[str, Any]], dict[str, Any]]
 STEPS: dict[str, Step] = {
-    "prepare": prepare,
     "validate": validate,
     "plan": plan,
     "shard": shard,
@@ -381,7 +382,7 @@ STEPS: dict[str, Step] = {
 }
 
 
-REPORT_STEPS: dict[str, Step] = {"report": report}
+DATA_STEPS: dict[str, Step] = {"prepare": prepare, "report": report}
 
 
 def run(event: dict[str, Any], steps: dict[str, Step] = STEPS) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from maestro.core.tenancy import tenant_prefix
 PROXY_SCHEME = "mlflow-artifacts:"
 PRESIGN_SECONDS = 3600
 MULTIPART_PART_LIMIT = 10_000  # S3's limit on parts per upload
+MANIFEST_LIMIT = 200  # files of a model directory whose checksums a model version records
 UNSAFE = re.compile(r"(^|/)\.\.(/|$)|\\|^/|^[a-zA-Z]:|%2e%2e", re.IGNORECASE)
 
 
@@ -73,6 +74,20 @@ class ArtifactStore:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 raise NotFound(f"artifact {path} does not exist") from exc
             raise
+
+    def checksums(self, path: str, limit: int = MANIFEST_LIMIT) -> dict[str, str]:
+        """Every file under a directory with the SHA-256 S3 keeps for it ("" when it was uploaded without
+        one), read from object metadata: no object's bytes are fetched."""
+        prefix = self.key(path).rstrip("/") + "/"
+        out: dict[str, str] = {}
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for response in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for obj in response.get("Contents", []):
+                if len(out) == limit:
+                    return out
+                head = self.s3.head_object(Bucket=self.bucket, Key=obj["Key"], ChecksumMode="ENABLED")
+                out[obj["Key"][len(prefix) :]] = head.get("ChecksumSHA256", "")
+        return out
 
     def download_url(self, path: str) -> str:
         self.head(path)

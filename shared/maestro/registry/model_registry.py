@@ -11,6 +11,7 @@ from typing import Any
 from maestro.core.auth import AuthContext
 from maestro.core.errors import NotFound, ValidationError
 from maestro.registry import search
+from maestro.registry.artifacts import PROXY_SCHEME, ArtifactStore
 from maestro.registry.events import RegistryEvents
 from maestro.registry.store import RegistryStore, now_ms
 from maestro.registry.tracking import Tracking, limit, tags_dict, tags_list
@@ -44,6 +45,7 @@ class ModelRegistry:
     auth: AuthContext
     tracking: Tracking
     events: RegistryEvents
+    artifacts: ArtifactStore | None = None  # present: versions record their model files' checksums
 
     # -- shaping ---------------------------------------------------------------------------------------
     def version_json(
@@ -215,6 +217,7 @@ class ModelRegistry:
             "status": "READY",
             "tags": tags_dict(tags),
             "model_id": model_id or "",
+            "checksums": self._checksums(source),
         }
         model, version = self.store.create_version(name, fields)
         self.events.emit(
@@ -331,6 +334,19 @@ class ModelRegistry:
             limit(max_results, 10000, 200000),
         )
         return [self.version_json(m["name"], v, m.get("aliases")) for m, v in chunk], token
+
+    def _checksums(self, source: str) -> dict[str, str]:
+        """The SHA-256 of each file of a proxied model directory as registered: explanation jobs load a model
+        file only if its bytes still match. Sources outside the proxied artifacts record none."""
+        match = MODEL_URI.match(source)
+        location = (
+            self.tracking.get_logged_model(match.group("model_id"))["info"]["artifact_uri"]
+            if match
+            else source
+        )
+        if self.artifacts is None or not location.startswith(PROXY_SCHEME):
+            return {}
+        return self.artifacts.checksums(location[len(PROXY_SCHEME) :].lstrip("/"))
 
     def download_uri(self, name: str, version: Any) -> str:
         """MLflow 3 registers `models:/m-<id>` sources: the download URI is the logged model's location."""

@@ -60,8 +60,5 @@ def services(router: MaestroResolver) -> Services:
     store = RegistryStore(settings.registry_table, auth.tenant)
     events = RegistryEvents(auth, router.current_event.raw_event.get("requestContext", {}).get("requestId"))
     tracking = Tracking(store, auth, settings.artifacts_bucket, events)
-    return Services(
-        tracking,
-        ModelRegistry(store, auth, tracking, events),
-        ArtifactStore(settings.artifacts_bucket, auth.tenant),
-    )
+    artifacts = ArtifactStore(settings.artifacts_bucket, auth.tenant)
+    return Services(tracking, ModelRegistry(store, auth, tracking, events, artifacts), artifacts)
