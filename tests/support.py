@@ -74,6 +74,39 @@ class RunningPlatform:
             )
         return out
 
+    def mlflow_env(self, tenant: str, roles: str = "ml-engineer") -> dict[str, str]:
+        """The exports `maestro local env` prints: what an unmodified mlflow client needs here."""
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "maestro.cli.main",
+                "local",
+                "env",
+                "--tenant",
+                tenant,
+                "--roles",
+                roles,
+                "--state-dir",
+                str(self.state_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        ).stdout
+        return dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+
+    def run_python(self, script: str, env: dict[str, str], timeout_s: float = 300) -> None:
+        """A Python script in a separate process (the repo importable), e.g. an mlflow client session."""
+        subprocess.run(
+            [sys.executable, "-c", script],
+            check=True,
+            cwd=REPO,
+            env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+            timeout=timeout_s,
+        )
+
     def cli(self, *args: str, token: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
         """`maestro <args>` against this platform, as a user runs it (a separate process)."""
         return subprocess.run(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +15,7 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.support import REPO, RunningPlatform, start_platform, wait_for
+from tests.support import RunningPlatform, start_platform, wait_for
 
 pytestmark = pytest.mark.xdist_group("explain")
 TENANT = "acme"
@@ -55,31 +53,11 @@ def data(rows: int = 240, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="module")
 def registered(platform: RunningPlatform, token: str) -> dict[str, Any]:
     """A gradient-boosting classifier and a logistic regression, registered by the mlflow client."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "maestro.cli.main",
-            "local",
-            "env",
-            "--tenant",
-            TENANT,
-            "--roles",
-            "ml-engineer",
-            "--state-dir",
-            str(platform.state_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-    ).stdout
-    exports = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    exports = platform.mlflow_env(TENANT)
     script = """
-import mlflow, numpy as np, pandas as pd, sys, json
+import mlflow
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-sys.path.insert(0, sys.argv[1])
 from tests.integration.test_explain_http import data
 X, y = data()
 mlflow.set_experiment("explain")
@@ -97,15 +75,7 @@ with mlflow.start_run():
     mlflow.lightgbm.log_model(LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y), name="lgbm",
                               input_example=X[:3], registered_model_name="churn-lgbm")
 """
-    import os
-
-    subprocess.run(
-        [sys.executable, "-c", script, str(REPO)],
-        check=True,
-        cwd=REPO,
-        env={**os.environ, **exports},
-        timeout=300,
-    )
+    platform.run_python(script, exports)
     return exports
 
 

@@ -82,16 +82,29 @@ class FunctionPool:
         module = self._acquire()
         try:
             arn = f"arn:aws:lambda:{self.region}:123456789012:function:{self.fn.name}"
-            return module.handler(event, LambdaContext(self.fn.name, arn, self.fn.timeout_s))
+            return module.handler(
+                event, LambdaContext(self.fn.name, arn, self.fn.timeout_s, self.fn.memory_mb)
+            )
         finally:
             self._idle.put(module)
 
+    def close(self) -> None:
+        pass
+
 
 class Invoker:
+    """Functions sized for several vCPUs run in child processes (maestro.local.processes); the rest share
+    this process, which starts them in milliseconds."""
+
     def __init__(self, model: LocalModel, root: Path = FUNCTIONS_ROOT, max_instances: int = 4) -> None:
+        from maestro.local.processes import PROCESS_MEMORY_MB, ProcessPool
+
         self.model = model
-        self.pools = {
-            fn.name: FunctionPool(fn, model.region, root, max_instances) for fn in model.functions.values()
+        self.pools: dict[str, FunctionPool | ProcessPool] = {
+            fn.name: (ProcessPool if fn.memory_mb >= PROCESS_MEMORY_MB else FunctionPool)(
+                fn, model.region, root, max_instances
+            )
+            for fn in model.functions.values()
         }
 
     def invoke(self, name_or_arn: str, event: Any) -> Any:
@@ -101,6 +114,14 @@ class Invoker:
         return self.pools[fn.name].invoke(event)
 
     def warm(self) -> None:
-        """Import one environment of every function now, so the first request is not a cold start."""
+        """Import one environment of every function now, so the first request is not a cold start; child
+        processes start in the background."""
         for pool in self.pools.values():
-            pool._idle.put(pool._acquire())
+            if isinstance(pool, FunctionPool):
+                pool._idle.put(pool._acquire())
+            else:
+                threading.Thread(target=pool.warm, name=f"warm-{pool.fn.handler_dir}", daemon=True).start()
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()

@@ -103,6 +103,8 @@ class LocalPlatform:
         for part in (self.gateway, self.log_subscriptions, self.scheduler, self.pump, self.aws):
             if part is not None:
                 part.stop()
+        if self.invoker is not None:
+            self.invoker.close()
         if self._saved_environ is not None:  # leave the process as it was: endpoints, credentials, names
             os.environ.clear()
             os.environ.update(self._saved_environ)

@@ -21,6 +21,7 @@ class Function:
     handler_dir: str  # functions/<handler_dir>/handler.py
     environment: dict[str, str]
     timeout_s: int
+    memory_mb: int = 128
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,14 @@ def load_model(template_path: Path, stack_name: str, region: str) -> LocalModel:
             continue  # CDK's own helper functions (custom resources) have no local handler
         props = r["Properties"]
         env = resolve((props.get("Environment") or {}).get("Variables") or {})
-        model.functions[lid] = Function(lid, physical[lid], handler_dir, env, int(props.get("Timeout", 3)))
+        model.functions[lid] = Function(
+            lid,
+            physical[lid],
+            handler_dir,
+            env,
+            int(props.get("Timeout", 3)),
+            int(props.get("MemorySize", 128)),
+        )
 
     integrations = {
         lid: resolve(r["Properties"]["IntegrationUri"])

@@ -1,0 +1,167 @@
+"""Execution environments in their own processes, for functions sized for several vCPUs (the explanation
+worker): Lambda runs each environment on its own cores, and threads of one Python process would share one
+interpreter lock instead. A child imports the handler once and serves invocations over a pipe; its outcome
+lines come back with each result, so log subscriptions still see them. Must never leave a child running
+after its pool closes, nor let a hung invocation outlive its function's timeout."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from maestro.local.functions import load_handler_module
+from maestro.local.template import Function
+
+# Lambda allocates CPU in proportion to memory: at this size a function has two or more vCPUs.
+PROCESS_MEMORY_MB = 3008
+STARTUP_TIMEOUT_S = 120
+
+
+class ProcessFailure(Exception):
+    """An invocation's failure as Lambda reports it: `error_type` becomes Step Functions' Error name."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def _serve(conn: Connection, fn: Function, root: str, arn: str) -> None:  # runs in the child
+    from maestro.core.outcomes import log as outcome_log
+    from maestro.local.invoker import LambdaContext
+
+    os.environ.update(fn.environment)
+    lines: list[tuple[float, str, str | None]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append((record.created, record.getMessage(), getattr(record, "function_name", None)))
+
+    outcome_log.handlers = [Collect()]
+    module = load_handler_module(fn.handler_dir, Path(root))
+    conn.send(("ready",))
+    while True:
+        event = conn.recv()
+        if event is None:
+            return
+        lines.clear()
+        try:
+            result = module.handler(event, LambdaContext(fn.name, arn, fn.timeout_s, fn.memory_mb))
+            conn.send(("ok", result, list(lines)))
+        except BaseException as exc:  # noqa: BLE001 - the function's error is its result, as in Lambda
+            error_type = getattr(exc, "error_type", type(exc).__name__)
+            detail = "".join(traceback.format_exception(exc)[-3:])
+            conn.send(("error", error_type, str(exc) or detail, list(lines)))
+
+
+class Environment:
+    def __init__(self, fn: Function, root: Path, region: str) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter, as a new sandbox
+        self.conn, child = context.Pipe()
+        arn = f"arn:aws:lambda:{region}:123456789012:function:{fn.name}"
+        self.process = context.Process(
+            target=_serve, args=(child, fn, str(root), arn), name=f"lambda-{fn.handler_dir}", daemon=True
+        )
+        self.process.start()
+        child.close()
+        if not self.conn.poll(STARTUP_TIMEOUT_S) or self.conn.recv() != ("ready",):
+            self.close()
+            raise ProcessFailure("Runtime.InitError", f"{fn.handler_dir} did not start")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=2)
+
+
+class ProcessPool:
+    """Up to `max_instances` child processes for one function, one invocation at a time each."""
+
+    def __init__(self, fn: Function, region: str, root: Path, max_instances: int) -> None:
+        self.fn, self.region, self.root, self.max_instances = fn, region, root, max_instances
+        self._idle: queue.LifoQueue[Environment] = queue.LifoQueue()
+        self._all: list[Environment] = []
+        self._lock = threading.Lock()
+
+    def _acquire(self) -> Environment:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            create = len(self._all) < self.max_instances
+            if create:
+                self._all.append(placeholder := Environment.__new__(Environment))
+        if not create:
+            return self._idle.get()
+        try:
+            env = Environment(self.fn, self.root, self.region)
+        except BaseException:
+            with self._lock:
+                self._all.remove(placeholder)
+            raise
+        with self._lock:
+            self._all[self._all.index(placeholder)] = env
+        return env
+
+    def invoke(self, event: Any) -> Any:
+        from maestro.core.outcomes import log as outcome_log
+
+        env = self._acquire()
+        try:
+            env.conn.send(event)
+            if not env.conn.poll(self.fn.timeout_s + 5):
+                self._discard(env)
+                raise ProcessFailure("Sandbox.Timedout", f"Task timed out after {self.fn.timeout_s} seconds")
+            try:
+                reply = env.conn.recv()
+            except EOFError:
+                self._discard(env)
+                raise ProcessFailure("Runtime.ExitError", f"{self.fn.handler_dir} exited") from None
+        except BaseException:
+            if env in self._all:
+                self._discard(env)
+            raise
+        self._idle.put(env)
+        for created, message, name in reply[-1]:
+            record = outcome_log.makeRecord(
+                outcome_log.name,
+                logging.INFO,
+                __file__,
+                0,
+                message,
+                (),
+                None,
+                extra={"function_name": name},
+            )
+            record.created = created
+            outcome_log.handle(record)
+        if reply[0] == "ok":
+            return reply[1]
+        raise ProcessFailure(reply[1], reply[2])
+
+    def _discard(self, env: Environment) -> None:
+        with self._lock:
+            if env in self._all:
+                self._all.remove(env)
+        env.close()
+
+    def warm(self) -> None:
+        self._idle.put(self._acquire())
+
+    def close(self) -> None:
+        with self._lock:
+            environments, self._all = list(self._all), []
+        for env in environments:
+            if isinstance(getattr(env, "process", None), multiprocessing.process.BaseProcess):
+                env.close()
