@@ -378,3 +378,72 @@ def test_inline_rows_progress_listing_isolation_and_links(
     assert job["job_id"] not in [
         j["job_id"] for j in call(platform, "GET", "/explanations", other).json()["jobs"]
     ]
+
+
+def test_cancel_stops_a_job_and_submitting_it_again_starts_a_new_attempt(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
+) -> None:
+    X, _ = data(200, seed=9)
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/slow.csv", X)
+    slow = {
+        "model": {"name": "churn-gbm", "version": 1},
+        "dataset": {"s3_uri": uri},
+        "method": "kernel",
+        "nsamples": 4000,
+        "shards": 1,
+    }
+    job = call(platform, "POST", "/explanations", token, json=slow).json()
+    wait_for(
+        lambda: call(platform, "GET", f"/explanations/{job['job_id']}", token).json()["status"] == "RUNNING",
+        60,
+    )
+    engineer_only = call(
+        platform, "POST", f"/explanations/{job['job_id']}/cancel", platform.token(TENANT, ["data-scientist"])
+    )
+    assert engineer_only.status_code == 403
+    cancelled = call(platform, "POST", f"/explanations/{job['job_id']}/cancel", token)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"
+    again = call(platform, "POST", f"/explanations/{job['job_id']}/cancel", token)
+    assert again.status_code == 409
+    time.sleep(2)
+    assert call(platform, "GET", f"/explanations/{job['job_id']}", token).json()["status"] == "CANCELLED"
+
+    restarted = call(platform, "POST", "/explanations", token, json=slow)
+    assert restarted.status_code == 201 and restarted.json()["job_id"] == job["job_id"]
+    assert restarted.json()["attempt"] == 2
+    assert (
+        call(platform, "POST", f"/explanations/{job['job_id']}/cancel", token).json()["status"] == "CANCELLED"
+    )
+
+
+def test_the_cli_submits_follows_with_a_progress_bar_and_saves_the_report(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str], tmp_path: Path
+) -> None:
+    X, _ = data(60, seed=4)
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/cli.csv", X)
+    submitted = platform.cli(
+        "explain",
+        "submit",
+        "--model",
+        "churn-lr:1",
+        "--dataset",
+        uri,
+        "--shards",
+        "2",
+        "--wait",
+        "--interval",
+        "0.2",
+        token=token,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.splitlines()[0]
+    assert f"{job_id}  SUCCEEDED  churn-lr v1" in submitted.stdout
+    assert "100.0%  60/60 rows  SUCCEEDED" in submitted.stderr  # the progress bar's last state
+    status = platform.cli("explain", "status", job_id, "--json", token=token)
+    assert json.loads(status.stdout)["method_used"] == "linear"
+    report = tmp_path / "report.html"
+    saved = platform.cli("explain", "report", job_id, "--save", str(report), token=token)
+    assert saved.returncode == 0, saved.stderr
+    assert report.read_text().startswith("<!doctype html>") and "churn-lr" in report.read_text()
+    unknown_model = platform.cli("explain", "submit", "--model", "nope:1", "--dataset", uri, token=token)
+    assert unknown_model.returncode != 0 and "model.name" in unknown_model.stderr

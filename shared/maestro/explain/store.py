@@ -14,7 +14,7 @@ from maestro.core.errors import Conflict, NotFound
 
 FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 RESTARTABLE = ("FAILED", "CANCELLED")
-JSON_FIELDS = ("request", "resolved", "plan", "results", "error")
+JSON_FIELDS = ("request", "resolved", "results", "error")
 
 
 def now_iso() -> str:
@@ -120,9 +120,9 @@ class ExplainStore(TenantTable):
         return self._update(
             job_id,
             "SET attempt = :next, #s = :submitted, progress = :empty, updated_at = :now "
-            "REMOVE #e, results, plan, execution_arn",
+            "REMOVE #e, #r, execution_arn, finished_at, method_used, shards_total, rows_total",
             "attempt = :attempt AND #s IN (:failed, :cancelled)",
-            names={"#s": "status", "#e": "error"},
+            names={"#s": "status", "#e": "error", "#r": "results"},
             conflict=f"explanation job {job_id} was restarted concurrently",
             next=attempt + 1,
             attempt=attempt,
