@@ -144,7 +144,8 @@ def test_model_agnostic_methods_equal_shap_with_the_same_seed(
 
     X, models = trained
     model = models["knn"]
-    background = compute.background(X, "sample", 20, seed=3)
+    background, weights = compute.background(X, "sample", 20, seed=3)
+    assert weights is None
     np.testing.assert_array_equal(background, shap.utils.sample(X, 20, random_state=3))
     ours, expected = compute.explain_rows(model, method, X[:5], background, seed=3, nsamples=100)
     if method == "kernel":
@@ -160,6 +161,23 @@ def test_model_agnostic_methods_equal_shap_with_the_same_seed(
     np.testing.assert_allclose(ours, np.asarray(theirs).reshape(ours.shape), atol=1e-12)
     # additivity: expected value + the row's values = the model's output, per class
     np.testing.assert_allclose(expected + ours.sum(axis=1), model.predict_proba(X[:5]), atol=1e-6)
+
+
+def test_a_kmeans_background_weighs_its_centres_as_shap_does(trained: tuple[np.ndarray, dict]) -> None:
+    import shap
+
+    X, models = trained
+    model = models["knn"]
+    centres, weights = compute.background(X, "kmeans", 8, seed=0)
+    assert weights is not None and weights.sum() == pytest.approx(1.0)
+    ours, expected = compute.explain_rows(model, "kernel", X[:3], centres, 5, 64, weights)
+    np.random.seed(5)
+    reference = shap.KernelExplainer(model.predict_proba, shap.kmeans(X, 8))
+    theirs = reference.shap_values(X[:3], nsamples=64, silent=True)
+    np.testing.assert_allclose(ours, np.asarray(theirs).reshape(ours.shape), atol=1e-12)
+    np.testing.assert_allclose(expected, reference.expected_value, atol=1e-12)
+    with pytest.raises(ExplainError, match="more than the 120 rows"):
+        compute.background(X, "kmeans", 500, seed=0)
 
 
 def test_lime_explains_each_row_with_lime_and_reports_its_weights(trained: tuple[np.ndarray, dict]) -> None:

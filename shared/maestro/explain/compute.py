@@ -73,16 +73,26 @@ def n_features(model: Any) -> int | None:
     return int(count) if count is not None else None
 
 
-def background(pool: np.ndarray, strategy: str, size: int, seed: int) -> np.ndarray:
-    """shap.utils.sample (rows without replacement) or shap.kmeans (weighted cluster centres) of the pool."""
+def background(pool: np.ndarray, strategy: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows, weights): shap.utils.sample (rows without replacement, no weights) or shap.kmeans (cluster
+    centres weighted by their clusters' sizes) of the pool."""
     import shap
 
     if strategy == "kmeans":
         if size > len(pool):
             raise ExplainError(f"background.size {size} is more than the {len(pool)} rows to cluster")
         summary = shap.kmeans(pool, size)
-        return np.asarray(summary.data)
-    return np.asarray(shap.utils.sample(pool, size, random_state=seed))
+        return np.asarray(summary.data), np.asarray(summary.weights)
+    return np.asarray(shap.utils.sample(pool, size, random_state=seed)), None
+
+
+def _weighted(bg: np.ndarray, weights: np.ndarray | None) -> Any:
+    """What shap.kmeans returned, for KernelExplainer, which weights the background's rows."""
+    if weights is None:
+        return bg
+    from shap.utils._legacy import DenseData
+
+    return DenseData(bg, [str(i) for i in range(bg.shape[1])], None, weights)
 
 
 def _as_nfk(values: Any, rows: int, features: int) -> np.ndarray:
@@ -107,9 +117,16 @@ def _as_k(expected: Any, outputs: int) -> np.ndarray:
 
 
 def explain_rows(
-    model: Any, method: str, rows: np.ndarray, bg: np.ndarray, seed: int, nsamples: int | None
+    model: Any,
+    method: str,
+    rows: np.ndarray,
+    bg: np.ndarray,
+    seed: int,
+    nsamples: int | None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(values (n, f, k), expected values (k,)) for `rows`, from shap's explainer for `method`."""
+    """(values (n, f, k), expected values (k,)) for `rows`, from shap's explainer for `method`. Only the
+    kernel method weights a k-means background's rows, as shap does; the others take the centres as rows."""
     import shap
 
     n, f = rows.shape
@@ -122,7 +139,7 @@ def explain_rows(
         values, expected = explainer.shap_values(rows), explainer.expected_value
     elif method == "kernel":
         np.random.seed(seed)  # KernelExplainer samples coalitions with numpy's global generator
-        explainer = shap.KernelExplainer(predictor(model), bg)
+        explainer = shap.KernelExplainer(predictor(model), _weighted(bg, weights))
         values = explainer.shap_values(rows, nsamples=nsamples or "auto", silent=True)
         expected = explainer.expected_value
     elif method == "permutation":

@@ -136,9 +136,7 @@ class ExplainService:
                     "the explanation workflow could not be started; submit again"
                 ) from exc
             execution = {"executionArn": self._execution_arn(ref)}
-        job = self.store.set_fields(
-            ref.job_id, ref.attempt, status="SUBMITTED", execution_arn=execution["executionArn"]
-        )
+        job = self.store.set_execution(ref.job_id, ref.attempt, execution["executionArn"])
         publish_safely(
             DomainEvent.by(
                 self.auth,

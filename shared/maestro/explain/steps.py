@@ -19,7 +19,7 @@ from maestro.core.settings import get_settings
 from maestro.explain.errors import ExplainError
 from maestro.explain.files import JobFiles, JobRef
 from maestro.explain.sources import ResolvedModel, S3Object, check_columns
-from maestro.explain.spec import ExplanationRequest
+from maestro.explain.spec import MAX_SELECTED_ROWS, MAX_SHARDS, ExplanationRequest
 from maestro.explain.store import ExplainStore
 
 PROGRESS_UPDATES_PER_SHARD = 10
@@ -110,8 +110,8 @@ def prepare(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
         selected = np.arange(req.rows.start, stop, dtype=np.int64)
     if len(selected) == 0:
         raise ExplainError(f"the selection has no rows (the dataset has {len(everything)})")
-    if len(selected) > 200_000:
-        raise ExplainError(f"{len(selected)} rows selected; at most 200,000 per job")
+    if len(selected) > MAX_SELECTED_ROWS:
+        raise ExplainError(f"{len(selected)} rows selected; at most {MAX_SELECTED_ROWS:,} per job")
     pool = everything
     if "background" in resolved:
         bg_frame = _frame(S3Object.from_json(resolved["background"]), resolved["background_format"])
@@ -141,9 +141,9 @@ def validate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     if expected is not None and expected != len(job.columns):
         raise ExplainError(f"the model takes {expected} features but the dataset gives {len(job.columns)}")
     method = compute.choose_method(model, req.method)
-    bg = compute.background(data["pool"], req.background.strategy, req.background.size, req.seed)
+    bg, weights = compute.background(data["pool"], req.background.strategy, req.background.size, req.seed)
     try:
-        values, _ = compute.explain_rows(model, method, data["X"][:1], bg, req.seed, req.nsamples)
+        values, _ = compute.explain_rows(model, method, data["X"][:1], bg, req.seed, req.nsamples, weights)
     except ExplainError:
         raise
     except Exception as exc:
@@ -159,7 +159,9 @@ def validate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     out_of_range = [p for p in positions if not 0 <= p < len(data["X"])]
     if out_of_range:
         raise ExplainError(f"rows {out_of_range} are not positions in the {len(data['X'])} selected rows")
-    job.files.put_arrays("data/background.npz", background=bg)
+    job.files.put_arrays(
+        "data/background.npz", background=bg, **({} if weights is None else {"weights": weights})
+    )
     job.store.set_fields(job.ref.job_id, job.ref.attempt, method_used=method, outputs=chosen)
     return {"method": method, "outputs": chosen}
 
@@ -168,7 +170,7 @@ def validate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
 def plan(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     rows = int(job.item["rows_total"])
     count = job.request.shards or math.ceil(rows / job.request.shard_rows)
-    count = max(1, min(count, rows, 100))
+    count = max(1, min(count, rows, MAX_SHARDS))
     size = math.ceil(rows / count)
     shards = [
         {"index": i, "start": s, "stop": min(s + size, rows)} for i, s in enumerate(range(0, rows, size))
@@ -188,7 +190,7 @@ def shard(job: Job, event: dict[str, Any]) -> dict[str, Any]:
     req = job.request
     model = job.model()
     rows = job.arrays("data/prepared.npz")["X"][start:stop]
-    bg = job.arrays("data/background.npz")["background"]
+    background = job.arrays("data/background.npz")
     step = max(1, math.ceil(len(rows) / PROGRESS_UPDATES_PER_SHARD))
     values, expected = [], None
     for offset in range(0, len(rows), step):
@@ -196,9 +198,10 @@ def shard(job: Job, event: dict[str, Any]) -> dict[str, Any]:
             model,
             job.item["method_used"],
             rows[offset : offset + step],
-            bg,
+            background["background"],
             req.seed + start + offset,
             req.nsamples,
+            background.get("weights"),
         )
         values.append(chunk_values)
         job.store.shard_progress(job.ref.job_id, job.ref.attempt, index, offset + len(chunk_values))

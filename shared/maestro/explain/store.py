@@ -150,6 +150,16 @@ class ExplainStore(TenantTable):
         expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
         return self._update(job_id, expression, self._live(), names, **values, **self._live_values(attempt))
 
+    def set_execution(self, job_id: str, attempt: int, execution_arn: str) -> dict[str, Any]:
+        """Records the attempt's execution, whatever its steps have done meanwhile (even ended it)."""
+        return self._update(
+            job_id,
+            "SET execution_arn = :arn",
+            "attempt = :attempt",
+            arn=execution_arn,
+            attempt=attempt,
+        )
+
     def shard_progress(self, job_id: str, attempt: int, shard: int, rows_done: int) -> None:
         """Rows done in one shard. A retried shard sets its count again instead of adding to it."""
         self._update(
