@@ -448,3 +448,41 @@ def test_the_cli_submits_follows_with_a_progress_bar_and_saves_the_report(
     assert report.read_text().startswith("<!doctype html>") and "churn-lr" in report.read_text()
     unknown_model = platform.cli("explain", "submit", "--model", "nope:1", "--dataset", uri, token=token)
     assert unknown_model.returncode != 0 and "model.name" in unknown_model.stderr
+
+
+def test_a_parquet_dataset_with_a_separate_background_is_explained_like_shap_does(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str], tmp_path: Path
+) -> None:
+    import fastparquet
+    import shap
+
+    X, _ = data(50, seed=12)
+    baseline, _ = data(80, seed=13)
+    s3 = platform.aws("s3")
+    for name, frame in (("eval.parquet", X), ("baseline.parquet", baseline)):
+        fastparquet.write(str(tmp_path / name), frame, write_index=False)
+        s3.put_object(
+            Bucket=bucket, Key=f"tenants/{TENANT}/datasets/{name}", Body=(tmp_path / name).read_bytes()
+        )
+    request = {
+        "model": {"name": "churn-gbm", "version": 1},
+        "dataset": {"s3_uri": f"s3://{bucket}/tenants/{TENANT}/datasets/eval.parquet"},
+        "background": {"s3_uri": f"s3://{bucket}/tenants/{TENANT}/datasets/baseline.parquet", "size": 30},
+        "rows": {"indices": [3, 1, 4, 1, 5]},
+    }
+    submitted = call(platform, "POST", "/explanations", token, json=request)
+    assert submitted.status_code == 201, submitted.text
+    job = wait_job(platform, token, submitted.json()["job_id"])
+    assert job["status"] == "SUCCEEDED", job.get("error")
+    stored = pd.read_csv(io.BytesIO(read_s3(platform, job["results"]["shap_values"])))
+    assert stored["row"].tolist() == [
+        1,
+        1,
+        3,
+        4,
+        5,
+    ]  # sorted by row; a row asked for twice is explained twice
+    model = load_registered(registered, "churn-gbm", "sklearn")
+    explainer = shap.TreeExplainer(model, data=shap.utils.sample(baseline.to_numpy(), 30, random_state=0))
+    expected = explainer.shap_values(X.to_numpy()[[1, 1, 3, 4, 5]])
+    np.testing.assert_allclose(stored[FEATURES].to_numpy(), expected, atol=1e-6)

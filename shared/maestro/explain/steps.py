@@ -67,8 +67,10 @@ def _frame(obj: S3Object, fmt: str) -> Any:
 
     body = client("s3").get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
     try:
-        if fmt == "parquet":
-            return pd.read_parquet(io.BytesIO(body), engine="fastparquet")
+        if fmt == "parquet":  # fastparquet's own reader: pandas deprecates its fastparquet engine
+            import fastparquet
+
+            return fastparquet.ParquetFile(io.BytesIO(body)).to_pandas()
         return pd.read_csv(io.BytesIO(body), compression="infer" if obj.key.endswith(".gz") else None)
     except Exception as exc:
         raise ExplainError(f"s3://{obj.bucket}/{obj.key} is not a readable {fmt} file: {exc}") from exc
