@@ -65,7 +65,8 @@ def _frame(obj: S3Object, fmt: str) -> Any:
 
     from maestro.core.aws import client
 
-    body = client("s3").get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
+    version = {"VersionId": obj.version_id} if obj.version_id else {}  # the data the job was submitted with
+    body = client("s3").get_object(Bucket=obj.bucket, Key=obj.key, **version)["Body"].read()
     try:
         if fmt == "parquet":  # fastparquet's own reader: pandas deprecates its fastparquet engine
             import fastparquet
