@@ -164,8 +164,9 @@ class ModelResolver:
             if not registered.get(label):
                 raise ValidationError(
                     "model",
-                    f"version {version} of {name!r} has no SHA-256 of {label} recorded at registration (it "
-                    "was not uploaded through Maestro's artifact API); log and register the model again",
+                    f"version {version} of {name!r} has no SHA-256 of {label} recorded at registration: only "
+                    "files uploaded whole through Maestro's artifact API carry one (not files sent in "
+                    "presigned multipart parts, nor versions registered before checksums were recorded)",
                 )
             if obj.sha256 != registered[label]:
                 raise ValidationError(
