@@ -72,7 +72,7 @@ def _frame(obj: S3Object, fmt: str) -> Any:
             import fastparquet
 
             return fastparquet.ParquetFile(io.BytesIO(body)).to_pandas()
-        return pd.read_csv(io.BytesIO(body), compression="infer" if obj.key.endswith(".gz") else None)
+        return pd.read_csv(io.BytesIO(body), compression="gzip" if obj.key.endswith(".gz") else None)
     except Exception as exc:
         raise ExplainError(f"s3://{obj.bucket}/{obj.key} is not a readable {fmt} file: {exc}") from exc
 
