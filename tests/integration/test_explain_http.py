@@ -486,3 +486,44 @@ def test_a_parquet_dataset_with_a_separate_background_is_explained_like_shap_doe
     explainer = shap.TreeExplainer(model, data=shap.utils.sample(baseline.to_numpy(), 30, random_state=0))
     expected = explainer.shap_values(X.to_numpy()[[1, 1, 3, 4, 5]])
     np.testing.assert_allclose(stored[FEATURES].to_numpy(), expected, atol=1e-6)
+
+
+def test_a_job_whose_execution_was_stopped_outside_the_workflow_is_reported_failed(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
+) -> None:
+    X, _ = data(60, seed=21)
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/stopped.csv", X)
+    request = {
+        "model": {"name": "churn-gbm", "version": 1},
+        "dataset": {"s3_uri": uri},
+        "method": "kernel",
+        "nsamples": 3000,
+        "shards": 1,
+    }
+    job = call(platform, "POST", "/explanations", token, json=request).json()
+    wait_for(
+        lambda: call(platform, "GET", f"/explanations/{job['job_id']}", token).json()["status"] == "RUNNING",
+        60,
+    )
+    # An operator stops the execution in the console: the workflow's own fail step never runs.
+    sfn = platform.aws("stepfunctions")
+    (execution,) = [
+        e
+        for m in sfn.list_state_machines()["stateMachines"]
+        for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]
+        if e["name"] == f"{job['job_id']}-1"
+    ]
+    sfn.stop_execution(executionArn=execution["executionArn"], cause="stopped by an operator")
+    # moto's engine ends a stopped execution (ABORTED) once its running task returns
+    shown = wait_for(
+        lambda: (
+            (j := call(platform, "GET", f"/explanations/{job['job_id']}", token).json())["status"]
+            != "RUNNING"
+            and j
+        ),
+        120,
+    )
+    assert shown["status"] == "FAILED"
+    assert shown["error"]["error"] == "ExecutionAborted"
+    # AWS reports the stop's cause; moto keeps none
+    assert shown["error"]["reason"] in ("stopped by an operator", "its workflow ended ABORTED")

@@ -175,7 +175,11 @@ class ExplainService:
         except Exception:  # noqa: BLE001 - status is still worth showing without the execution's
             return job
         if execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
-            reason = execution.get("cause") or execution.get("error") or execution["status"].lower()
+            reason = (
+                execution.get("cause")
+                or execution.get("error")
+                or f"its workflow ended {execution['status']}"
+            )
             ended = self.store.finish(
                 job["job_id"],
                 int(job["attempt"]),
