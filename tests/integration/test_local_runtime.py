@@ -132,3 +132,27 @@ def test_schedule_rules_fire_on_demand_with_a_scheduled_event(platform: RunningP
     assert got[0]["source"]["S"] == "aws.events"
     unknown = requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": "nope"}, timeout=10)
     assert unknown.status_code == 404
+
+
+def test_functions_sized_for_several_vcpus_run_in_their_own_processes_and_fail_as_lambda_does(
+    platform: RunningPlatform,
+) -> None:
+    lam = platform.aws("lambda")
+
+    def invoke(event: dict) -> tuple[dict, str | None]:
+        reply = lam.invoke(FunctionName="fixture-heavy", Payload=json.dumps(event).encode())
+        return json.loads(reply["Payload"].read()), reply.get("FunctionError")
+
+    first, error = invoke({})
+    assert error is None and first["memory_mb"] == 3008 and 0 < first["remaining_ms"] <= 2000
+    assert first["pid"] != platform.process.pid  # not the platform's process
+    failed, error = invoke({"raise": "no such row"})
+    assert (failed["errorType"], error) == ("LookupError", "Unhandled")
+    assert invoke({})[0]["pid"] == first["pid"]  # a handled error keeps the environment
+
+    timed_out, _ = invoke({"sleep_s": 10})
+    assert timed_out["errorType"] == "Sandbox.Timedout"
+    crashed, _ = invoke({"exit": True})
+    assert crashed["errorType"] == "Runtime.ExitError"
+    fresh, error = invoke({})  # both sandboxes were replaced
+    assert error is None and fresh["pid"] != first["pid"]

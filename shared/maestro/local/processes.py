@@ -94,16 +94,23 @@ class ProcessPool:
         self._lock = threading.Lock()
 
     def _acquire(self) -> Environment:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            create = len(self._all) < self.max_instances
+        """An idle environment, or a new one while there are fewer than max_instances; else wait for one
+        (re-checking, since a discarded environment frees a place without ever becoming idle)."""
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                create = len(self._all) < self.max_instances
+                if create:
+                    self._all.append(placeholder := Environment.__new__(Environment))
             if create:
-                self._all.append(placeholder := Environment.__new__(Environment))
-        if not create:
-            return self._idle.get()
+                break
+            try:
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
         try:
             env = Environment(self.fn, self.root, self.region)
         except BaseException:
