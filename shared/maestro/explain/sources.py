@@ -15,8 +15,6 @@ from maestro.core.aws import client
 from maestro.core.errors import ValidationError
 from maestro.core.tenancy import tenant_prefix
 from maestro.registry.artifacts import PROXY_SCHEME, safe_path
-from maestro.registry.model_registry import MODEL_URI
-from maestro.registry.store import RegistryStore
 
 FLAVORS = ("sklearn", "xgboost", "lightgbm")
 MAX_DATASET_BYTES = 2 * 1024**3
@@ -128,6 +126,8 @@ class ModelResolver:
     """Registered model (name + version or alias) -> the checksummed files of its MLflow model directory."""
 
     def __init__(self, registry_table: str, bucket: str, tenant: str) -> None:
+        from maestro.registry.store import RegistryStore  # deferred: only submissions resolve models
+
         self.store = RegistryStore(registry_table, tenant)
         self.bucket, self.tenant = bucket, tenant
 
@@ -179,6 +179,8 @@ class ModelResolver:
         )
 
     def _root(self, source: str, run_id: str) -> str:
+        from maestro.registry.model_registry import MODEL_URI
+
         match = MODEL_URI.match(source)
         if match:
             logged = self.store.get_logged_model(match.group("model_id"))
