@@ -193,8 +193,10 @@ class ExplainService:
         return job
 
     def shown(self, job: dict[str, Any]) -> dict[str, Any]:
+        total: int | None = job.get("rows_total")
         done = sum(int(v) for v in (job.get("progress") or {}).values())
-        total = job.get("rows_total")
+        if job["status"] == "SUCCEEDED" and total is not None:
+            done = total  # every row, whatever the last progress update said
         out = {
             "job_id": job["job_id"],
             "status": job["status"],
@@ -206,12 +208,10 @@ class ExplainService:
             "method": job["request"]["method"],
             "method_used": job.get("method_used"),
             "progress": {
-                "rows_done": total if job["status"] == "SUCCEEDED" else done,
+                "rows_done": done,
                 "rows_total": total,
                 "shards_total": job.get("shards_total"),
-                "percent": round(100.0 * (total if job["status"] == "SUCCEEDED" else done) / total, 1)
-                if total
-                else 0.0,
+                "percent": round(100.0 * done / total, 1) if total else 0.0,
             },
             "request": job["request"],
         }

@@ -23,6 +23,10 @@ from maestro.explain.spec import MAX_SELECTED_ROWS, MAX_SHARDS, ExplanationReque
 from maestro.explain.store import ExplainStore
 
 PROGRESS_UPDATES_PER_SHARD = 10
+SELECTED = "data/selected.npz"  # the rows to explain (X), their dataset row numbers, the target
+POOL = "data/pool.npz"  # what the background is sampled or clustered from
+BACKGROUND = "data/background.npz"  # the background the explainers use (with k-means weights)
+VALUES = "data/values.npz"  # the aggregated values of the chosen outputs, for the report
 _models: dict[str, Any] = {}  # per container: a warm worker loads a model version once
 
 
@@ -123,12 +127,14 @@ def prepare(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
         if missing:
             raise ExplainError(f"the background dataset lacks columns {missing}")
         pool = _features(bg_frame, names, "background")
-    arrays = {"X": everything[selected], "rows": selected, "pool": pool}
+    arrays = {"X": everything[selected], "rows": selected}
     if req.dataset.target is not None:
         arrays["y"] = frame[req.dataset.target].to_numpy()[selected]
         if arrays["y"].dtype == object:
             arrays["y"] = arrays["y"].astype(str)
-    job.files.put_arrays("data/prepared.npz", **arrays)
+    # Apart: every shard reads the selected rows; only validate reads the pool the background comes from.
+    job.files.put_arrays(SELECTED, **arrays)
+    job.files.put_arrays(POOL, pool=pool)
     job.store.set_fields(job.ref.job_id, job.ref.attempt, rows_total=len(selected), columns=names)
     return {"rows": len(selected), "features": len(names)}
 
@@ -139,12 +145,13 @@ def validate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
 
     req = job.request
     model = job.model()
-    data = job.arrays("data/prepared.npz")
+    data = job.arrays(SELECTED)
     expected = compute.n_features(model)
     if expected is not None and expected != len(job.columns):
         raise ExplainError(f"the model takes {expected} features but the dataset gives {len(job.columns)}")
     method = compute.choose_method(model, req.method)
-    bg, weights = compute.background(data["pool"], req.background.strategy, req.background.size, req.seed)
+    pool = job.arrays(POOL)["pool"]
+    bg, weights = compute.background(pool, req.background.strategy, req.background.size, req.seed)
     try:
         values, _ = compute.explain_rows(model, method, data["X"][:1], bg, req.seed, req.nsamples, weights)
     except ExplainError:
@@ -162,9 +169,7 @@ def validate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     out_of_range = [p for p in positions if not 0 <= p < len(data["X"])]
     if out_of_range:
         raise ExplainError(f"rows {out_of_range} are not positions in the {len(data['X'])} selected rows")
-    job.files.put_arrays(
-        "data/background.npz", background=bg, **({} if weights is None else {"weights": weights})
-    )
+    job.files.put_arrays(BACKGROUND, background=bg, **({} if weights is None else {"weights": weights}))
     job.store.set_fields(job.ref.job_id, job.ref.attempt, method_used=method, outputs=chosen)
     return {"method": method, "outputs": chosen}
 
@@ -192,8 +197,8 @@ def shard(job: Job, event: dict[str, Any]) -> dict[str, Any]:
     start, stop, index = int(part["start"]), int(part["stop"]), int(part["index"])
     req = job.request
     model = job.model()
-    rows = job.arrays("data/prepared.npz")["X"][start:stop]
-    background = job.arrays("data/background.npz")
+    rows = job.arrays(SELECTED)["X"][start:stop]
+    background = job.arrays(BACKGROUND)
     step = max(1, math.ceil(len(rows) / PROGRESS_UPDATES_PER_SHARD))
     values, expected = [], None
     for offset in range(0, len(rows), step):
@@ -217,8 +222,8 @@ def extras(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     from maestro.explain import compute
 
     req = job.request
-    data = job.arrays("data/prepared.npz")
-    bg = job.arrays("data/background.npz")["background"]
+    data = job.arrays(SELECTED)
+    bg = job.arrays(BACKGROUND)["background"]
     written = {}
     if req.lime_rows:
         model = job.model()
@@ -242,7 +247,7 @@ def aggregate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     outputs = list(job.item["outputs"])
     values = np.concatenate([s["values"] for s in shards])[:, :, outputs]
     expected = shards[0]["expected"][outputs]
-    data = job.arrays("data/prepared.npz")
+    data = job.arrays(SELECTED)
     names = job.columns
     summary = compute.global_importance(values, expected, names, job.request.aggregation)
     for entry, output in zip(summary["outputs"], outputs, strict=True):
@@ -252,7 +257,7 @@ def aggregate(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     job.files.put(
         "results/shap_values.csv", _values_csv(values, expected, data["rows"], outputs, names), "text/csv"
     )
-    job.files.put_arrays("data/values.npz", values=values, expected=expected, X=data["X"], rows=data["rows"])
+    job.files.put_arrays(VALUES, values=values, expected=expected)
     return {"rows": int(values.shape[0]), "outputs": outputs}
 
 
@@ -291,7 +296,7 @@ def _csv_name(name: str) -> str:
 def report(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     from maestro.explain.report import render
 
-    data = job.arrays("data/values.npz")
+    data, selected = job.arrays(VALUES), job.arrays(SELECTED)
     optional = {
         name: job.files.get_json(RESULT_FILES[name]) if job.files.exists(RESULT_FILES[name]) else None
         for name in ("lime", "permutation_importance")
@@ -301,8 +306,8 @@ def report(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
         job.files.get_json(RESULT_FILES["global_importance"]),
         data["values"],
         data["expected"],
-        data["X"],
-        data["rows"],
+        selected["X"],
+        selected["rows"],
         optional["lime"],
         optional["permutation_importance"],
     )
