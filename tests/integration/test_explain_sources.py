@@ -3,6 +3,8 @@ bytes whose SHA-256 is the one recorded for them."""
 
 from __future__ import annotations
 
+import random
+
 import boto3
 import pytest
 
@@ -69,3 +71,31 @@ def test_a_dataset_in_the_tenants_prefix_resolves_to_its_key() -> None:
         "artifacts",
         "tenants/acme/d/x.csv",
     )
+
+
+def test_paging_a_filtered_listing_returns_every_match_once() -> None:
+    """A filtered page may take several queries; a match that did not fit must start the next page."""
+    from maestro.explain.store import ExplainStore
+    from tests.support import create_table_with_gsi1
+
+    create_table_with_gsi1("explain")
+    store = ExplainStore("explain", "acme")
+    failed = set()
+    statuses = random.Random(7).choices(["FAILED", "SUCCEEDED"], k=40)  # irregular runs of matches
+    for i, status in enumerate(statuses):
+        job_id = f"exp-{i:03d}"
+        store.create(
+            {"job_id": job_id, "status": status, "attempt": 1, "created_at": f"2026-11-27T00:00:{i:02d}Z"}
+        )
+        if status == "FAILED":
+            failed.add(job_id)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page, cursor = store.list("FAILED", 5, cursor)
+        assert len(page) <= 5
+        seen += [job["job_id"] for job in page]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(failed)
+    assert seen == sorted(seen, reverse=True)  # newest first

@@ -139,21 +139,12 @@ class AuditStore(TenantTable):
             "IndexName": "gsi1",
             "KeyConditionExpression": "gsi1pk = :p AND gsi1sk BETWEEN :a AND :b",
             "ExpressionAttributeValues": values,
-            "Limit": limit,
         }
         if filters:
             args["FilterExpression"] = " AND ".join(f"#{k} = :{k}" for k in filters)
             args["ExpressionAttributeNames"] = names
-        if cursor:
-            args["ExclusiveStartKey"] = cursor
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._call("query", **args)
-            items += [json.loads(from_item(i)["record"]) for i in response.get("Items", [])]
-            cursor = response.get("LastEvaluatedKey")
-            if not cursor or len(items) >= limit:
-                return items[:limit], cursor
-            args["ExclusiveStartKey"] = cursor
+        items, cursor = self._page(limit, cursor, **args)
+        return [json.loads(from_item(i)["record"]) for i in items], cursor
 
     # -- digests ------------------------------------------------------------------------------------------
     def digest_head(self) -> dict[str, Any]:

@@ -114,6 +114,23 @@ class TenantTable:
     def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
         return (from_item(i) for i in self._raw_query(**args))
 
+    def _page(
+        self, limit: int, cursor: dict[str, Any] | None, **args: Any
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of a Query: at most `limit` raw items, and the cursor after the last item read (None:
+        no more). A filtered query may need several requests to fill a page; each asks only for what is still
+        missing, so the cursor never skips a match that did not fit."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = {**args, "Limit": limit - len(items)}
+            if cursor:
+                page["ExclusiveStartKey"] = cursor
+            response = self._call("query", **page)
+            items += response.get("Items", [])
+            cursor = response.get("LastEvaluatedKey")
+            if not cursor or len(items) >= limit:
+                return items, cursor
+
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every item of `keys` that exists (plain), 100 keys a request; keys DynamoDB leaves unprocessed
         (throttling) are asked again after a growing pause."""

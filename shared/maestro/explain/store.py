@@ -71,22 +71,13 @@ class ExplainStore(TenantTable):
             "KeyConditionExpression": "gsi1pk = :p",
             "ExpressionAttributeValues": {":p": {"S": self.k("JOBS")}},
             "ScanIndexForward": False,
-            "Limit": limit,
         }
         if status:
             args["FilterExpression"] = "#s = :s"
             args["ExpressionAttributeNames"] = {"#s": "status"}
             args["ExpressionAttributeValues"][":s"] = {"S": status}
-        if cursor:
-            args["ExclusiveStartKey"] = cursor
-        jobs: list[dict[str, Any]] = []
-        while True:
-            response = self._call("query", **args)
-            jobs += [_shown(from_item(i)) for i in response.get("Items", [])]
-            cursor = response.get("LastEvaluatedKey")
-            if not cursor or len(jobs) >= limit:
-                return jobs[:limit], cursor
-            args["ExclusiveStartKey"] = cursor
+        items, cursor = self._page(limit, cursor, **args)
+        return [_shown(from_item(i)) for i in items], cursor
 
     def _update(
         self,
