@@ -381,23 +381,31 @@ def test_inline_rows_progress_listing_isolation_and_links(
     ]
 
 
-def test_cancel_stops_a_job_and_submitting_it_again_starts_a_new_attempt(
-    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
-) -> None:
-    X, _ = data(200, seed=9)
-    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/slow.csv", X)
-    slow = {
+def start_slow_job(
+    platform: RunningPlatform, bucket: str, token: str, name: str, rows: int, seed: int, nsamples: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(request, job) of a kernel job in one shard, slow enough to act on while it runs: back once RUNNING."""
+    X, _ = data(rows, seed=seed)
+    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/{name}", X)
+    request = {
         "model": {"name": "churn-gbm", "version": 1},
         "dataset": {"s3_uri": uri},
         "method": "kernel",
-        "nsamples": 4000,
+        "nsamples": nsamples,
         "shards": 1,
     }
-    job = call(platform, "POST", "/explanations", token, json=slow).json()
+    job = call(platform, "POST", "/explanations", token, json=request).json()
     wait_for(
         lambda: call(platform, "GET", f"/explanations/{job['job_id']}", token).json()["status"] == "RUNNING",
         60,
     )
+    return request, job
+
+
+def test_cancel_stops_a_job_and_submitting_it_again_starts_a_new_attempt(
+    platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
+) -> None:
+    slow, job = start_slow_job(platform, bucket, token, "slow.csv", rows=200, seed=9, nsamples=4000)
     engineer_only = call(
         platform, "POST", f"/explanations/{job['job_id']}/cancel", platform.token(TENANT, ["data-scientist"])
     )
@@ -491,20 +499,7 @@ def test_a_parquet_dataset_with_a_separate_background_is_explained_like_shap_doe
 def test_a_job_whose_execution_was_stopped_outside_the_workflow_is_reported_failed(
     platform: RunningPlatform, bucket: str, token: str, registered: dict[str, str]
 ) -> None:
-    X, _ = data(60, seed=21)
-    uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/stopped.csv", X)
-    request = {
-        "model": {"name": "churn-gbm", "version": 1},
-        "dataset": {"s3_uri": uri},
-        "method": "kernel",
-        "nsamples": 1000,
-        "shards": 1,
-    }
-    job = call(platform, "POST", "/explanations", token, json=request).json()
-    wait_for(
-        lambda: call(platform, "GET", f"/explanations/{job['job_id']}", token).json()["status"] == "RUNNING",
-        60,
-    )
+    _, job = start_slow_job(platform, bucket, token, "stopped.csv", rows=60, seed=21, nsamples=1000)
     # An operator stops the execution in the console: the workflow's own fail step never runs.
     sfn = platform.aws("stepfunctions")
     (execution,) = [

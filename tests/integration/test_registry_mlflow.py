@@ -4,8 +4,6 @@ tracking and registry workflow, both artifact modes, atomic version numbers, ten
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +13,7 @@ import numpy as np
 import pytest
 import requests
 
-from tests.support import REPO, RunningPlatform, start_platform
+from tests.support import RunningPlatform, start_platform
 
 pytestmark = pytest.mark.xdist_group("registry")
 API = "/api/2.0/mlflow"
@@ -31,26 +29,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
 @pytest.fixture
 def client_env(platform: RunningPlatform, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The exports `maestro local env` prints, for tenant acme as an ml-engineer."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "maestro.cli.main",
-            "local",
-            "env",
-            "--tenant",
-            "acme",
-            "--roles",
-            "ml-engineer",
-            "--state-dir",
-            str(platform.state_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-    ).stdout
-    exports = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    exports = platform.mlflow_env("acme")
     for key, value in exports.items():
         monkeypatch.setenv(key, value)
     import mlflow
