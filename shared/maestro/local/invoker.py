@@ -8,10 +8,11 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from maestro.local.emulator import FunctionNotFound
 from maestro.local.functions import FUNCTIONS_ROOT, load_handler_module
@@ -19,6 +20,7 @@ from maestro.local.template import Function, LocalModel
 
 # Per-function values; every other variable must mean the same in every function (one process hosts all).
 PER_FUNCTION_VARIABLES = {"POWERTOOLS_SERVICE_NAME"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,37 +61,89 @@ def shared_environment(model: LocalModel) -> dict[str, str]:
     return merged
 
 
-class FunctionPool:
-    def __init__(self, fn: Function, region: str, root: Path, max_instances: int) -> None:
-        self.fn, self.region, self.root, self.max_instances = fn, region, root, max_instances
-        self._idle: queue.LifoQueue[ModuleType] = queue.LifoQueue()
-        self._created = 0
+class Environments(Generic[T]):
+    """Up to `max_instances` execution environments of one function, each serving one invocation at a time.
+    An idle one is reused (the most recent first, as Lambda keeps warm sandboxes); while there is room a new
+    one is created, outside the lock since a sandbox may take seconds to start; otherwise the caller waits, as
+    a throttled invocation would be retried. A discarded environment frees its place without becoming idle,
+    so waiters re-check for room."""
+
+    def __init__(
+        self, create: Callable[[int], T], max_instances: int, destroy: Callable[[T], None] = lambda _: None
+    ) -> None:
+        self._create, self._destroy, self.max_instances = create, destroy, max_instances
+        self._idle: queue.LifoQueue[T] = queue.LifoQueue()
+        self._live: list[T] = []
+        self._places = 0  # live environments and those being created
+        self._created = 0  # instance numbers: each new environment is a separate one
         self._lock = threading.Lock()
 
-    def _acquire(self) -> ModuleType:
+    def acquire(self) -> T:
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                room = self._places < self.max_instances
+                if room:
+                    self._places += 1
+                    instance, self._created = self._created, self._created + 1
+            if room:
+                break
+            try:
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+            env = self._create(instance)
+        except BaseException:
+            with self._lock:
+                self._places -= 1
+            raise
         with self._lock:
-            if self._created < self.max_instances:
-                instance = self._created
-                self._created += 1
-                return load_handler_module(self.fn.handler_dir, self.root, instance=instance)
-        return self._idle.get()  # every environment is busy: wait, as a throttled Lambda would retry
+            self._live.append(env)
+        return env
+
+    def release(self, env: T) -> None:
+        self._idle.put(env)
+
+    def discard(self, env: T) -> None:
+        with self._lock:
+            if not any(e is env for e in self._live):
+                return
+            self._live = [e for e in self._live if e is not env]
+            self._places -= 1
+        self._destroy(env)
+
+    def warm(self) -> None:
+        self.release(self.acquire())
+
+    def close(self) -> None:
+        with self._lock:
+            live, self._live, self._places = self._live, [], 0
+        for env in live:
+            self._destroy(env)
+
+
+class FunctionPool:
+    """Environments that are separate imports of the handler module in this process."""
+
+    def __init__(self, fn: Function, region: str, root: Path, max_instances: int) -> None:
+        self.fn, self.region = fn, region
+        self.environments: Environments[ModuleType] = Environments(
+            lambda instance: load_handler_module(fn.handler_dir, root, instance=instance), max_instances
+        )
 
     def invoke(self, event: Any) -> Any:
-        module = self._acquire()
+        module = self.environments.acquire()
         try:
             arn = f"arn:aws:lambda:{self.region}:123456789012:function:{self.fn.name}"
             return module.handler(
                 event, LambdaContext(self.fn.name, arn, self.fn.timeout_s, self.fn.memory_mb)
             )
         finally:
-            self._idle.put(module)
-
-    def close(self) -> None:
-        pass
+            self.environments.release(module)
 
 
 class Invoker:
@@ -118,10 +172,11 @@ class Invoker:
         processes start in the background."""
         for pool in self.pools.values():
             if isinstance(pool, FunctionPool):
-                pool._idle.put(pool._acquire())
+                pool.environments.warm()
             else:
-                threading.Thread(target=pool.warm, name=f"warm-{pool.fn.handler_dir}", daemon=True).start()
+                warm = pool.environments.warm
+                threading.Thread(target=warm, name=f"warm-{pool.fn.handler_dir}", daemon=True).start()
 
     def close(self) -> None:
         for pool in self.pools.values():
-            pool.close()
+            pool.environments.close()

@@ -10,8 +10,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import queue
-import threading
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -85,61 +83,32 @@ class Environment:
 
 
 class ProcessPool:
-    """Up to `max_instances` child processes for one function, one invocation at a time each."""
+    """Environments that are child processes, one invocation at a time each."""
 
     def __init__(self, fn: Function, region: str, root: Path, max_instances: int) -> None:
-        self.fn, self.region, self.root, self.max_instances = fn, region, root, max_instances
-        self._idle: queue.LifoQueue[Environment] = queue.LifoQueue()
-        self._all: list[Environment] = []
-        self._lock = threading.Lock()
+        from maestro.local.invoker import Environments
 
-    def _acquire(self) -> Environment:
-        """An idle environment, or a new one while there are fewer than max_instances; else wait for one
-        (re-checking, since a discarded environment frees a place without ever becoming idle)."""
-        while True:
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            with self._lock:
-                create = len(self._all) < self.max_instances
-                if create:
-                    self._all.append(placeholder := Environment.__new__(Environment))
-            if create:
-                break
-            try:
-                return self._idle.get(timeout=0.5)
-            except queue.Empty:
-                continue
-        try:
-            env = Environment(self.fn, self.root, self.region)
-        except BaseException:
-            with self._lock:
-                self._all.remove(placeholder)
-            raise
-        with self._lock:
-            self._all[self._all.index(placeholder)] = env
-        return env
+        self.fn = fn
+        self.environments: Environments[Environment] = Environments(
+            lambda _: Environment(fn, root, region), max_instances, destroy=Environment.close
+        )
 
     def invoke(self, event: Any) -> Any:
         from maestro.core.outcomes import log as outcome_log
 
-        env = self._acquire()
+        env = self.environments.acquire()
         try:
             env.conn.send(event)
             if not env.conn.poll(self.fn.timeout_s + 5):
-                self._discard(env)
                 raise ProcessFailure("Sandbox.Timedout", f"Task timed out after {self.fn.timeout_s} seconds")
             try:
                 reply = env.conn.recv()
             except EOFError:
-                self._discard(env)
                 raise ProcessFailure("Runtime.ExitError", f"{self.fn.handler_dir} exited") from None
         except BaseException:
-            if env in self._all:
-                self._discard(env)
+            self.environments.discard(env)  # a sandbox that timed out, died or lost its pipe is not reused
             raise
-        self._idle.put(env)
+        self.environments.release(env)
         for created, message, name in reply[-1]:
             record = outcome_log.makeRecord(
                 outcome_log.name,
@@ -156,19 +125,3 @@ class ProcessPool:
         if reply[0] == "ok":
             return reply[1]
         raise ProcessFailure(reply[1], reply[2])
-
-    def _discard(self, env: Environment) -> None:
-        with self._lock:
-            if env in self._all:
-                self._all.remove(env)
-        env.close()
-
-    def warm(self) -> None:
-        self._idle.put(self._acquire())
-
-    def close(self) -> None:
-        with self._lock:
-            environments, self._all = list(self._all), []
-        for env in environments:
-            if isinstance(getattr(env, "process", None), multiprocessing.process.BaseProcess):
-                env.close()
