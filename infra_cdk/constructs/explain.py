@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -20,8 +20,8 @@ from constructs import Construct
 from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, table_function
-from infra_cdk.constructs.nag import acknowledge, resource_finding
+from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, after_its_policy, table_function
+from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.storage import Storage, table_with_gsi1
 
 MAP_CONCURRENCY = 10
@@ -112,7 +112,7 @@ class Explain(Construct):
         acknowledge(
             submitter.role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{self._logical_id(self.state_machine)}"}}]}}]}}:*]',
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
             "Describe and stop the explanation machine's own executions, whose names are job ids.",
         )
         acknowledge(
@@ -129,10 +129,6 @@ class Explain(Construct):
         ):
             api.route(method, path, submitter.function)
         self.functions.append(submitter)
-
-    @staticmethod
-    def _logical_id(construct: Construct) -> str:
-        return Stack.of(construct).get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
 
     def _tenant_objects(self, fn: MaestroFunction, storage: Storage, actions: list[str]) -> None:
         fn.function.add_to_role_policy(
@@ -211,12 +207,7 @@ class Explain(Construct):
             # ALL (cdk-nag SF1) without execution data: inputs and outputs name tenants' objects
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        # As for functions: the GetAtt implies the role (cfn-lint W3005); only its policy must come first.
-        policy = machine.role.node.find_child("DefaultPolicy").node.default_child
-        machine.node.default_child.add_override(  # type: ignore[union-attr]
-            "DependsOn",
-            [Stack.of(self).get_logical_id(policy)],  # type: ignore[arg-type]
-        )
+        after_its_policy(machine, machine.role)
         acknowledge(
             machine.role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -225,7 +216,7 @@ class Explain(Construct):
         for fn in (worker, data):
             acknowledge(
                 machine.role,
-                f"AwsSolutions-IAM5[Resource::<{self._logical_id(fn)}.Arn>:*]",
+                resource_finding(fn, ":*"),
                 "Invoking the worker's versions and aliases (CDK's LambdaInvoke grant).",
             )
         return machine

@@ -11,10 +11,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from infra_cdk.bundling import function_code
-from infra_cdk.constructs.nag import acknowledge, resource_finding
+from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from maestro.core.outcomes import FUNCTION_PREFIX_VARIABLE
 
 FUNCTION_METADATA = "maestro:function"
@@ -66,10 +66,8 @@ class MaestroFunction(Construct):
         )
         cfn = self.function.node.default_child
         cfn.add_metadata(FUNCTION_METADATA, name)  # type: ignore[union-attr]
-        # CDK makes the function depend on the role and its policy; the role is already implied by the
-        # GetAtt (cfn-lint W3005). Only the policy must exist first, or the first invocation cannot log.
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        cfn.add_override("DependsOn", [stack.get_logical_id(policy)])  # type: ignore[union-attr, arg-type]
+        # Only the policy must exist first, or the first invocation cannot log.
+        after_its_policy(self.function, self.role)
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -81,6 +79,13 @@ class MaestroFunction(Construct):
             f"Pinned to {RUNTIME.name}: the layers are built for it and tested on it; "
             "the runtime moves with a deliberate upgrade.",
         )
+
+
+def after_its_policy(resource: IConstruct, role: iam.IRole) -> None:
+    """CDK makes a resource that uses a role depend on the role and its default policy; the role is already
+    implied by the GetAtt of its ARN (cfn-lint W3005), so only the policy stays a DependsOn."""
+    policy = role.node.find_child("DefaultPolicy")
+    resource.node.default_child.add_override("DependsOn", [logical_id(policy)])  # type: ignore[union-attr]
 
 
 def table_function(

@@ -15,7 +15,11 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
 
 
+def logical_id(resource: IConstruct) -> str:
+    """The template's logical id of an L2 construct's CloudFormation resource."""
+    return Stack.of(resource).get_logical_id(cast(CfnElement, resource.node.default_child))
+
+
 def resource_finding(resource: IConstruct, suffix: str) -> str:
     """The id cdk-nag gives an IAM5 finding on `<resource's ARN><suffix>`, e.g. a table's `/index/*`."""
-    logical_id = Stack.of(resource).get_logical_id(cast(CfnElement, resource.node.default_child))
-    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>{suffix}]"
+    return f"AwsSolutions-IAM5[Resource::<{logical_id(resource)}.Arn>{suffix}]"
