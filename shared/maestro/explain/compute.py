@@ -5,6 +5,7 @@ exactly what calling shap directly gives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ TREE_CLASSES = (
 )
 PERMUTATION_IMPORTANCE_MAX_ROWS = 10_000
 PERMUTATION_IMPORTANCE_REPEATS = 10
+LIME_SAMPLES = 5000  # lime's own default
 
 
 def _kind(model: Any) -> tuple[str, str]:
@@ -171,24 +173,41 @@ def _labels(model: Any) -> list[int]:
     return list(range(len(model.classes_))) if is_classifier(model) else [0]
 
 
+def _lime_each(
+    model: Any,
+    rows: np.ndarray,
+    bg: np.ndarray,
+    seed: int,
+    nsamples: int | None,
+    names: list[str] | None = None,
+) -> Iterator[tuple[int, int, Any, int]]:
+    """lime's explanation of each row, once per output: (row index, output, explanation, the output's key
+    in the explanation: the class for a classifier, 1 for a regressor)."""
+    explainer = _lime_explainer(model, bg, seed, names)
+    labels = _labels(model)
+    for i, row in enumerate(rows):
+        exp = explainer.explain_instance(
+            row,
+            predictor(model),
+            labels=labels,
+            num_features=rows.shape[1],
+            num_samples=nsamples or LIME_SAMPLES,
+        )
+        for k, label in enumerate(labels):
+            yield i, k, exp, label if is_classifier(model) else 1
+
+
 def lime_rows(
     model: Any, rows: np.ndarray, bg: np.ndarray, seed: int, nsamples: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """LIME as a per-row method: each row's local linear weights (n, f, k) and the mean intercept (k,)."""
-    explainer = _lime_explainer(model, bg, seed)
-    labels = _labels(model)
-    n, f = rows.shape
-    values = np.zeros((n, f, len(labels)))
-    intercepts = np.zeros((n, len(labels)))
-    for i, row in enumerate(rows):
-        exp = explainer.explain_instance(
-            row, predictor(model), labels=labels, num_features=f, num_samples=nsamples or 5000
-        )
-        for k, label in enumerate(labels):
-            key = label if is_classifier(model) else 1
-            for feature, weight in exp.local_exp[key]:
-                values[i, feature, k] = weight
-            intercepts[i, k] = exp.intercept[key]
+    outputs = len(_labels(model))
+    values = np.zeros((*rows.shape, outputs))
+    intercepts = np.zeros((len(rows), outputs))
+    for i, k, exp, key in _lime_each(model, rows, bg, seed, nsamples):
+        for feature, weight in exp.local_exp[key]:
+            values[i, feature, k] = weight
+        intercepts[i, k] = exp.intercept[key]
     return values, intercepts.mean(axis=0)
 
 
@@ -203,32 +222,17 @@ def lime_report(
 ) -> list[dict[str, Any]]:
     """LIME explanations of chosen rows: per output, the intercept, the local prediction and each
     feature's weight, as lime reports them."""
-    explainer = _lime_explainer(model, bg, seed, names)
-    labels = _labels(model)
-    out = []
-    for position in positions:
-        exp = explainer.explain_instance(
-            rows[position],
-            predictor(model),
-            labels=labels,
-            num_features=len(names),
-            num_samples=nsamples or 5000,
-        )
-        for k, label in enumerate(labels):
-            key = label if is_classifier(model) else 1
-            out.append(
-                {
-                    "row": position,
-                    "output": k,
-                    "intercept": float(exp.intercept[key]),
-                    "local_prediction": float(np.ravel(exp.local_pred)[0])
-                    if exp.local_pred is not None
-                    else None,
-                    "score": float(exp.score if not isinstance(exp.score, dict) else exp.score[key]),
-                    "weights": [{"feature": names[i], "weight": float(w)} for i, w in exp.local_exp[key]],
-                }
-            )
-    return out
+    return [
+        {
+            "row": positions[i],
+            "output": k,
+            "intercept": float(exp.intercept[key]),
+            "local_prediction": float(np.ravel(exp.local_pred)[0]) if exp.local_pred is not None else None,
+            "score": float(exp.score if not isinstance(exp.score, dict) else exp.score[key]),
+            "weights": [{"feature": names[f], "weight": float(w)} for f, w in exp.local_exp[key]],
+        }
+        for i, k, exp, key in _lime_each(model, rows[positions], bg, seed, nsamples, names)
+    ]
 
 
 def permutation_importance(
