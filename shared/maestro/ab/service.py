@@ -14,6 +14,7 @@ from maestro.ab.experiments import ExperimentSpec, assignment_config, check_upda
 from maestro.ab.ingest import Event, UnitUpdate, apply_events, group_by_unit, unit_state_from_item
 from maestro.ab.store import MAX_TRANSACTION_ITEMS, AbStore, now_ms
 from maestro.core.auth import AuthContext
+from maestro.core.aws import error_code
 from maestro.core.errors import NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 
@@ -191,10 +192,7 @@ class AbService:
                 try:
                     self.store.apply_units(experiment_id, chunk)
                 except Exception as exc:
-                    if (
-                        getattr(exc, "response", {}).get("Error", {}).get("Code")
-                        != "TransactionCanceledException"
-                    ):
+                    if error_code(exc) != "TransactionCanceledException":
                         raise
                     retry |= {
                         u.unit_id: pending[u.unit_id] for u in chunk

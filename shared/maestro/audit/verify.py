@@ -16,7 +16,7 @@ from typing import Any
 from maestro.audit.digests import Signer
 from maestro.audit.records import GENESIS, digest, record_hash
 from maestro.audit.store import AuditStore
-from maestro.core.aws import client
+from maestro.core.aws import client, error_code
 
 INDEXED = ("principal", "action", "resource", "outcome", "occurred_at")
 
@@ -55,7 +55,7 @@ def _archive(bucket: str, key: str) -> tuple[bytes | None, str | None]:
         body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         return body, None
     except Exception as exc:  # noqa: BLE001 - a missing or unreadable object is a finding, not a crash
-        return None, getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        return None, error_code(exc) or type(exc).__name__
 
 
 def verify(store: AuditStore, bucket: str, signer: Signer, now: float | None = None) -> dict[str, Any]:

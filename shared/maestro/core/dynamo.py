@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from maestro.core.aws import client
+from maestro.core.aws import client, error_code
 from maestro.core.tenancy import tenant_key
 
 
@@ -52,7 +52,7 @@ def expression_values(**values: Any) -> dict[str, Any]:
 
 
 def is_conditional_failure(exc: Exception) -> bool:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    code = error_code(exc)
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 

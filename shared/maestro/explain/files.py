@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.aws import client
+from maestro.core.aws import client, is_missing
 from maestro.core.tenancy import tenant_prefix
 
 PRESIGN_SECONDS = 3600
@@ -51,7 +51,7 @@ class JobFiles:
         try:
             self.s3.head_object(Bucket=self.bucket, Key=self.key(name))
         except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(exc):
                 return False
             raise
         return True

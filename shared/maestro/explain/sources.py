@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.aws import client
+from maestro.core.aws import client, error_code, is_missing
 from maestro.core.errors import ValidationError
 from maestro.core.tenancy import tenant_prefix
 from maestro.registry.artifacts import PROXY_SCHEME, safe_path
@@ -20,10 +20,6 @@ FLAVORS = ("sklearn", "xgboost", "lightgbm")
 MAX_DATASET_BYTES = 2 * 1024**3
 HEADER_BYTES = 64 * 1024
 RUNS_URI = "runs:/"
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 def sha256_b64(body: bytes) -> str:
@@ -50,8 +46,8 @@ def head(bucket: str, key: str, field: str) -> S3Object:
     try:
         found = client("s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except Exception as exc:
-        if _code(exc) in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
-            raise ValidationError(field, f"s3://{bucket}/{key} cannot be read ({_code(exc)})") from exc
+        if is_missing(exc) or error_code(exc) in ("403", "AccessDenied"):
+            raise ValidationError(field, f"s3://{bucket}/{key} cannot be read ({error_code(exc)})") from exc
         raise
     return S3Object(bucket, key, found.get("VersionId"), found.get("ChecksumSHA256"), found["ContentLength"])
 

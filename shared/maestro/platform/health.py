@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from maestro.core.aws import error_code
 from maestro.core.settings import Settings
 from maestro.platform import store
 
@@ -73,7 +74,7 @@ def run_check(name: str, probe: Callable[[], None]) -> CheckResult:
     try:
         probe()
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready": reported, not raised
-        error = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        error = error_code(exc) or type(exc).__name__
         return CheckResult(name, False, _ms_since(started), f"{error}: {exc}"[:300])
     return CheckResult(name, True, _ms_since(started))
 

@@ -7,7 +7,7 @@ import posixpath
 import re
 from typing import Any
 
-from maestro.core.aws import client
+from maestro.core.aws import client, is_missing
 from maestro.core.errors import NotFound, ValidationError
 from maestro.core.tenancy import tenant_prefix
 
@@ -71,7 +71,7 @@ class ArtifactStore:
         try:
             return self.s3.head_object(Bucket=self.bucket, Key=self.key(path))
         except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(exc):
                 raise NotFound(f"artifact {path} does not exist") from exc
             raise
 

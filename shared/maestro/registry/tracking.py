@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.core.auth import AuthContext
+from maestro.core.aws import error_code
 from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.registry import search
 from maestro.registry.artifacts import check_location, default_experiment_location
@@ -470,10 +471,7 @@ class Tracking:
                     condition=" AND ".join(["lifecycle_stage = :active", *conds]),
                 )
             except Exception as exc:
-                if (
-                    getattr(exc, "response", {}).get("Error", {}).get("Code")
-                    == "ConditionalCheckFailedException"
-                ):
+                if error_code(exc) == "ConditionalCheckFailedException":
                     raise ValidationError(
                         "params", "a param was logged concurrently with another value"
                     ) from exc
@@ -509,7 +507,7 @@ class Tracking:
                 "OR (#m.#k.step = :s AND #m.#k.#ts <= :ts)",
             )
         except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise  # a newer value is already the latest: history holds this one
 
     def _link_model_metrics(self, rows: list[dict[str, Any]]) -> None:
