@@ -626,11 +626,7 @@ def bench_explain() -> None:
         platform.run_python(EXPLAIN_SCRIPT, exports)
         X, _ = explain_data()
         s3 = platform.aws("s3")
-        bucket = next(
-            b["Name"]
-            for b in s3.list_buckets()["Buckets"]
-            if "artifacts" in b["Name"] and "log" not in b["Name"]
-        )
+        bucket = platform.artifacts_bucket()
         s3.put_object(Bucket=bucket, Key="tenants/bench/data.csv", Body=X.to_csv(index=False).encode())
         token = platform.token("bench", ["ml-engineer"])
 

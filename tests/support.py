@@ -74,6 +74,11 @@ class RunningPlatform:
             )
         return out
 
+    def artifacts_bucket(self) -> str:
+        """The artifacts bucket's local name (not its access-logs bucket)."""
+        names = [b["Name"] for b in self.aws("s3").list_buckets()["Buckets"]]
+        return next(n for n in names if "artifacts" in n and "log" not in n)
+
     def mlflow_env(self, tenant: str, roles: str = "ml-engineer") -> dict[str, str]:
         """The exports `maestro local env` prints: what an unmodified mlflow client needs here."""
         out = subprocess.run(

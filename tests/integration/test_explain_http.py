@@ -33,8 +33,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
 
 @pytest.fixture(scope="module")
 def bucket(platform: RunningPlatform) -> str:
-    names = [b["Name"] for b in platform.aws("s3").list_buckets()["Buckets"]]
-    return next(n for n in names if "artifacts" in n and "log" not in n)
+    return platform.artifacts_bucket()
 
 
 @pytest.fixture(scope="module")

@@ -164,7 +164,7 @@ def test_s3_artifact_locations_are_written_by_the_client_itself(
 ) -> None:
     import mlflow
 
-    bucket = next(b["Name"] for b in platform.aws("s3").list_buckets()["Buckets"] if "artifacts" in b["Name"])
+    bucket = platform.artifacts_bucket()
     experiment_id = mlflow.create_experiment(
         "direct-s3", artifact_location=f"s3://{bucket}/tenants/acme/direct"
     )
