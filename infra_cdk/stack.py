@@ -21,6 +21,8 @@ from infra_cdk.constructs.platform import Platform
 from infra_cdk.constructs.registry import Registry
 from infra_cdk.constructs.sla import Sla
 from infra_cdk.constructs.storage import Storage
+from infra_cdk.constructs.tenant_access import ARTIFACT_OBJECT_ACTIONS, TenantAccess
+from infra_cdk.constructs.tenants import Tenants
 
 
 class MaestroStack(Stack):
@@ -49,7 +51,12 @@ class MaestroStack(Stack):
             compatible_runtimes=[RUNTIME],
             description="aws-lambda-powertools (tracer), pydantic, boto3",
         )
+        # Request-path functions reach tenant data only through sessions of this role (core.aws).
+        access = TenantAccess(self, "TenantAccess")
+        access.include_tables([storage.platform_table])
+        access.include_objects(storage.artifacts, ARTIFACT_OBJECT_ACTIONS)
         environment = {
+            "MAESTRO_TENANT_ROLE_ARN": access.role_arn,
             "MAESTRO_STAGE": stage,
             "MAESTRO_EVENT_BUS_NAME": bus.bus.event_bus_name,
             "MAESTRO_PLATFORM_TABLE": storage.platform_table.table_name,
@@ -59,50 +66,37 @@ class MaestroStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "Maestro",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        platform = Platform(
-            self, "Platform", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
-        )
-        registry = Registry(
-            self, "Registry", api=api, storage=storage, bus=bus, layers=[base_layer], environment=environment
-        )
-        ab = AbTesting(
+        common = {
+            "api": api,
+            "bus": bus,
+            "layers": [base_layer],
+            "environment": environment,
+            "access": access,
+        }
+        platform = Platform(self, "Platform", storage=storage, **common)
+        registry = Registry(self, "Registry", **common)
+        ab = AbTesting(self, "Ab", registry_table=registry.table, **common)
+        sla = Sla(self, "Sla", **common)
+        audit = Audit(self, "Audit", storage=storage, lock_days=audit_lock_days, **common)
+        explain = Explain(self, "Explain", scientific=ab.scientific, registry_table=registry.table, **common)
+        tables = {
+            "MAESTRO_REGISTRY_TABLE": registry.table,
+            "MAESTRO_AB_TABLE": ab.table,
+            "MAESTRO_SLA_TABLE": sla.table,
+            "MAESTRO_AUDIT_TABLE": audit.table,
+            "MAESTRO_EXPLAIN_TABLE": explain.table,
+            "MAESTRO_PLATFORM_TABLE": storage.platform_table,
+        }
+        tenants = Tenants(
             self,
-            "Ab",
-            api=api,
-            bus=bus,
-            layers=[base_layer],
-            environment=environment,
-            registry_table=registry.table,
-        )
-        sla = Sla(self, "Sla", api=api, bus=bus, layers=[base_layer], environment=environment)
-        audit = Audit(
-            self,
-            "Audit",
-            api=api,
-            bus=bus,
+            "Tenants",
             storage=storage,
-            layers=[base_layer],
-            environment=environment,
-            lock_days=audit_lock_days,
+            tables=tables,
+            archive=audit.archive,
+            explain_machine=explain.state_machine,
+            **common,
         )
-        explain = Explain(
-            self,
-            "Explain",
-            api=api,
-            storage=storage,
-            bus=bus,
-            layers=[base_layer],
-            scientific=ab.scientific,
-            environment=environment,
-            registry_table=registry.table,
-        )
-        for variable, table in (
-            ("MAESTRO_REGISTRY_TABLE", registry.table),
-            ("MAESTRO_AB_TABLE", ab.table),
-            ("MAESTRO_SLA_TABLE", sla.table),
-            ("MAESTRO_AUDIT_TABLE", audit.table),
-            ("MAESTRO_EXPLAIN_TABLE", explain.table),
-        ):
+        for variable, table in tables.items():
             platform.watch_table(variable, table)
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)
 
@@ -110,6 +104,7 @@ class MaestroStack(Stack):
         everything = self.node.find_all()
         functions = [c for c in everything if isinstance(c, MaestroFunction)]
         sla.collect_outcomes(functions)
+        tenants.subscribe_outcomes(functions)
         Monitoring(
             self,
             "Monitoring",

@@ -9,11 +9,12 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+import requests
 
 REPO = Path(__file__).resolve().parents[1]
 MAESTRO = [sys.executable, "-m", "maestro.cli.main"]
@@ -35,6 +36,7 @@ class RunningPlatform:
     timings: dict[str, float]
     state_dir: Path
     log_path: Path
+    registered: set[str] = field(default_factory=set)
 
     def aws(self, service: str) -> Any:
         return boto3.client(
@@ -45,12 +47,30 @@ class RunningPlatform:
             aws_secret_access_key="testing",
         )
 
-    def token(self, tenant: str, roles: list[str], subject: str | None = None) -> str:
-        """A token signed by the running platform's key (same state dir); any roles, even unknown ones."""
+    def token(self, tenant: str, roles: list[str], subject: str | None = None, register: bool = True) -> str:
+        """A token signed by the running platform's key (same state dir); any roles, even unknown ones. Its
+        tenant is registered first (as `maestro local token` does), unless `register` is False."""
         sys.path.insert(0, str(REPO / "shared"))
-        from maestro.local.tokens import LocalTokens
+        from maestro.local.tokens import LocalTokens, register_tenant
 
-        return LocalTokens(self.state_dir / "local").issue(tenant=tenant, roles=roles, subject=subject)
+        tokens = LocalTokens(self.state_dir / "local")
+        if register and tenant not in self.registered:
+            register_tenant(self.url, tokens, tenant)
+            self.registered.add(tenant)
+        return tokens.issue(tenant=tenant, roles=roles, subject=subject)
+
+    def api(self, method: str, path: str, token: str, **kw: Any) -> requests.Response:
+        """A request to the platform's HTTP API as the bearer of `token`."""
+        return requests.request(
+            method, self.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=120, **kw
+        )
+
+    def physical(self, prefix: str) -> str:
+        """A table's or bucket's local name (named after its logical id in the synthesized template)."""
+        ddb, s3 = self.aws("dynamodb"), self.aws("s3")
+        names = ddb.list_tables()["TableNames"] + [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        (name,) = [n for n in names if n.lower().startswith(prefix.lower())]
+        return name
 
     def tap(self, name: str, pattern: dict[str, Any]) -> str:
         """A test-only subscriber on the `maestro` bus: events matching `pattern` land in a new queue."""

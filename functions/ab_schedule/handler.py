@@ -9,6 +9,6 @@ from maestro.ab.schedule import analyze_running
 from maestro.core.observability import lambda_entry
 
 
-@lambda_entry(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@lambda_entry(correlation_id_path=correlation_paths.EVENT_BRIDGE, platform_access=True)
 def handler(event, context):
     return {"analyzed": analyze_running(event.get("id"))}

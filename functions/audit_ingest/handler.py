@@ -16,7 +16,7 @@ from maestro.core.settings import get_settings
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@lambda_entry(correlation_id_path=None)
+@lambda_entry(correlation_id_path=None, platform_access=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed: list[tuple[str, str, dict[str, Any]]] = []
 

@@ -50,7 +50,7 @@ def daily_report(audit: AuditService) -> dict[str, Any]:
     return {"report": result["report_id"]}
 
 
-@lambda_entry(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@lambda_entry(correlation_id_path=correlation_paths.EVENT_BRIDGE, platform_access=True)
 def handler(event, context):
     if event.get("task") == "daily-report":
         return {"reports": _each_tenant(daily_report, event.get("id"))}

@@ -12,7 +12,7 @@ from maestro.sla.service import now_minute
 from maestro.sla.slo import epoch_minute
 
 
-@lambda_entry(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@lambda_entry(correlation_id_path=correlation_paths.EVENT_BRIDGE, platform_access=True)
 def handler(event, context):
     # The schedule's own time is the clock: a delayed invocation still checks the minute it was due for.
     at = event.get("time")

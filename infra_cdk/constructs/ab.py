@@ -20,6 +20,7 @@ from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, table_function
 from infra_cdk.constructs.nag import acknowledge, resource_finding
 from infra_cdk.constructs.storage import table_with_gsi1
+from infra_cdk.constructs.tenant_access import TenantAccess
 
 
 class AbTesting(Construct):
@@ -32,10 +33,12 @@ class AbTesting(Construct):
         bus: EventBus,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str],
+        access: TenantAccess,
         registry_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "AbTable")
+        access.include_tables([self.table])
         self.scientific = scientific = lambda_.LayerVersion(
             self,
             "ScientificLayer",
@@ -46,8 +49,16 @@ class AbTesting(Construct):
         env = {**environment, "MAESTRO_AB_TABLE": self.table.table_name}
 
         def function(name: str, **options: Any) -> MaestroFunction:
+            """A request-path function: the A/B table only through tenant sessions."""
             return table_function(
-                self, name, table=self.table, owner="A/B", bus=bus.bus, environment=env, **options
+                self,
+                name,
+                table=self.table,
+                owner="A/B",
+                bus=bus.bus,
+                environment=env,
+                tenant_access=access,
+                **options,
             )
 
         management = function("ab", layers=layers)
@@ -65,7 +76,7 @@ class AbTesting(Construct):
             api.route(method, path, management.function)
 
         # CPU scales with memory: assignment is hot
-        assignment = function("ab_assign", read_only=True, layers=layers, memory_mb=1024)
+        assignment = function("ab_assign", layers=layers, memory_mb=1024)
         api.route("POST", "/ab/assign", assignment.function)
         api.route("POST", "/ab/assign/batch", assignment.function)
 
@@ -73,7 +84,7 @@ class AbTesting(Construct):
         api.route("POST", "/ab/events", ingestion.function)
 
         # numpy and scipy on their own layer; 1,769 MB is one full vCPU
-        analysis = function("ab_analysis", read_only=True, layers=[*layers, scientific], memory_mb=1769)
+        analysis = function("ab_analysis", layers=[*layers, scientific], memory_mb=1769)
         api.route("GET", "/ab/experiments/{experiment_id}/analysis", analysis.function)
 
         scheduled = table_function(

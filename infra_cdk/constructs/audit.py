@@ -23,6 +23,7 @@ from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import MaestroFunction, table_function
 from infra_cdk.constructs.nag import acknowledge, resource_finding
 from infra_cdk.constructs.storage import Storage, private_bucket, table_with_gsi1
+from infra_cdk.constructs.tenant_access import TenantAccess
 
 INGEST_TIMEOUT = Duration.seconds(60)
 
@@ -38,12 +39,14 @@ class Audit(Construct):
         storage: Storage,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str],
+        access: TenantAccess,
         lock_days: int = 365,
         archive_days: int = 2555,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.table = table_with_gsi1(self, "AuditTable", ttl_attribute="expires_at")
+        access.include_tables([self.table])
         self.archive = private_bucket(
             self,
             "ArchiveBucket",
@@ -99,7 +102,11 @@ class Audit(Construct):
             "MAESTRO_AUDIT_QUEUE_URL": self.queue.queue_url,
         }
 
-        def function(name: str, *, memory_mb: int = 512, timeout: Duration | None = None) -> MaestroFunction:
+        def function(
+            name: str, *, scoped: bool = True, memory_mb: int = 512, timeout: Duration | None = None
+        ) -> MaestroFunction:
+            """scoped: the API, the trail only through tenant sessions; else the queue's and the schedules'
+            work across tenants, with their own grants."""
             return table_function(
                 self,
                 name,
@@ -108,17 +115,24 @@ class Audit(Construct):
                 bus=bus.bus,
                 layers=layers,
                 environment=env,
+                tenant_access=access if scoped else None,
                 memory_mb=memory_mb,
                 timeout=timeout,
             )
 
-        def may_sign_and_archive(fn: MaestroFunction) -> None:
+        def may_sign(fn: MaestroFunction) -> None:
             fn.function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["kms:Sign", "kms:Verify", "kms:GetPublicKey"],
                     resources=[self.signing_key.key_arn],
                 )
             )
+
+        # Tenant sessions write and read the tenant's archive objects, never delete them (Object Lock would
+        # refuse anyway).
+        access.include_objects(self.archive, ["s3:GetObject", "s3:PutObject"])
+
+        def may_archive(fn: MaestroFunction) -> None:
             # Write and read objects, never delete them (Object Lock would refuse anyway); ListBucket makes a
             # missing object a 404 (a finding named "deleted") rather than a 403.
             fn.function.add_to_role_policy(
@@ -137,7 +151,7 @@ class Audit(Construct):
             )
 
         trail = function("audit", timeout=Duration.seconds(29))
-        may_sign_and_archive(trail)
+        may_sign(trail)
         self.queue.grant_send_messages(trail.function)
         for method, path in (
             ("GET", "/audit/events"),
@@ -150,7 +164,13 @@ class Audit(Construct):
         ):
             api.route(method, path, trail.function)
 
-        ingest = function("audit_ingest", memory_mb=1024, timeout=INGEST_TIMEOUT)
+        ingest = function("audit_ingest", scoped=False, memory_mb=1024, timeout=INGEST_TIMEOUT)
+        # Which tenants are being deleted (their records are dropped): their profiles, read only.
+        ingest.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:BatchGetItem"], resources=[storage.platform_table.table_arn]
+            )
+        )
         ingest.function.add_event_source(
             sources.SqsEventSource(
                 self.queue,
@@ -160,8 +180,9 @@ class Audit(Construct):
             )
         )
 
-        scheduled = function("audit_schedule", memory_mb=1024, timeout=Duration.minutes(10))
-        may_sign_and_archive(scheduled)
+        scheduled = function("audit_schedule", scoped=False, memory_mb=1024, timeout=Duration.minutes(10))
+        may_sign(scheduled)
+        may_archive(scheduled)
         events.Rule(
             self,
             "HourlyDigest",

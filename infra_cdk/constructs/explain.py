@@ -10,7 +10,6 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -22,7 +21,8 @@ from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, after_its_policy, table_function
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
-from infra_cdk.constructs.storage import Storage, table_with_gsi1
+from infra_cdk.constructs.storage import table_with_gsi1
+from infra_cdk.constructs.tenant_access import TenantAccess
 
 MAP_CONCURRENCY = 10
 # What a retry can cure: Lambda's own service errors and throttling, a worker that timed out or crashed
@@ -45,15 +45,18 @@ class Explain(Construct):
         construct_id: str,
         *,
         api: HttpApi,
-        storage: Storage,
         bus: EventBus,
         layers: Sequence[lambda_.ILayerVersion],
         scientific: lambda_.ILayerVersion,
         environment: Mapping[str, str],
+        access: TenantAccess,
         registry_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "ExplainTable")
+        # Every function here acts for one tenant (the caller's, or the job's): its jobs, the registry's
+        # model versions and the tenant's artifacts only through tenant sessions.
+        access.include_tables([self.table])
         env = {
             **environment,
             "MAESTRO_EXPLAIN_TABLE": self.table.table_name,
@@ -80,7 +83,14 @@ class Explain(Construct):
 
         def function(name: str, **options: Any) -> MaestroFunction:
             return table_function(
-                self, name, table=self.table, owner="explanation", bus=bus.bus, environment=env, **options
+                self,
+                name,
+                table=self.table,
+                owner="explanation",
+                bus=bus.bus,
+                environment=env,
+                tenant_access=access,
+                **options,
             )
 
         # 3,538 MB is two full vCPUs: shap's explainers and the model's predictions use both.
@@ -94,8 +104,6 @@ class Explain(Construct):
             "explain_data", layers=[slim, plots, tables], memory_mb=3538, timeout=Duration.minutes(15)
         )
         self.functions = [worker, data]
-        for fn in (worker, data):
-            self._tenant_objects(fn, storage, ["s3:GetObject", "s3:PutObject"])
 
         self.state_machine = self._state_machine(worker.function, data.function)
 
@@ -104,8 +112,6 @@ class Explain(Construct):
         self.state_machine.grant_execution(
             submitter.function, "states:DescribeExecution", "states:StopExecution"
         )
-        registry_table.grant_read_data(submitter.function)
-        self._tenant_objects(submitter, storage, ["s3:GetObject", "s3:PutObject"])
         submitter.function.add_environment(
             "MAESTRO_EXPLAIN_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
         )
@@ -114,11 +120,6 @@ class Explain(Construct):
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
             "Describe and stop the explanation machine's own executions, whose names are job ids.",
-        )
-        acknowledge(
-            submitter.role,
-            resource_finding(registry_table, "/index/*"),
-            "Read-only grant on the registry table (model versions) includes its GSI.",
         )
         for method, path in (
             ("POST", "/explanations"),
@@ -129,17 +130,6 @@ class Explain(Construct):
         ):
             api.route(method, path, submitter.function)
         self.functions.append(submitter)
-
-    def _tenant_objects(self, fn: MaestroFunction, storage: Storage, actions: list[str]) -> None:
-        fn.function.add_to_role_policy(
-            iam.PolicyStatement(actions=actions, resources=[storage.artifacts.arn_for_objects("tenants/*")])
-        )
-        acknowledge(
-            fn.role,
-            resource_finding(storage.artifacts, "/tenants/*"),
-            "Models, datasets and results of every tenant live under tenants/<tenant>/; each key is built "
-            "from the job's verified tenant.",
-        )
 
     def _state_machine(self, worker: lambda_.IFunction, data: lambda_.IFunction) -> sfn.StateMachine:
         def task(

@@ -4,6 +4,7 @@ with the handler folder so the local runtime finds it. Must never grant a functi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -88,6 +89,10 @@ def after_its_policy(resource: IConstruct, role: iam.IRole) -> None:
     resource.node.default_child.add_override("DependsOn", [logical_id(policy)])  # type: ignore[union-attr]
 
 
+class TenantScoped(Protocol):
+    def grant_assume(self, fn: MaestroFunction) -> None: ...
+
+
 def table_function(
     scope: Construct,
     name: str,
@@ -97,11 +102,14 @@ def table_function(
     bus: events.IEventBus,
     layers: Sequence[lambda_.ILayerVersion],
     environment: Mapping[str, str],
+    tenant_access: TenantScoped | None = None,
     read_only: bool = False,
     memory_mb: int = 512,
     timeout: Duration | None = None,
 ) -> MaestroFunction:
-    """A capability's function over its own table (and that table's gsi1), publishing to the bus."""
+    """A capability's function over its own table (and that table's gsi1), publishing to the bus. With
+    `tenant_access` (request-path functions) it reaches the table only through tenant sessions; without it
+    (work across tenants: schedules, queues) through its own role."""
     fn = MaestroFunction(
         scope,
         name.title().replace("_", ""),
@@ -111,8 +119,11 @@ def table_function(
         memory_mb=memory_mb,
         timeout=timeout or Duration.seconds(29),
     )
-    (table.grant_read_data if read_only else table.grant_read_write_data)(fn.function)
     bus.grant_put_events_to(fn.function)
+    if tenant_access is not None:
+        tenant_access.grant_assume(fn)
+        return fn
+    (table.grant_read_data if read_only else table.grant_read_write_data)(fn.function)
     acknowledge(
         fn.role,
         resource_finding(table, "/index/*"),

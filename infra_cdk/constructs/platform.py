@@ -17,6 +17,7 @@ from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.storage import Storage
+from infra_cdk.constructs.tenant_access import TenantAccess
 
 
 class Platform(Construct):
@@ -30,11 +31,11 @@ class Platform(Construct):
         bus: EventBus,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str],
+        access: TenantAccess,
     ) -> None:
         super().__init__(scope, construct_id)
         health = MaestroFunction(self, "Health", name="health", layers=layers, environment=environment)
         self.health = health
-        storage.platform_table.grant_read_data(health.function)
         health.function.add_to_role_policy(
             iam.PolicyStatement(actions=["events:DescribeEventBus"], resources=[bus.bus.event_bus_arn])
         )
@@ -46,6 +47,7 @@ class Platform(Construct):
 
         whoami = MaestroFunction(self, "Whoami", name="whoami", layers=layers, environment=environment)
         bus.bus.grant_put_events_to(whoami.function)  # AccessDenied events
+        access.grant_assume(whoami)  # admission reads and counts on the caller's tenant profile
         api.route("GET", "/whoami", whoami.function)
         api.route("POST", "/whoami/check", whoami.function)
 

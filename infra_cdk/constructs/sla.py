@@ -19,6 +19,7 @@ from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.functions import MaestroFunction, table_function
 from infra_cdk.constructs.storage import table_with_gsi1
+from infra_cdk.constructs.tenant_access import TenantAccess
 from maestro.core.outcomes import FILTER_PATTERN
 
 
@@ -32,12 +33,18 @@ class Sla(Construct):
         bus: EventBus,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str],
+        access: TenantAccess,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "SlaTable", ttl_attribute="expires_at")
+        access.include_tables([self.table])
         env = {**environment, "MAESTRO_SLA_TABLE": self.table.table_name}
 
-        def function(name: str, *, memory_mb: int = 512, timeout: Duration | None = None) -> MaestroFunction:
+        def function(
+            name: str, *, scoped: bool = True, memory_mb: int = 512, timeout: Duration | None = None
+        ) -> MaestroFunction:
+            """scoped: a request-path function, the table only through tenant sessions; else the check's
+            work across tenants, with its own grants."""
             return table_function(
                 self,
                 name,
@@ -46,6 +53,7 @@ class Sla(Construct):
                 bus=bus.bus,
                 layers=layers,
                 environment=env,
+                tenant_access=access if scoped else None,
                 memory_mb=memory_mb,
                 timeout=timeout,
             )
@@ -65,7 +73,7 @@ class Sla(Construct):
         self.ingest = function("sla_ingest", memory_mb=1024)
         api.route("POST", "/sla/observations", self.ingest.function)
 
-        check = function("sla_check", memory_mb=1024, timeout=Duration.minutes(5))
+        check = function("sla_check", scoped=False, memory_mb=1024, timeout=Duration.minutes(5))
         events.Rule(
             self,
             "EveryMinute",

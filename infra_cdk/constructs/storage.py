@@ -69,8 +69,9 @@ def private_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.Bu
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        # Tenants, quotas, usage and the health sentinel: pk = "<tenant>#...".
-        self.platform_table = table(self, "PlatformTable")
+        # Tenants, quotas, grants, usage and the health sentinel: pk = "<tenant>#..."; gsi1 lists every tenant
+        # and every tenant's usage of a day (the billing export); metered log batches' markers expire (TTL).
+        self.platform_table = table_with_gsi1(self, "PlatformTable", ttl_attribute="expires_at")
         # Powertools idempotency records (key "id", expiry "expiration"); ids are prefixed by tenant.
         self.idempotency_table = table(
             self, "IdempotencyTable", partition_key="id", sort_key=None, ttl_attribute="expiration"

@@ -226,20 +226,24 @@ def test_an_external_oidc_issuer_replaces_the_user_pool(tmp_path: Path) -> None:
     assert env["Properties"]["Environment"]["Variables"]["MAESTRO_TENANT_CLAIM"] == "org_id"
 
 
-def test_every_function_but_the_ingestion_sends_its_outcomes_to_the_sla_ingestion(
+def test_every_function_sends_its_outcomes_to_the_sla_ingestion_and_the_meter_but_its_own(
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     functions = resources(synthesized, "AWS::Lambda::Function")
     maestro = {lid: fn for lid, fn in functions.items() if "maestro:function" in fn.get("Metadata", {})}
     by_log_group = {fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]: lid for lid, fn in maestro.items()}
-    (ingest,) = [lid for lid, fn in maestro.items() if fn["Metadata"]["maestro:function"] == "sla_ingest"]
-    subscribed = set()
+    lid_of = {fn["Metadata"]["maestro:function"]: lid for lid, fn in maestro.items()}
+    subscribed: dict[str, set[str]] = {lid_of["sla_ingest"]: set(), lid_of["tenants_meter"]: set()}
+    per_group: dict[str, int] = {}
     for sub in resources(synthesized, "AWS::Logs::SubscriptionFilter").values():
         props = sub["Properties"]
         assert props["FilterPattern"] == FILTER_PATTERN
-        assert props["DestinationArn"] == {"Fn::GetAtt": [ingest, "Arn"]}
-        subscribed.add(by_log_group[props["LogGroupName"]["Ref"]])
-    assert subscribed == set(maestro) - {ingest}
+        destination = props["DestinationArn"]["Fn::GetAtt"][0]
+        subscribed[destination].add(by_log_group[props["LogGroupName"]["Ref"]])
+        per_group[props["LogGroupName"]["Ref"]] = per_group.get(props["LogGroupName"]["Ref"], 0) + 1
+    for destination, sources in subscribed.items():
+        assert sources == set(maestro) - {destination}  # never its own: its outcomes would feed themselves
+    assert max(per_group.values()) == 2  # CloudWatch Logs' limit of subscription filters per log group
     names = {fn["Metadata"]["maestro:function"]: fn["Properties"]["FunctionName"] for fn in maestro.values()}
     assert all(physical == f"Maestro-{name}" for name, physical in names.items())
 

@@ -12,16 +12,25 @@ from moto import mock_aws
 
 from maestro.core.aws import client
 from maestro.core.settings import get_settings
+from maestro.tenants.service import register
+from maestro.tenants.store import TenantStore
+from tests.support import create_table_with_gsi1
+
+TENANTS = ("acme", "globex")  # registered in every moto test: admission refuses unknown tenants
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto, with the platform table holding the registered tenants."""
     monkeypatch.setenv("MAESTRO_PLATFORM_TABLE", "platform")
     monkeypatch.setenv("MAESTRO_ARTIFACTS_BUCKET", "artifacts")
     monkeypatch.setenv("MAESTRO_EVENT_BUS_NAME", "maestro")
     client.cache_clear()
     get_settings.cache_clear()
     with mock_aws():
+        create_table_with_gsi1("platform")
+        for tenant in TENANTS:
+            register(TenantStore("platform", tenant), tenant.title(), "team", {}, "tests")
         yield
     client.cache_clear()
     get_settings.cache_clear()
@@ -29,15 +38,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def platform_stores(aws: None) -> None:
-    boto3.client("dynamodb").create_table(
-        TableName="platform",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
     boto3.client("s3").create_bucket(Bucket="artifacts")
 
 

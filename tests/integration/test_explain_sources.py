@@ -21,15 +21,15 @@ def put(bucket: str, key: str, body: bytes) -> None:
 def test_verified_reads_refuse_bytes_that_changed_since_they_were_recorded() -> None:
     boto3.client("s3").create_bucket(Bucket="plain")
     put("plain", "tenants/acme/artifacts/m/model.pkl", b"the registered model")
-    recorded = head("plain", "tenants/acme/artifacts/m/model.pkl", "model")
+    recorded = head("acme", "plain", "tenants/acme/artifacts/m/model.pkl", "model")
     assert recorded.sha256 == sha256_b64(b"the registered model")
-    assert read_verified(recorded) == b"the registered model"
+    assert read_verified("acme", recorded) == b"the registered model"
 
     put(
         "plain", "tenants/acme/artifacts/m/model.pkl", b"cos\nsystem\n(S'echo pwned'\ntR."
     )  # a pickle payload
     with pytest.raises(ChecksumMismatch, match="does not match the checksum recorded"):
-        read_verified(recorded)
+        read_verified("acme", recorded)
 
 
 def test_with_versioning_a_job_reads_exactly_the_version_it_recorded() -> None:
@@ -37,9 +37,9 @@ def test_with_versioning_a_job_reads_exactly_the_version_it_recorded() -> None:
     s3.create_bucket(Bucket="versioned")
     s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
     put("versioned", "tenants/acme/artifacts/m/model.pkl", b"v1")
-    recorded = head("versioned", "tenants/acme/artifacts/m/model.pkl", "model")
+    recorded = head("acme", "versioned", "tenants/acme/artifacts/m/model.pkl", "model")
     put("versioned", "tenants/acme/artifacts/m/model.pkl", b"v2")
-    assert read_verified(recorded) == b"v1"
+    assert read_verified("acme", recorded) == b"v1"
 
 
 def test_an_object_without_a_recorded_checksum_is_never_read() -> None:
@@ -47,7 +47,7 @@ def test_an_object_without_a_recorded_checksum_is_never_read() -> None:
     s3.create_bucket(Bucket="plain")
     s3.put_object(Bucket="plain", Key="tenants/acme/x.pkl", Body=b"no checksum", ChecksumAlgorithm="CRC32")
     with pytest.raises(ChecksumMismatch):
-        read_verified(head("plain", "tenants/acme/x.pkl", "model"))
+        read_verified("acme", head("acme", "plain", "tenants/acme/x.pkl", "model"))
 
 
 @pytest.mark.parametrize(

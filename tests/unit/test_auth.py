@@ -32,7 +32,16 @@ def test_auth_context_from_api_gateway_claims() -> None:
 def test_claim_names_come_from_settings_for_external_oidc_issuers() -> None:
     settings = Settings(tenant_claim="org", roles_claim="groups")
     auth = auth_from_claims({"sub": "a", "org": "acme", "groups": "[admin]"}, settings)
-    assert auth.tenant == "acme" and auth.can(Permission.PLATFORM_ADMIN)
+    assert auth.tenant == "acme" and auth.roles == {"admin"} and auth.can(Permission.TENANT_USERS)
+
+
+def test_platform_admin_holds_only_for_the_platform_tenants_admins() -> None:
+    # An `admin` of any other tenant administers that tenant alone: it holds everything else.
+    tenant_admin = auth_from_claims({"sub": "a", "custom:tenant": "acme", "cognito:groups": "[admin]"})
+    assert not tenant_admin.can(Permission.PLATFORM_ADMIN)
+    assert tenant_admin.permissions == frozenset(Permission) - {Permission.PLATFORM_ADMIN}
+    operator = auth_from_claims({"sub": "o", "custom:tenant": "platform", "cognito:groups": "[admin]"})
+    assert operator.can(Permission.PLATFORM_ADMIN) and operator.is_platform
 
 
 def test_missing_identity_is_401_and_missing_tenant_is_403() -> None:

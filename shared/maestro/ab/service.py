@@ -17,6 +17,7 @@ from maestro.core.auth import AuthContext
 from maestro.core.aws import error_code
 from maestro.core.errors import NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
+from maestro.tenants.store import Counter
 
 CONFIG_TTL_S = 30.0
 MAX_UNIT_ATTEMPTS = 5
@@ -117,7 +118,10 @@ class AbService:
             if winner is not None and winner not in keys:
                 raise ValidationError("winner", f"{winner!r} is not one of {keys}")
             updated["concluded_at"], updated["winner"] = when, winner
-        self.store.save_experiment(updated, item["version"])
+        delta = (status == "running") - (item["status"] == "running")  # +1 into running, -1 out of it
+        self.store.save_experiment(
+            updated, item["version"], Counter.of(self.auth, "running_experiments"), delta
+        )
         _CONFIGS.pop((self.auth.tenant, experiment_id), None)
         self.emit(
             {

@@ -9,8 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 from maestro.ab.ingest import EXPOSURES, UnitUpdate
-from maestro.core.dynamo import TenantTable, across_tenants, from_item, is_conditional_failure, to_item
+from maestro.core.dynamo import (
+    TenantTable,
+    across_tenants,
+    cancellation_reasons,
+    from_item,
+    is_conditional_failure,
+    to_item,
+)
 from maestro.core.errors import Conflict, NotFound
+from maestro.tenants.store import Counter
 
 STAT_FIELDS = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
@@ -66,19 +74,29 @@ class AbStore(TenantTable):
             )
         ]
 
-    def save_experiment(self, item: dict[str, Any], expected_version: int) -> None:
-        """Optimistic concurrency: the write lands only if nobody changed the experiment since it was read."""
+    def save_experiment(
+        self, item: dict[str, Any], expected_version: int, running: Counter | None = None, delta: int = 0
+    ) -> None:
+        """Optimistic concurrency: the write lands only if nobody changed the experiment since it was read.
+        A change into or out of running moves the tenant's `running` counter by `delta` in the same
+        transaction, so concurrent starts never run more experiments at once than the quota allows."""
+        put = {
+            "TableName": self.table,
+            "Item": to_item({"pk": self.k("EXPERIMENTS"), "sk": item["experiment_id"], **_stored(item)}),
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+        }
         try:
-            self._call(
-                "put_item",
-                Item=to_item({"pk": self.k("EXPERIMENTS"), "sk": item["experiment_id"], **_stored(item)}),
-                ConditionExpression="version = :v",
-                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-            )
+            if running is None or delta == 0:
+                self._call("put_item", **{k: v for k, v in put.items() if k != "TableName"})
+            else:
+                self._transact([{"Put": put}, running.op(delta)])
         except Exception as exc:
-            if is_conditional_failure(exc):
-                raise Conflict("the experiment changed since it was read; retry") from exc
-            raise
+            if not is_conditional_failure(exc):
+                raise
+            if running is not None and delta and cancellation_reasons(exc)[:1] != ["ConditionalCheckFailed"]:
+                running.raise_if_refused(exc, 1, delta)
+            raise Conflict("the experiment changed since it was read; retry") from exc
 
     # -- tenant settings ---------------------------------------------------------------------------------
     def holdout_fraction(self) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 
 from maestro.audit.records import canonical, digest
 from maestro.audit.store import AuditStore, ChainMoved
-from maestro.core.aws import client
+from maestro.core.aws import client, tenant_client
 from maestro.core.tenancy import tenant_prefix
 
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
@@ -67,7 +67,7 @@ def make_digest(store: AuditStore, bucket: str, signer: Signer) -> dict[str, Any
     texts = [item["record"] for item in store.records(first, head_seq)]
     body = ("\n".join(texts) + "\n").encode()
     key = archive_key(store.tenant, first, head_seq)
-    s3 = client("s3")
+    s3 = tenant_client(store.tenant, "s3")
     s3.put_object(
         Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson", ChecksumAlgorithm="SHA256"
     )

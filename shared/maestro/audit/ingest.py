@@ -12,7 +12,10 @@ from maestro.audit.records import from_event
 from maestro.audit.service import AuditService
 from maestro.audit.store import AuditStore
 from maestro.core.errors import Forbidden
+from maestro.core.observability import logger
+from maestro.core.settings import get_settings
 from maestro.core.tenancy import validate_tenant_id
+from maestro.tenants.store import statuses
 
 POSTED = "maestro_audit_record"
 REQUIRED = (
@@ -61,11 +64,19 @@ def _tenant(tenant: str) -> str:
 def ingest(
     messages: list[tuple[str, str, dict[str, Any]]], table: str, correlation_id: str | None = None
 ) -> dict[str, int]:
-    """Append each tenant's records to its chain, in the order they arrived."""
+    """Append each tenant's records to its chain, in the order they arrived. A tenant being deleted, or
+    deleted, gets none: records still queued when its deletion swept the trail must not re-create it."""
     by_tenant: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for tenant, kind, payload in messages:
         by_tenant.setdefault(tenant, []).append((kind, payload))
-    totals = {"appended": 0, "duplicates": 0, "tenants": len(by_tenant)}
+    totals = {"appended": 0, "duplicates": 0, "tenants": len(by_tenant), "dropped": 0}
+    status = statuses(get_settings().platform_table, set(by_tenant))
+    for tenant in [t for t in by_tenant if status.get(t) in ("deleting", "deleted")]:
+        dropped = by_tenant.pop(tenant)
+        totals["dropped"] += len(dropped)
+        logger.warning(
+            "dropped records of a deleted tenant", extra={"tenant": tenant, "records": len(dropped)}
+        )
     for tenant, items in by_tenant.items():
         audit = AuditService(AuditStore(table, tenant), correlation_id)
         redact = audit.redactor()

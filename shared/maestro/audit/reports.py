@@ -19,7 +19,7 @@ from typing import Any, Literal
 from maestro.audit.records import canonical, mask
 from maestro.audit.settings import AuditSettings
 from maestro.audit.store import AuditStore
-from maestro.core.aws import client
+from maestro.core.aws import presign, tenant_client
 from maestro.core.errors import ValidationError
 from maestro.core.tenancy import tenant_prefix
 
@@ -201,7 +201,7 @@ def generate(
         **body,
     }
     base = f"{tenant_prefix(store.tenant)}audit/reports/{kind}/{report_id}"
-    s3 = client("s3")
+    s3 = tenant_client(store.tenant, "s3")
     files = {
         "json": (json.dumps(report, indent=2, default=str), "application/json"),
         "html": (render_html(report), "text/html; charset=utf-8"),
@@ -214,10 +214,7 @@ def generate(
             Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type, ChecksumAlgorithm="SHA256"
         )
         keys[ext] = key
-    urls = {
-        ext: s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600)
-        for ext, key in keys.items()
-    }
+    urls = {ext: presign(s3, "get_object", {"Bucket": bucket, "Key": key}, 3600) for ext, key in keys.items()}
     summary = {name: len(rows) for name, rows in report["sections"].items()}
     return {
         "report_id": report_id,

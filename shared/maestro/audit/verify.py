@@ -16,7 +16,7 @@ from typing import Any
 from maestro.audit.digests import Signer
 from maestro.audit.records import GENESIS, digest, record_hash
 from maestro.audit.store import AuditStore
-from maestro.core.aws import client, error_code
+from maestro.core.aws import error_code, tenant_client
 
 INDEXED = ("principal", "action", "resource", "outcome", "occurred_at")
 
@@ -50,9 +50,9 @@ class Walk:
         }
 
 
-def _archive(bucket: str, key: str) -> tuple[bytes | None, str | None]:
+def _archive(tenant: str, bucket: str, key: str) -> tuple[bytes | None, str | None]:
     try:
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = tenant_client(tenant, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         return body, None
     except Exception as exc:  # noqa: BLE001 - a missing or unreadable object is a finding, not a crash
         return None, error_code(exc) or type(exc).__name__
@@ -68,7 +68,7 @@ def verify(store: AuditStore, bucket: str, signer: Signer, now: float | None = N
     archive_faults: dict[str, tuple[str, str] | None] = {}
     for item in digests:
         d = json.loads(item["digest"])
-        body, error = _archive(bucket, d["archive_key"])
+        body, error = _archive(store.tenant, bucket, d["archive_key"])
         if body is None:
             archive_faults[d["archive_key"]] = ("deleted", f"is unreadable ({error})")
         elif hashlib.sha256(body).hexdigest() != d["archive_sha256"]:

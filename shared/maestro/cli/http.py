@@ -32,19 +32,22 @@ def connect(args: argparse.Namespace) -> Api:
         return Api(url, token)
     from maestro.core.settings import get_settings
     from maestro.local.runtime import DEFAULT_STATE_DIR
-    from maestro.local.tokens import LocalTokens
+    from maestro.local.tokens import LocalTokens, register_tenant
 
     running = DEFAULT_STATE_DIR / "local" / "running.json"
     if not running.exists():
         raise SystemExit("no --url/--token (or MAESTRO_URL/MAESTRO_TOKEN) and no local platform running")
     settings = get_settings()
+    local_url = json.loads(running.read_text())["url"]
+    if not token:
+        register_tenant(local_url, LocalTokens(running.parent), args.tenant)
     local_token = LocalTokens(running.parent).issue(
         tenant=args.tenant,
         roles=["ml-engineer"],
         tenant_claim=settings.tenant_claim,
         roles_claim=settings.roles_claim,
     )
-    return Api(json.loads(running.read_text())["url"], token or local_token)
+    return Api(local_url, token or local_token)
 
 
 def common_options() -> argparse.ArgumentParser:

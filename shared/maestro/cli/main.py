@@ -23,6 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from maestro.local.runtime import DEFAULT_STATE_DIR, LocalPlatform
+    from maestro.local.tokens import register_tenant
 
     print(
         "Starting Maestro ML locally (synthesizing the CDK app, starting the embedded AWS endpoint)...",
@@ -30,6 +31,9 @@ def _serve(args: argparse.Namespace) -> int:
     )
     options = {k: v for k, v in (("template", args.template), ("functions_root", args.functions_root)) if v}
     platform = LocalPlatform(port=args.port, state_dir=args.state_dir or DEFAULT_STATE_DIR, **options).start()
+    assert platform.model is not None
+    if any(r.key == "POST /tenants" for r in platform.model.routes):  # a --template app may have none
+        register_tenant(platform.url, platform.tokens, args.tenant)
     token = platform.token(args.tenant, ["admin"], subject="local-admin")
     running = {"url": platform.url, "aws_endpoint": platform.credentials.endpoint_url, "pid": os.getpid()}
     running_file = platform.tokens.key_path.parent / "running.json"
@@ -48,6 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  tenant: {args.tenant}   admin token (valid 12 h):\n\n{token}\n")
     print(f"  try: curl -H 'Authorization: Bearer <token>' {platform.url}/whoami")
     print("  more tokens: maestro local token --tenant T --roles viewer,data-scientist")
+    print("  platform operator (tenants, quotas): maestro local token --tenant platform --roles admin")
     print('  mlflow client: eval "$(.venv/bin/maestro local env --tenant T --roles ml-engineer)"')
     print("  Ctrl-C stops.", flush=True)
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
@@ -78,7 +83,7 @@ def _env(args: argparse.Namespace) -> int:
     """Shell exports for an mlflow client (or boto3) against the running local platform."""
     from maestro.core.settings import get_settings
     from maestro.local.runtime import DEFAULT_STATE_DIR, LocalCredentials
-    from maestro.local.tokens import LocalTokens
+    from maestro.local.tokens import LocalTokens, register_tenant
 
     state = (args.state_dir or DEFAULT_STATE_DIR) / "local"
     running_file = state / "running.json"
@@ -88,6 +93,7 @@ def _env(args: argparse.Namespace) -> int:
     running = json.loads(running_file.read_text())
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     settings = get_settings()
+    register_tenant(running["url"], LocalTokens(state), args.tenant)
     token = LocalTokens(state).issue(
         tenant=args.tenant,
         roles=roles,
@@ -116,7 +122,7 @@ def _env(args: argparse.Namespace) -> int:
 def _token(args: argparse.Namespace) -> int:
     from maestro.core.settings import get_settings
     from maestro.local.runtime import DEFAULT_STATE_DIR
-    from maestro.local.tokens import LocalTokens
+    from maestro.local.tokens import LocalTokens, register_tenant
 
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     unknown = [r for r in roles if r not in ROLES]
@@ -124,6 +130,9 @@ def _token(args: argparse.Namespace) -> int:
         print(f"unknown role(s) {unknown}; roles are {sorted(ROLES)}", file=sys.stderr)
         return 2
     settings = get_settings()
+    running = DEFAULT_STATE_DIR / "local" / "running.json"
+    if running.exists():  # a token for a tenant the running platform does not know would only get 403s
+        register_tenant(json.loads(running.read_text())["url"], LocalTokens(running.parent), args.tenant)
     print(
         LocalTokens(DEFAULT_STATE_DIR / "local").issue(
             tenant=args.tenant,

@@ -15,11 +15,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from maestro.core import outcomes
 from maestro.core.auth import AuthContext, auth_from_event
 from maestro.core.errors import DomainError, Forbidden, ValidationError
 from maestro.core.events import DomainEvent, publish
 from maestro.core.observability import logger, metrics
 from maestro.core.rbac import Permission
+from maestro.tenants.admission import PrincipalRemoved, TenantSuspended, admit
 
 AUTH_CONTEXT_KEY = "maestro_auth"
 PERMISSION_EXTENSION = "x-maestro-permission"
@@ -56,30 +58,41 @@ class MaestroResolver(APIGatewayHttpResolver):
         return super().route(rule, method, *args, **kwargs)
 
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
-        """Authorize before anything else, body validation included, wherever API Gateway's route key names
-        the route: a caller without the permission learns nothing about the body it sent (403, not 422).
-        Routes behind a proxy key (the registry's MLflow API) are authorized by their route middleware."""
+        """Before anything else, body validation included: the verified caller is admitted by its tenant
+        (registered, active, under its rate limit; roles it granted added), then authorized wherever API
+        Gateway's route key names the route, so a caller without the permission learns nothing about the body
+        it sent (403, not 422). Routes behind a proxy key (the registry's MLflow API) are authorized by their
+        route middleware, with the admitted identity."""
+        try:
+            auth = auth_from_event(event)
+        except DomainError:  # no usable identity: the route middleware answers it in the usual shape
+            return super().resolve(event, context)
+        try:
+            auth = admit(auth)
+        except DomainError as refused:
+            if isinstance(refused, TenantSuspended | PrincipalRemoved):  # a known tenant's trail records it
+                self._record_denied(event, auth, refusal=refused.code)
+            metrics.add_metric(name="AdmissionRefused", unit="Count", value=1)
+            return self._reply(event, refused)
+        outcomes.attribute(auth.tenant, self.capability, "request")
         permission = self.permissions.get(str(event.get("routeKey", "")))
-        if permission is not None:
-            try:
-                auth = auth_from_event(event)
-            except DomainError:  # no usable identity: the route middleware answers it in the usual shape
-                return super().resolve(event, context)
-            if not auth.can(permission):
-                return self._refuse(event, auth, permission)
-            self.append_context(**{AUTH_CONTEXT_KEY: auth})  # the route middleware reuses it
+        if permission is not None and not auth.can(permission):
+            self._record_denied(event, auth, permission=str(permission))
+            return self._reply(event, forbidden(auth, permission))
+        self.append_context(**{AUTH_CONTEXT_KEY: auth})  # the route middleware and the route reuse it
         return super().resolve(event, context)
 
-    def _refuse(self, event: dict[str, Any], auth: AuthContext, permission: Permission) -> dict[str, Any]:
-        http = event.get("requestContext", {}).get("http", {})
+    def _record_denied(self, event: dict[str, Any], auth: AuthContext, **why: str) -> None:
         request_id = event.get("requestContext", {}).get("requestId")
-        record_access_denied(self.capability, auth, permission, request_id, http.get("method", ""), event)
-        error = forbidden(auth, permission)
+        method = event.get("requestContext", {}).get("http", {}).get("method", "")
+        record_access_denied(self.capability, auth, request_id, method, event, **why)
+
+    def _reply(self, event: dict[str, Any], error: DomainError) -> dict[str, Any]:
+        """An error answered before routing (there is no current event to build a Response from)."""
+        request_id = event.get("requestContext", {}).get("requestId")
         status, body = self.render_error(error.status, error.code, error.message, error.details)
         body["correlation_id"] = request_id
-        headers = {"Content-Type": content_types.APPLICATION_JSON}
-        if request_id:
-            headers["X-Correlation-Id"] = request_id
+        headers = {"Content-Type": content_types.APPLICATION_JSON, **error_headers(request_id, error.details)}
         return {"statusCode": status, "headers": headers, "body": json.dumps(body), "isBase64Encoded": False}
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
@@ -96,12 +109,23 @@ class MaestroResolver(APIGatewayHttpResolver):
 
     def error(self, status: int, code: str, message: str, /, **extra: Any) -> Response:
         cid = self.request_id
+        headers = error_headers(cid, extra)
         status, body = self.render_error(status, code, message, extra)
         body["correlation_id"] = cid
-        headers = {"X-Correlation-Id": cid} if cid else None
         return Response(
-            status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+            status_code=status,
+            content_type=content_types.APPLICATION_JSON,
+            body=body,
+            headers=headers or None,
         )
+
+
+def error_headers(correlation_id: str | None, details: dict[str, Any]) -> dict[str, str]:
+    """The correlation id, and Retry-After where a rate limit says when to come back."""
+    headers = {"X-Correlation-Id": correlation_id} if correlation_id else {}
+    if "retry_after_s" in details:
+        headers["Retry-After"] = str(details["retry_after_s"])
+    return headers
 
 
 def _field_error(error: dict[str, Any]) -> dict[str, str]:
@@ -153,17 +177,10 @@ def requires(permission: Permission) -> dict[str, Any]:
     The same declaration documents the permission in the OpenAPI document."""
 
     def authorize(app: MaestroResolver, next_middleware: NextMiddleware) -> Response:
+        # resolve() admitted every caller with a verified identity; without one this raises 401/403
         auth = app.context.get(AUTH_CONTEXT_KEY) or auth_from_event(app.current_event.raw_event)
         if not auth.can(permission):
-            event = app.current_event
-            record_access_denied(
-                app.capability,
-                auth,
-                permission,
-                app.request_id,
-                event.request_context.http.method,
-                event.raw_event,
-            )
+            app._record_denied(app.current_event.raw_event, auth, permission=str(permission))
             raise forbidden(auth, permission)
         app.append_context(**{AUTH_CONTEXT_KEY: auth})
         return next_middleware(app)
@@ -186,14 +203,15 @@ def current_auth(app: APIGatewayHttpResolver) -> AuthContext:
 def record_access_denied(
     capability: str,
     auth: AuthContext,
-    permission: Permission,
     request_id: str | None,
     method: str,
     raw_event: dict[str, Any],
+    **why: str,
 ) -> None:
+    """An AccessDenied event: `why` is the permission lacking, or the admission refusal's code."""
     context = raw_event.get("requestContext", {})
     detail = {
-        "permission": str(permission),
+        **why,
         "roles": sorted(auth.roles),
         "method": method,
         "path": raw_event.get("rawPath") or context.get("http", {}).get("path"),

@@ -4,7 +4,8 @@ Must never trust a claim that API Gateway's authorizer did not verify: only requ
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from maestro.core.errors import Forbidden, Unauthorized
@@ -19,13 +20,29 @@ class AuthContext:
     tenant: str
     roles: frozenset[str]
     permissions: frozenset[Permission] = field(default=frozenset())
+    # The tenant's limits (maestro.tenants.plans.Limit -> maximum; absent: unlimited), set by admission.
+    limits: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, principal: str, tenant: str, roles: frozenset[str]) -> AuthContext:
-        return cls(principal, validate_tenant_id(tenant), roles, permissions_for(roles))
+        """platform:admin acts across tenants, so it holds only for callers of the platform tenant: an `admin`
+        of any other tenant administers that tenant alone."""
+        permissions = permissions_for(roles)
+        if tenant != get_settings().platform_tenant:
+            permissions -= {Permission.PLATFORM_ADMIN}
+        return cls(principal, validate_tenant_id(tenant), roles, permissions)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    @property
+    def is_platform(self) -> bool:
+        return self.tenant == get_settings().platform_tenant
+
+    def admitted(self, granted_roles: frozenset[str], limits: Mapping[str, int]) -> AuthContext:
+        """This identity with the roles its tenant granted it inside Maestro ML, and the tenant's limits."""
+        roles = self.roles | granted_roles
+        return replace(AuthContext.of(self.principal, self.tenant, roles), limits=dict(limits))
 
 
 def parse_list_claim(value: Any) -> frozenset[str]:

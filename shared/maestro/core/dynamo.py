@@ -4,12 +4,13 @@ or rules."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from maestro.core.aws import client, error_code
+from maestro.core.aws import client, error_code, tenant_client
 from maestro.core.tenancy import tenant_key
 
 
@@ -61,6 +62,24 @@ def cancellation_reasons(exc: Exception) -> list[str]:
     return [r.get("Code", "None") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
 
 
+TRANSACTION_ATTEMPTS = 6
+
+
+def transact(ddb: Any, items: list[dict[str, Any]], attempts: int = TRANSACTION_ATTEMPTS) -> Any:
+    """TransactWriteItems, sent again after a growing, jittered pause when DynamoDB cancelled it only for a
+    conflict with another transaction on the same items (TransactionConflict): callers see real outcomes
+    (a failed condition, or success), never the race. Nothing of a cancelled transaction was written."""
+    for attempt in range(attempts):
+        try:
+            return ddb.transact_write_items(TransactItems=items)
+        except Exception as exc:
+            reasons = set(cancellation_reasons(exc)) - {"None"}
+            if attempt + 1 == attempts or not reasons or reasons - {"TransactionConflict"}:
+                raise
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - backoff jitter, not a secret
+    raise AssertionError("unreachable")
+
+
 def pages(query: Callable[..., dict[str, Any]], **args: Any) -> Iterator[dict[str, Any]]:
     """Every raw item of a Query or Scan, following LastEvaluatedKey."""
     while True:
@@ -89,14 +108,15 @@ BATCH_GET_LIMIT = 100
 
 
 class TenantTable:
-    """One capability's view of its table for one tenant: keys led by the tenant and the capability, and
-    every DynamoDB request counted (the cost figures of `make bench` read `requests`)."""
+    """One capability's view of its table for one tenant: keys led by the tenant and the capability, requests
+    made with the tenant's credentials (core.aws.tenant_client), and every DynamoDB request counted (the cost
+    figures of `make bench` read `requests`)."""
 
     capability = ""
 
     def __init__(self, table: str, tenant: str) -> None:
         self.table, self.tenant = table, tenant
-        self.ddb = client("dynamodb")
+        self.ddb = tenant_client(tenant, "dynamodb")
         self.requests = 0
 
     def k(self, *parts: str) -> str:
@@ -107,6 +127,10 @@ class TenantTable:
         if operation in _MULTI_TABLE:
             return getattr(self.ddb, operation)(**kwargs)
         return getattr(self.ddb, operation)(TableName=self.table, **kwargs)
+
+    def _transact(self, items: list[dict[str, Any]]) -> Any:
+        self.requests += 1
+        return transact(self.ddb, items)
 
     def _raw_query(self, **args: Any) -> Iterator[dict[str, Any]]:
         return pages(lambda **page: self._call("query", **page), **args)

@@ -38,6 +38,20 @@ class Forbidden(DomainError):
     code = "FORBIDDEN"
 
 
+class QuotaExceeded(Forbidden):
+    """A tenant's quota would be exceeded: `details` name the limit, its maximum, what is used and, for
+    periodic limits, when it resets."""
+
+    code = "QUOTA_EXCEEDED"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit: `details["retry_after_s"]` becomes the Retry-After header."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+
 class NotFound(DomainError):
     status = 404
     code = "NOT_FOUND"

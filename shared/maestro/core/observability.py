@@ -7,6 +7,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import cache, wraps
 from typing import Any
 
@@ -14,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
 from maestro.core import outcomes
+from maestro.core.aws import platform_access as _platform_access
 
 # A request that records no business metric is normal; Powertools would warn on every such invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
@@ -38,10 +40,12 @@ def tracer() -> Any:
 
 
 def lambda_entry(
-    correlation_id_path: str | None = correlation_paths.API_GATEWAY_HTTP,
+    correlation_id_path: str | None = correlation_paths.API_GATEWAY_HTTP, *, platform_access: bool = False
 ) -> Callable[[Handler], Handler]:
     """Log context with a correlation id (the API Gateway request id by default), EMF metrics, X-Ray
-    subsegments annotated with the same correlation id, and the invocation's outcome for the SLA checks."""
+    subsegments annotated with the same correlation id, and the invocation's outcome for the SLA checks and
+    metering. platform_access: the function works across tenants (schedules, queues, administration) and
+    keeps its own credentials; every other function reaches tenant data through tenant sessions."""
 
     def decorate(handler: Handler) -> Handler:
         def annotated(event: dict[str, Any], context: Any) -> Any:
@@ -61,12 +65,17 @@ def lambda_entry(
                     correlation_id_path=correlation_id_path, clear_state=True
                 )(inner)
             started = time.perf_counter()
+            attribution = outcomes.begin()
             try:
-                result = wrapped(event, context)
+                with _platform_access() if platform_access else nullcontext():
+                    result = wrapped(event, context)
             except BaseException:
                 outcomes.record(context, started, 500)
                 raise
-            outcomes.record(context, started, outcomes.status_of(result))
+            else:
+                outcomes.record(context, started, outcomes.status_of(result))
+            finally:
+                outcomes.end(attribution)
             return result
 
         return entry

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any
 
 OUTCOME_KEY = "maestro_observation"
@@ -17,6 +18,9 @@ SERVICE_PREFIX = "maestro:"
 FUNCTION_PREFIX_VARIABLE = "MAESTRO_FUNCTION_PREFIX"
 # A subscription filter pattern that selects exactly these lines.
 FILTER_PATTERN = '{ $.maestro_observation.service = "*" }'
+
+# Who the invocation worked for, when it worked for one tenant: metering counts requests and compute by it.
+_attribution: ContextVar[dict[str, str] | None] = ContextVar("maestro_attribution", default=None)
 
 log = logging.getLogger("maestro.outcomes")
 if not log.handlers:
@@ -30,6 +34,21 @@ if not log.handlers:
 def service_name(function_name: str) -> str:
     """'maestro:registry' for the function the stack named '<prefix>registry'."""
     return SERVICE_PREFIX + function_name.removeprefix(os.environ.get(FUNCTION_PREFIX_VARIABLE, ""))
+
+
+def attribute(tenant: str, capability: str, kind: str) -> None:
+    """Attribute this invocation to `tenant`'s use of `capability`; kind is "request" (an API request) or
+    "job" (a workflow step run for the tenant)."""
+    _attribution.set({"tenant": tenant, "capability": capability, "kind": kind})
+
+
+def begin() -> Any:
+    """A new invocation: nothing attributed yet. Returns the token end() takes."""
+    return _attribution.set(None)
+
+
+def end(token: Any) -> None:
+    _attribution.reset(token)
 
 
 def status_of(result: Any) -> int:
@@ -49,6 +68,7 @@ def record(context: Any, started: float, status: int) -> None:
             "timestamp": round(time.time(), 3),
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
             "status": status,
+            **(_attribution.get() or {}),
         }
         # `function_name` rides on the record (not the line) for the local runtime's log subscriptions.
         log.info(json.dumps({OUTCOME_KEY: outcome}, separators=(",", ":")), extra={"function_name": name})

@@ -35,8 +35,13 @@ class Settings(BaseModel):
     audit_queue_url: str = ""
     explain_table: str = "maestro-explain"
     explain_state_machine_arn: str = ""
-    # The tenant under which Maestro ML's own functions are observed and their SLOs are defined.
+    tenants_purge_state_machine_arn: str = ""
+    # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers
+    # are the platform's operators (platform:admin holds only here).
     platform_tenant: str = "platform"
+    # The role whose sessions, tagged tenant=<t>, reach one tenant's items and objects (see core.aws);
+    # empty: the function's own credentials are used for everything.
+    tenant_role_arn: str = ""
     # Claim names: Cognito's by default; an external OIDC issuer may use others (CDK context sets them).
     tenant_claim: str = "custom:tenant"
     roles_claim: str = "cognito:groups"

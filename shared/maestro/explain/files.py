@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.aws import client, is_missing
+from maestro.core.aws import is_missing, presign, tenant_client
 from maestro.core.tenancy import tenant_prefix
 
 PRESIGN_SECONDS = 3600
@@ -34,7 +34,7 @@ class JobFiles:
         self.bucket = bucket
         self.job_prefix = f"{tenant_prefix(ref.tenant)}explanations/{ref.job_id}/"
         self.root = f"{self.job_prefix}{ref.attempt}/"
-        self.s3 = client("s3")
+        self.s3 = tenant_client(ref.tenant, "s3")
 
     def key(self, name: str) -> str:
         return self.root + name
@@ -76,7 +76,4 @@ class JobFiles:
             return {k: loaded[k] for k in loaded.files}
 
     def presigned(self, key: str) -> str:
-        url: str = self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=PRESIGN_SECONDS
-        )
-        return url
+        return presign(self.s3, "get_object", {"Bucket": self.bucket, "Key": key}, PRESIGN_SECONDS)

@@ -24,10 +24,12 @@ BOOSTER_CLASSES = {
 }
 
 
-def _flavor_conf(model: ResolvedModel) -> dict[str, Any]:
+def _flavor_conf(tenant: str, model: ResolvedModel) -> dict[str, Any]:
     import yaml
 
-    mlmodel = yaml.safe_load(read_verified(model.files["MLmodel"]))  # the verified copy, not the job's
+    mlmodel = yaml.safe_load(
+        read_verified(tenant, model.files["MLmodel"])
+    )  # the verified copy, not the job's
     return dict(mlmodel["flavors"][model.flavor])
 
 
@@ -59,9 +61,9 @@ def _sklearn_format(conf: dict[str, Any], body: bytes) -> Any:
     raise ExplainError(f"unknown sklearn serialization format {fmt!r}")
 
 
-def load_model(model: ResolvedModel) -> Any:
-    conf = _flavor_conf(model)
-    body = read_verified(model.files["model"])
+def load_model(tenant: str, model: ResolvedModel) -> Any:
+    conf = _flavor_conf(tenant, model)
+    body = read_verified(tenant, model.files["model"])
     if model.flavor == "sklearn":
         return _sklearn_format(conf, body)
     model_class = conf.get("model_class", BOOSTER_CLASSES[model.flavor][0])

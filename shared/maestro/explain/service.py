@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.core.auth import AuthContext
-from maestro.core.aws import client
+from maestro.core.aws import client, presign_seconds, tenant_client
 from maestro.core.errors import Conflict, DependencyUnavailable, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import Settings
-from maestro.explain.files import JobFiles, JobRef
+from maestro.explain import rows as rows_quota
+from maestro.explain.files import PRESIGN_SECONDS, JobFiles, JobRef
 from maestro.explain.sources import (
     MAX_DATASET_BYTES,
     ModelResolver,
@@ -57,7 +58,7 @@ class ExplainService:
             dataset = self._dataset(request.dataset.s3_uri, "dataset.s3_uri")
             fmt = dataset_format(dataset.key, request.dataset.format)
             if fmt == "csv":
-                check_columns(model.features, csv_header(dataset), request.dataset.target, "dataset")
+                check_columns(model.features, csv_header(tenant, dataset), request.dataset.target, "dataset")
             data_identity: Any = dataset.to_json()
         else:
             rows = request.dataset.rows or []
@@ -68,6 +69,7 @@ class ExplainService:
         if request.background.s3_uri is not None:
             bg = self._dataset(request.background.s3_uri, "background.s3_uri")
             resolved |= {"background": bg.to_json(), "background_format": dataset_format(bg.key, None)}
+        rows_quota.check(self.auth, request)
         parameters = request.model_dump(exclude={"model": True, "dataset": {"s3_uri", "rows"}})
         job_id = job_id_of(
             tenant,
@@ -81,7 +83,9 @@ class ExplainService:
         ref = JobRef(tenant, job_id, 1)
         if inline_csv is not None:  # stored once per job id: the same rows give the same object
             key = JobFiles(bucket, ref).job_prefix + "input.csv"
-            client("s3").put_object(Bucket=bucket, Key=key, Body=inline_csv, ContentType="text/csv")
+            tenant_client(tenant, "s3").put_object(
+                Bucket=bucket, Key=key, Body=inline_csv, ContentType="text/csv"
+            )
             dataset = S3Object(bucket, key)
         assert dataset is not None
         resolved |= {"dataset": dataset.to_json(), "dataset_format": fmt}
@@ -106,7 +110,7 @@ class ExplainService:
 
     def _dataset(self, uri: str, field: str) -> S3Object:
         bucket, key = tenant_object(uri, self.settings.artifacts_bucket, self.auth.tenant, field)
-        obj = head(bucket, key, field)
+        obj = head(self.auth.tenant, bucket, key, field)
         if obj.size > MAX_DATASET_BYTES:
             raise ValidationError(field, f"{obj.size} bytes is more than the {MAX_DATASET_BYTES} a job reads")
         if obj.size == 0:
@@ -238,12 +242,13 @@ class ExplainService:
         )
         return {
             "job_id": job_id,
-            "expires_in": 3600,
+            "expires_in": presign_seconds(PRESIGN_SECONDS),
             "files": {name: files.presigned(key) for name, key in job["results"].items()},
         }
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         job = self.store.cancel(job_id)
+        rows_quota.release(self.auth.tenant, job)
         if job.get("execution_arn"):
             try:
                 client("stepfunctions").stop_execution(

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.aws import client, error_code, is_missing
+from maestro.core.aws import error_code, is_missing, tenant_client
 from maestro.core.errors import ValidationError
 from maestro.core.tenancy import tenant_prefix
 from maestro.registry.artifacts import PROXY_SCHEME, safe_path
@@ -42,9 +42,11 @@ class S3Object:
         return cls(**data)
 
 
-def head(bucket: str, key: str, field: str) -> S3Object:
+def head(tenant: str, bucket: str, key: str, field: str) -> S3Object:
+    """The object's metadata, read with `tenant`'s credentials (the tenant the job or caller belongs to,
+    never one read off the key)."""
     try:
-        found = client("s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        found = tenant_client(tenant, "s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except Exception as exc:
         if is_missing(exc) or error_code(exc) in ("403", "AccessDenied"):
             raise ValidationError(field, f"s3://{bucket}/{key} cannot be read ({error_code(exc)})") from exc
@@ -52,12 +54,12 @@ def head(bucket: str, key: str, field: str) -> S3Object:
     return S3Object(bucket, key, found.get("VersionId"), found.get("ChecksumSHA256"), found["ContentLength"])
 
 
-def read_verified(obj: S3Object) -> bytes:
+def read_verified(tenant: str, obj: S3Object) -> bytes:
     """The object's bytes at the recorded version, refused unless their SHA-256 is the recorded one."""
     args: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key, "ChecksumMode": "ENABLED"}
     if obj.version_id:
         args["VersionId"] = obj.version_id
-    body: bytes = client("s3").get_object(**args)["Body"].read()
+    body: bytes = tenant_client(tenant, "s3").get_object(**args)["Body"].read()
     if not obj.sha256 or sha256_b64(body) != obj.sha256:
         raise ChecksumMismatch(
             f"s3://{obj.bucket}/{obj.key} does not match the checksum recorded at submission"
@@ -142,7 +144,7 @@ class ModelResolver:
             raise ValidationError("model.version", f"model {name!r} has no version {version}")
         root = self._root(found.get("source", ""), found.get("run_id") or "")
         registered: dict[str, str] = found.get("checksums") or {}
-        mlmodel_file = head(self.bucket, root + "MLmodel", "model")
+        mlmodel_file = head(self.tenant, self.bucket, root + "MLmodel", "model")
         mlmodel = self._mlmodel(mlmodel_file)
         flavor = next((f for f in FLAVORS if f in (mlmodel.get("flavors") or {})), None)
         if flavor is None:
@@ -155,7 +157,7 @@ class ModelResolver:
         path = conf.get("pickled_model") if flavor == "sklearn" else conf.get("data")
         if not path:
             raise ValidationError("model", f"the MLmodel file names no {flavor} model file")
-        model_file = head(self.bucket, root + safe_path(path, "model"), "model")
+        model_file = head(self.tenant, self.bucket, root + safe_path(path, "model"), "model")
         for label, obj in (("MLmodel", mlmodel_file), (safe_path(path, "model"), model_file)):
             if not registered.get(label):
                 raise ValidationError(
@@ -204,7 +206,8 @@ class ModelResolver:
         import yaml  # deferred: only submissions read MLmodel files
 
         try:
-            parsed = yaml.safe_load(client("s3").get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read())
+            s3 = tenant_client(self.tenant, "s3")
+            parsed = yaml.safe_load(s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read())
         except yaml.YAMLError as exc:
             raise ValidationError("model", f"the MLmodel file is not valid YAML: {exc}") from exc
         if not isinstance(parsed, dict):
@@ -212,11 +215,11 @@ class ModelResolver:
         return parsed
 
 
-def csv_header(obj: S3Object) -> list[str]:
+def csv_header(tenant: str, obj: S3Object) -> list[str]:
     """The first line of a CSV object, read with one ranged GET."""
-    body = client("s3").get_object(Bucket=obj.bucket, Key=obj.key, Range=f"bytes=0-{HEADER_BYTES - 1}")[
-        "Body"
-    ]
+    body = tenant_client(tenant, "s3").get_object(
+        Bucket=obj.bucket, Key=obj.key, Range=f"bytes=0-{HEADER_BYTES - 1}"
+    )["Body"]
     first = body.read().split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r\ufeff")
     return [c.strip().strip('"') for c in first.split(",")] if first else []
 

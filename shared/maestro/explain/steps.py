@@ -9,13 +9,15 @@ are the reasons a failed job shows."""
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Callable
 from typing import Any
 
+from maestro.core import outcomes
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
+from maestro.core.workflows import failure_reason
+from maestro.explain import rows as rows_quota
 from maestro.explain.errors import ExplainError
 from maestro.explain.files import JobFiles, JobRef
 from maestro.explain.sources import ResolvedModel, S3Object, check_columns
@@ -48,7 +50,7 @@ class Job:
         digest = self.model_ref.files["model"].sha256 or ""
         if digest not in _models:
             _models.clear()
-            _models[digest] = load_model(self.model_ref)
+            _models[digest] = load_model(self.ref.tenant, self.model_ref)
         return _models[digest]
 
     def arrays(self, name: str) -> dict[str, Any]:
@@ -64,13 +66,13 @@ class StaleAttempt(Exception):
 
 
 # -- prepare: dataset -> feature matrices -------------------------------------------------------------
-def _frame(obj: S3Object, fmt: str) -> Any:
+def _frame(tenant: str, obj: S3Object, fmt: str) -> Any:
     import pandas as pd
 
-    from maestro.core.aws import client
+    from maestro.core.aws import tenant_client
 
     version = {"VersionId": obj.version_id} if obj.version_id else {}  # the data the job was submitted with
-    body = client("s3").get_object(Bucket=obj.bucket, Key=obj.key, **version)["Body"].read()
+    body = tenant_client(tenant, "s3").get_object(Bucket=obj.bucket, Key=obj.key, **version)["Body"].read()
     try:
         if fmt == "parquet":  # fastparquet's own reader: pandas deprecates its fastparquet engine
             import fastparquet
@@ -98,7 +100,7 @@ def prepare(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     req, resolved = job.request, job.item["resolved"]
-    frame = _frame(S3Object.from_json(resolved["dataset"]), resolved["dataset_format"])
+    frame = _frame(job.ref.tenant, S3Object.from_json(resolved["dataset"]), resolved["dataset_format"])
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     features = job.model_ref.features
@@ -121,7 +123,9 @@ def prepare(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
         raise ExplainError(f"{len(selected)} rows selected; at most {MAX_SELECTED_ROWS:,} per job")
     pool = everything
     if "background" in resolved:
-        bg_frame = _frame(S3Object.from_json(resolved["background"]), resolved["background_format"])
+        bg_frame = _frame(
+            job.ref.tenant, S3Object.from_json(resolved["background"]), resolved["background_format"]
+        )
         bg_frame.columns = [str(c) for c in bg_frame.columns]
         missing = [n for n in names if n not in bg_frame.columns]
         if missing:
@@ -132,6 +136,11 @@ def prepare(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
         arrays["y"] = frame[req.dataset.target].to_numpy()[selected]
         if arrays["y"].dtype == object:
             arrays["y"] = arrays["y"].astype(str)
+    if job.item.get("rows_reserved") is None:  # once per attempt, whatever the retries
+        day = rows_quota.reserve(job.ref.tenant, len(selected))
+        job.item = job.store.set_fields(
+            job.ref.job_id, job.ref.attempt, rows_reserved=len(selected), rows_day=day
+        )
     # Apart: every shard reads the selected rows; only validate reads the pool the background comes from.
     job.files.put_arrays(SELECTED, **arrays)
     job.files.put_arrays(POOL, pool=pool)
@@ -343,6 +352,7 @@ def _event(job: Job, detail_type: str, **detail: Any) -> None:
 def complete(job: Job, _event_in: dict[str, Any]) -> dict[str, Any]:
     results = {name: job.files.key(path) for name, path in RESULT_FILES.items() if job.files.exists(path)}
     if job.store.finish(job.ref.job_id, job.ref.attempt, "SUCCEEDED", results=results) is not None:
+        rows_quota.meter(job.ref.tenant, int(job.item.get("rows_total") or 0))
         _event(
             job,
             "ExplanationCompleted",
@@ -355,23 +365,14 @@ def complete(job: Job, _event_in: dict[str, Any]) -> dict[str, Any]:
 
 
 def reason_of(error: dict[str, Any]) -> dict[str, str]:
-    """Step Functions' {Error, Cause}: for a Lambda error the cause is the function's error JSON; only its
-    type and message reach the user, never its stack trace."""
-    name, cause = str(error.get("Error", "States.Runtime")), error.get("Cause") or ""
-    try:
-        parsed = json.loads(cause)
-        message = parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
-        name = parsed.get("errorType", name) if isinstance(parsed, dict) else name
-    except (TypeError, ValueError):
-        message = cause
-    if name not in ("ExplainError",):
-        message = f"{name}: {message}" if message else name
-    return {"error": name, "reason": str(message)[:2000]}
+    """A failed step's reason: ExplainError messages are written for the user."""
+    return failure_reason(error, plain=("ExplainError",))
 
 
 def fail(job: Job, event: dict[str, Any]) -> dict[str, Any]:
     error = reason_of(event.get("error") or {})
-    if job.store.finish(job.ref.job_id, job.ref.attempt, "FAILED", error=error) is not None:
+    if (ended := job.store.finish(job.ref.job_id, job.ref.attempt, "FAILED", error=error)) is not None:
+        rows_quota.release(job.ref.tenant, ended)
         _event(
             job,
             "ExplanationFailed",
@@ -400,8 +401,10 @@ def run(event: dict[str, Any], steps: dict[str, Step] = STEPS) -> dict[str, Any]
     step = steps.get(event.get("step", ""))
     if step is None:
         raise ValueError(f"unknown step {event.get('step')!r}")
+    ref = JobRef.from_event(event)
+    outcomes.attribute(ref.tenant, "explain", "job")  # the step's compute is the tenant's
     try:
-        job = Job(JobRef.from_event(event))
+        job = Job(ref)
     except StaleAttempt as exc:
         return {"skipped": str(exc)}
     return step(job, event)

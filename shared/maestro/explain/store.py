@@ -110,8 +110,8 @@ class ExplainStore(TenantTable):
         """A failed or cancelled job submitted again: the next attempt starts from nothing."""
         return self._update(
             job_id,
-            "SET attempt = :next, #s = :submitted, progress = :empty, updated_at = :now "
-            "REMOVE #e, #r, execution_arn, finished_at, method_used, shards_total, rows_total",
+            "SET attempt = :next, #s = :submitted, progress = :empty, updated_at = :now REMOVE #e, #r, "
+            "execution_arn, finished_at, method_used, shards_total, rows_total, rows_reserved, rows_day",
             "attempt = :attempt AND #s IN (:failed, :cancelled)",
             names={"#s": "status", "#e": "error", "#r": "results"},
             conflict=f"explanation job {job_id} was restarted concurrently",

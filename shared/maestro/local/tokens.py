@@ -81,6 +81,33 @@ class LocalTokens:
             raise InvalidToken(str(exc)) from exc
 
 
+def register_tenant(url: str, tokens: LocalTokens, tenant: str) -> None:
+    """Register `tenant` on the running local platform as its operator would (POST /tenants, as the platform
+    tenant's admin), so a local token for it is admitted; an existing tenant is left as it is."""
+    import requests
+
+    from maestro.core.settings import get_settings
+
+    settings = get_settings()
+    if tenant == settings.platform_tenant:  # built in
+        return
+    operator = tokens.issue(
+        tenant=settings.platform_tenant,
+        roles=["admin"],
+        subject="local-operator",
+        tenant_claim=settings.tenant_claim,
+        roles_claim=settings.roles_claim,
+    )
+    response = requests.post(
+        f"{url}/tenants",
+        json={"tenant_id": tenant, "name": tenant},
+        headers={"Authorization": f"Bearer {operator}"},
+        timeout=60,
+    )
+    if response.status_code not in (201, 409):
+        raise RuntimeError(f"could not register tenant {tenant!r}: {response.status_code} {response.text}")
+
+
 def claims_as_api_gateway_passes_them(claims: dict[str, Any]) -> dict[str, str]:
     """HTTP API payload 2.0 hands every claim on as a string; arrays become "[a b c]"."""
     out = {}

@@ -7,9 +7,10 @@ import posixpath
 import re
 from typing import Any
 
-from maestro.core.aws import client, is_missing
-from maestro.core.errors import NotFound, ValidationError
+from maestro.core.aws import is_missing, presign, tenant_client
+from maestro.core.errors import NotFound, QuotaExceeded, ValidationError
 from maestro.core.tenancy import tenant_prefix
+from maestro.tenants.store import Counter
 
 PROXY_SCHEME = "mlflow-artifacts:"
 PRESIGN_SECONDS = 3600
@@ -51,10 +52,11 @@ def check_location(location: str, bucket: str, tenant: str) -> str:
 class ArtifactStore:
     """The tenant's proxied artifacts in S3. Large transfers go straight to S3 through presigned URLs."""
 
-    def __init__(self, bucket: str, tenant: str) -> None:
+    def __init__(self, bucket: str, tenant: str, storage: Counter | None = None) -> None:
         self.bucket = bucket
         self.root = tenant_prefix(tenant) + "artifacts/"
-        self.s3 = client("s3")
+        self.s3 = tenant_client(tenant, "s3")
+        self.storage = storage  # the tenant's storage_bytes quota, when uploads are to count against it
 
     def key(self, path: str) -> str:
         return self.root + safe_path(path)
@@ -63,9 +65,22 @@ class ArtifactStore:
         """S3 verifies and keeps the SHA-256 of what we send: explanation jobs load a model file only if
         its bytes still match it."""
         extra = {"ContentType": content_type} if content_type else {}
-        self.s3.put_object(
-            Bucket=self.bucket, Key=self.key(path), Body=body, ChecksumAlgorithm="SHA256", **extra
-        )
+        self._reserve(len(body))  # before the bytes land: over the storage quota, nothing is written
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket, Key=self.key(path), Body=body, ChecksumAlgorithm="SHA256", **extra
+            )
+        except Exception:
+            self._release(len(body))
+            raise
+
+    def _reserve(self, size: int) -> None:
+        if self.storage is not None:
+            self.storage.reserve(size)
+
+    def _release(self, size: int) -> None:
+        if self.storage is not None:
+            self.storage.release(size)
 
     def head(self, path: str) -> dict[str, Any]:
         try:
@@ -91,9 +106,7 @@ class ArtifactStore:
 
     def download_url(self, path: str) -> str:
         self.head(path)
-        return self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self.key(path)}, ExpiresIn=PRESIGN_SECONDS
-        )
+        return presign(self.s3, "get_object", {"Bucket": self.bucket, "Key": self.key(path)}, PRESIGN_SECONDS)
 
     def list_dir(self, path: str) -> list[dict[str, Any]]:
         """Immediate children of a directory, as MLflow lists them (paths relative to `path`)."""
@@ -114,14 +127,17 @@ class ArtifactStore:
         deleted = 0
         paginator = self.s3.get_paginator("list_objects_v2")
         for response in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys = [
-                {"Key": o["Key"]}
+            objects = [
+                o
                 for o in response.get("Contents", [])
                 if o["Key"] == prefix or o["Key"].startswith(prefix.rstrip("/") + "/")
             ]
-            if keys:
-                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
-                deleted += len(keys)
+            if objects:
+                self.s3.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": o["Key"]} for o in objects]}
+                )
+                self._release(sum(int(o["Size"]) for o in objects))
+                deleted += len(objects)
         return deleted
 
     def create_multipart(self, path: str, num_parts: int) -> dict[str, Any]:
@@ -132,10 +148,11 @@ class ArtifactStore:
         credentials = [
             {
                 "part_number": n,
-                "url": self.s3.generate_presigned_url(
+                "url": presign(
+                    self.s3,
                     "upload_part",
-                    Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": n},
-                    ExpiresIn=PRESIGN_SECONDS,
+                    {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": n},
+                    PRESIGN_SECONDS,
                 ),
                 "headers": {},
             }
@@ -144,15 +161,39 @@ class ArtifactStore:
         return {"upload_id": upload_id, "credentials": credentials}
 
     def complete_multipart(self, path: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        """The upload's exact size (its parts, as S3 lists them) counts against the storage quota before the
+        object exists: over it, the upload is aborted and nothing is stored."""
         if not parts:
             raise ValidationError("parts", "at least one uploaded part is required")
-        self.s3.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self.key(path),
-            UploadId=upload_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": int(p["part_number"]), "ETag": p["etag"]} for p in parts]
-            },
+        size = self._uploaded_bytes(path, upload_id, {int(p["part_number"]) for p in parts})
+        try:
+            self._reserve(size)
+        except QuotaExceeded:
+            self.abort_multipart(path, upload_id)
+            raise
+        try:
+            self.s3.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key(path),
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": int(p["part_number"]), "ETag": p["etag"]} for p in parts]
+                },
+            )
+        except Exception:
+            self._release(size)
+            raise
+
+    def _uploaded_bytes(self, path: str, upload_id: str, numbers: set[int]) -> int:
+        if self.storage is None:
+            return 0
+        paginator = self.s3.get_paginator("list_parts")
+        pages = paginator.paginate(Bucket=self.bucket, Key=self.key(path), UploadId=upload_id)
+        return sum(
+            int(part["Size"])
+            for page in pages
+            for part in page.get("Parts", [])
+            if part["PartNumber"] in numbers
         )
 
     def abort_multipart(self, path: str, upload_id: str) -> None:

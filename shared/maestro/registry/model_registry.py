@@ -15,6 +15,7 @@ from maestro.registry.artifacts import PROXY_SCHEME, ArtifactStore
 from maestro.registry.events import RegistryEvents
 from maestro.registry.store import RegistryStore, now_ms
 from maestro.registry.tracking import Tracking, limit, tags_dict, tags_list
+from maestro.tenants.store import Counter
 
 STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 ALIAS = re.compile(r"^[\w\-]+$")
@@ -108,7 +109,7 @@ class ModelRegistry:
             "aliases": {},
             "latest_version": 0,
         }
-        self.store.create_registered_model(model)
+        self.store.create_registered_model(model, Counter.of(self.auth, "registered_models"))
         self.events.emit("RegisteredModelCreated", name=name)
         return self.model_json(model, [])
 
@@ -133,7 +134,7 @@ class ModelRegistry:
         return self.model_json(model)
 
     def delete_registered_model(self, name: str) -> None:
-        model = self.store.delete_registered_model(name)
+        model = self.store.delete_registered_model(name, Counter.of(self.auth, "registered_models"))
         self.events.emit("RegisteredModelDeleted", name=name, aliases=sorted(model.get("aliases") or {}))
 
     def set_registered_model_tag(self, name: str, key: str, value: str | None) -> None:

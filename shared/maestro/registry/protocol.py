@@ -14,6 +14,7 @@ from maestro.registry.events import RegistryEvents
 from maestro.registry.model_registry import ModelRegistry
 from maestro.registry.store import RegistryStore
 from maestro.registry.tracking import Tracking
+from maestro.tenants.store import Counter
 
 # Our error codes -> MLflow's (databricks.proto ErrorCode) and the status the mlflow client expects.
 MLFLOW_ERRORS = {
@@ -24,6 +25,13 @@ MLFLOW_ERRORS = {
     "BAD_REQUEST": (400, "BAD_REQUEST"),
     "UNAUTHORIZED": (401, "UNAUTHENTICATED"),
     "FORBIDDEN": (403, "PERMISSION_DENIED"),
+    "TENANT_UNKNOWN": (403, "PERMISSION_DENIED"),
+    "TENANT_SUSPENDED": (403, "PERMISSION_DENIED"),
+    "TENANT_DELETED": (403, "PERMISSION_DENIED"),
+    "PRINCIPAL_REMOVED": (403, "PERMISSION_DENIED"),
+    "QUOTA_EXCEEDED": (403, "RESOURCE_LIMIT_EXCEEDED"),
+    # the mlflow client retries a 429 with backoff on its own
+    "RATE_LIMITED": (429, "REQUEST_LIMIT_EXCEEDED"),
     "PAYLOAD_TOO_LARGE": (413, "INVALID_PARAMETER_VALUE"),
     "DEPENDENCY_UNAVAILABLE": (503, "TEMPORARILY_UNAVAILABLE"),
     "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
@@ -32,7 +40,9 @@ MLFLOW_ERRORS = {
 
 def mlflow_error(status: int, code: str, message: str, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     mapped_status, error_code = MLFLOW_ERRORS.get(code, (status, code))
-    return mapped_status, {"error_code": error_code, "message": message, **extra}
+    # Ours where MLflow's is coarser, e.g. TENANT_SUSPENDED behind PERMISSION_DENIED.
+    ours = {"maestro_code": code} if code != error_code else {}
+    return mapped_status, {"error_code": error_code, "message": message, **ours, **extra}
 
 
 def query(router: MaestroResolver) -> dict[str, list[str]]:
@@ -60,5 +70,5 @@ def services(router: MaestroResolver) -> Services:
     store = RegistryStore(settings.registry_table, auth.tenant)
     events = RegistryEvents(auth, router.current_event.raw_event.get("requestContext", {}).get("requestId"))
     tracking = Tracking(store, auth, settings.artifacts_bucket, events)
-    artifacts = ArtifactStore(settings.artifacts_bucket, auth.tenant)
+    artifacts = ArtifactStore(settings.artifacts_bucket, auth.tenant, Counter.of(auth, "storage_bytes"))
     return Services(tracking, ModelRegistry(store, auth, tracking, events, artifacts), artifacts)

@@ -9,12 +9,13 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maestro.core.aws import client
-from maestro.core.dynamo import cancellation_reasons, from_item, pages, to_item
+from maestro.core.aws import tenant_client
+from maestro.core.dynamo import cancellation_reasons, from_item, pages, to_item, transact
 from maestro.core.dynamo import expression_values as _values
 from maestro.core.dynamo import is_conditional_failure as _is_conditional_failure
 from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.tenancy import tenant_key
+from maestro.tenants.store import Counter
 
 HISTORY = "~M#"  # sorts after every other sort key in a run's partition, so `sk < "~"` skips history
 STEP_OFFSET = 2**63  # metric steps are signed int64; offset them so they sort as zero-padded text
@@ -28,7 +29,7 @@ def now_ms() -> int:
 class RegistryStore:
     def __init__(self, table: str, tenant: str) -> None:
         self.table, self.tenant = table, tenant
-        self.ddb = client("dynamodb")
+        self.ddb = tenant_client(tenant, "dynamodb")
 
     # -- keys ------------------------------------------------------------------------------------------
     def k(self, *parts: str) -> str:
@@ -102,7 +103,7 @@ class RegistryStore:
         return from_item(self.ddb.update_item(**args)["Attributes"])
 
     def transact(self, items: list[dict[str, Any]]) -> None:
-        self.ddb.transact_write_items(TransactItems=items)
+        transact(self.ddb, items)
 
     def batch_put(self, items: Iterable[dict[str, Any]]) -> None:
         pending = [{"PutRequest": {"Item": to_item(i)}} for i in items]
@@ -369,14 +370,38 @@ class RegistryStore:
             raise NotFound(f"Registered Model with name={name} not found")
         return model
 
+    def count_registered_models(self) -> int:
+        """The tenant's registered models, counted by DynamoDB (Select COUNT: no item is read out)."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": self.models_pk}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self.ddb.query(**args)
+            total += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return total
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def list_registered_models(self) -> list[dict[str, Any]]:
         return list(self.query(self.models_pk))
 
-    def create_registered_model(self, model: dict[str, Any]) -> None:
-        self.put_new(
-            {"pk": self.models_pk, "sk": model["name"], **model},
-            f"Registered Model (name={model['name']}) already exists.",
-        )
+    def create_registered_model(self, model: dict[str, Any], counter: Counter) -> None:
+        """The model and one more of the tenant's registered models, in one transaction: concurrent creates
+        can never leave more models than the quota allows."""
+        item = {"pk": self.models_pk, "sk": model["name"], **model}
+        try:
+            self.transact([self.put_op(item, "attribute_not_exists(pk)"), counter.op(+1)])
+        except Exception as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            if cancellation_reasons(exc)[:1] == ["ConditionalCheckFailed"]:  # taken, whatever the quota
+                raise Conflict(f"Registered Model (name={model['name']}) already exists.") from exc
+            counter.raise_if_refused(exc, 1)
+            raise
 
     def update_registered_model(
         self,
@@ -423,16 +448,24 @@ class RegistryStore:
             raise
         return renamed
 
-    def delete_registered_model(self, name: str) -> dict[str, Any]:
-        """The model item goes first, in one conditional delete: its aliases go with it, so no alias can
-        outlive the model; its versions (keyed by the model's uid) are unreachable from then on."""
+    def delete_registered_model(self, name: str, counter: Counter) -> dict[str, Any]:
+        """The model item goes first, with one fewer of the tenant's models, in one transaction: its aliases
+        go with it, so no alias can outlive the model; its versions (keyed by the model's uid) are unreachable
+        from then on."""
         model = self.require_registered_model(name)
         try:
-            self.ddb.delete_item(
-                TableName=self.table,
-                Key=self.key(self.models_pk, name),
-                ConditionExpression="uid = :u",
-                ExpressionAttributeValues=_values(u=model["uid"]),
+            self.transact(
+                [
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": self.key(self.models_pk, name),
+                            "ConditionExpression": "uid = :u",
+                            "ExpressionAttributeValues": _values(u=model["uid"]),
+                        }
+                    },
+                    counter.op(-1),
+                ]
             )
         except Exception as exc:
             if _is_conditional_failure(exc):

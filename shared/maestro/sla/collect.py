@@ -27,7 +27,9 @@ def batches_from_logs(event: dict[str, Any]) -> list[ObservationBatch]:
     for log_event in data.log_events:
         try:
             outcome = json.loads(log_event.message)[OUTCOME_KEY]
-            rows.append((log_event.get_id, Observation.model_validate(outcome)))
+            # The line also names the tenant and capability it worked for (metering's), not an SLA field.
+            fields = {k: outcome[k] for k in Observation.model_fields if k in outcome}
+            rows.append((log_event.get_id, Observation.model_validate(fields)))
         except (ValueError, KeyError, TypeError):
             logger.warning("skipped a log line that is not an outcome", extra={"log_group": data.log_group})
     # Lines the minute buckets cannot hold (replayed from long ago, or from a skewed clock) are dropped here,

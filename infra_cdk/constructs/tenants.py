@@ -1,0 +1,253 @@
+"""Tenant administration: the tenants function behind /tenants... (the platform's operators, tenant admins,
+usage readers); usage metering (every function's outcome lines, and an hourly measurement); and the deletion
+workflow start -> sweep (until a whole sweep finds nothing) -> finish, where every task retries transient
+Lambda failures and every failure ends in the fail step. Must never let a deletion end without a final
+status, nor grant the request-path functions anything of this: the three functions work across tenants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_logs_destinations as destinations
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra_cdk.constructs.api import HttpApi
+from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.explain import TRANSIENT
+from infra_cdk.constructs.functions import MaestroFunction, after_its_policy, table_function
+from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
+from infra_cdk.constructs.storage import Storage
+from infra_cdk.constructs.tenant_access import TenantAccess
+from maestro.core.outcomes import FILTER_PATTERN
+from maestro.core.settings import Settings
+
+BILLING_PREFIX = f"tenants/{Settings().platform_tenant}/billing/*"
+# Deleting a tenant's objects: every version, delete markers and unfinished uploads under tenants/<t>/.
+PURGE_OBJECT_ACTIONS = [
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetObjectVersion",
+    "s3:AbortMultipartUpload",
+]
+PURGE_BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"]
+
+
+class Tenants(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: HttpApi,
+        storage: Storage,
+        bus: EventBus,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+        access: TenantAccess,
+        tables: Mapping[str, dynamodb.ITable],
+        archive: s3.IBucket,
+        explain_machine: sfn.IStateMachine,
+    ) -> None:
+        """`tables`: every capability's table by the settings variable that names it (the deletion sweeps
+        them all); `archive`: the audit archive; `explain_machine`: whose executions a deletion stops."""
+        super().__init__(scope, construct_id)
+        names = {variable: t.table_name for variable, t in tables.items()}
+        env = {**environment, **names, "MAESTRO_AUDIT_ARCHIVE_BUCKET": archive.bucket_name}
+        admin = table_function(
+            self,
+            "tenants",
+            table=storage.platform_table,
+            owner="platform",
+            bus=bus.bus,
+            layers=layers,
+            environment=env,
+        )
+        self._billing(admin, storage)  # the billing export: under the platform tenant's own prefix only
+        for method, path in (
+            ("POST", "/tenants"),
+            ("GET", "/tenants"),
+            ("GET", "/tenants/{tenant_id}"),
+            ("PATCH", "/tenants/{tenant_id}"),
+            ("POST", "/tenants/{tenant_id}/suspend"),
+            ("POST", "/tenants/{tenant_id}/resume"),
+            ("GET", "/tenants/{tenant_id}/users"),
+            ("GET", "/tenants/{tenant_id}/users/{principal}"),
+            ("PUT", "/tenants/{tenant_id}/users/{principal}"),
+            ("DELETE", "/tenants/{tenant_id}/users/{principal}"),
+            ("GET", "/tenants/{tenant_id}/usage"),
+            ("POST", "/tenants/export"),
+            ("DELETE", "/tenants/{tenant_id}"),
+        ):
+            api.route(method, path, admin.function)
+        self.admin = admin
+
+        def function(name: str, **options: Any) -> MaestroFunction:
+            return table_function(
+                self,
+                name,
+                table=storage.platform_table,
+                owner="platform",
+                bus=bus.bus,
+                layers=layers,
+                **options,
+            )
+
+        # Metering: outcome lines of every function (subscribe_outcomes), and the hourly measurement, which
+        # counts registered models and running experiments from their tables and lists the tenants' objects.
+        self.meter = function("tenants_meter", environment=env, memory_mb=1024, timeout=Duration.minutes(10))
+        for variable in ("MAESTRO_REGISTRY_TABLE", "MAESTRO_AB_TABLE"):
+            tables[variable].grant_read_data(self.meter.function)
+            acknowledge(
+                self.meter.role,
+                resource_finding(tables[variable], "/index/*"),
+                "The hourly measurement counts each tenant's models and running experiments (A/B's gsi1).",
+            )
+        self.meter.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.artifacts.bucket_arn])
+        )
+        self._billing(self.meter, storage)
+        events.Rule(
+            self,
+            "HourlyMeasurement",
+            schedule=events.Schedule.rate(Duration.hours(1)),
+            targets=[targets.LambdaFunction(self.meter.function)],
+            description="Measure tenants' storage, correct drifted quota counters, export yesterday's usage",
+        )
+
+        # Deletion: the sweeps read and delete across every table and both buckets.
+        purge = function("tenants_purge", environment=env, memory_mb=1024, timeout=Duration.minutes(5))
+        for table in tables.values():
+            table.grant_read_write_data(purge.function)
+            acknowledge(
+                purge.role,
+                resource_finding(table, "/index/*"),
+                "Deleting a tenant reads and removes its items across the whole table.",
+            )
+        for bucket in (storage.artifacts, archive):
+            purge.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=PURGE_OBJECT_ACTIONS, resources=[bucket.arn_for_objects("tenants/*")]
+                )
+            )
+            purge.function.add_to_role_policy(
+                iam.PolicyStatement(actions=PURGE_BUCKET_ACTIONS, resources=[bucket.bucket_arn])
+            )
+            acknowledge(
+                purge.role,
+                resource_finding(bucket, "/tenants/*"),
+                "Deleting a tenant removes every version of its objects under tenants/<tenant>/.",
+            )
+        explain_machine.grant_execution(purge.function, "states:StopExecution")
+        acknowledge(
+            purge.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(explain_machine)}"}}]}}]}}:*]',
+            "A deletion stops the tenant's running explanation executions, whose names are job ids.",
+        )
+        self.state_machine = self._purge_machine(purge.function)
+        self.state_machine.grant_start_execution(admin.function)
+        admin.function.add_environment(
+            "MAESTRO_TENANTS_PURGE_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
+        )
+
+    def _billing(self, fn: MaestroFunction, storage: Storage) -> None:
+        fn.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject"],
+                resources=[storage.artifacts.arn_for_objects(BILLING_PREFIX)],
+            )
+        )
+        acknowledge(
+            fn.role,
+            resource_finding(storage.artifacts, "/" + BILLING_PREFIX),
+            "Billing exports are objects under the platform tenant's billing/ prefix, one per export.",
+        )
+
+    def subscribe_outcomes(self, functions: Sequence[MaestroFunction]) -> None:
+        """Every function's outcome lines (the meter's own excepted) reach the meter: a log group's second
+        subscription filter beside the SLA collector's (CloudWatch Logs allows two)."""
+        destination = destinations.LambdaDestination(self.meter.function)
+        for fn in functions:
+            if fn is self.meter:
+                continue
+            logs.SubscriptionFilter(
+                fn,
+                "Metering",
+                log_group=fn.log_group,
+                destination=destination,
+                filter_pattern=logs.FilterPattern.literal(FILTER_PATTERN),
+                filter_name="maestro-metering",
+            )
+
+    def _purge_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
+        def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
+            invoke = tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=fn,
+                payload=sfn.TaskInput.from_object(
+                    {"step": step, "purge": sfn.JsonPath.object_at("$.purge"), **payload}
+                ),
+                payload_response_only=True,
+                retry_on_service_exceptions=False,  # our own Retry below covers them
+                result_path="$.purge",
+            )
+            invoke.add_retry(errors=TRANSIENT, max_attempts=3, interval=Duration.seconds(2), backoff_rate=2)
+            return invoke
+
+        failed = sfn.Fail(
+            self, "DeletionFailed", error="TenantDeletionFailed", cause="see the tenant's deletion"
+        )
+        record_failure = task("RecordFailure", "fail", error=sfn.JsonPath.object_at("$.error"))
+        record_failure.add_catch(failed, errors=["States.ALL"], result_path="$.fail_error")
+        record_failure.next(failed)
+
+        def guarded(state: Any) -> Any:
+            state.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+            return state
+
+        sweep = guarded(task("Sweep", "sweep"))
+        finish = guarded(task("Finish", "finish"))
+        swept = sfn.Choice(self, "SweptClean").when(
+            sfn.Condition.boolean_equals("$.purge.done", True), finish.next(sfn.Succeed(self, "Deleted"))
+        )
+        swept.otherwise(sweep)
+        chain = guarded(task("Start", "start")).next(sweep).next(swept)
+        log_group = logs.LogGroup(
+            self,
+            "DeletionLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        machine = sfn.StateMachine(
+            self,
+            "Deletion",
+            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            timeout=Duration.hours(24),
+            tracing_enabled=True,
+            # ALL (cdk-nag SF1) without execution data: the state names the tenant's keys
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        after_its_policy(machine, machine.role)
+        acknowledge(
+            machine.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery and X-Ray permissions support no resource-level scoping.",
+        )
+        acknowledge(
+            machine.role,
+            resource_finding(fn, ":*"),
+            "Invoking the deletion function's versions and aliases (CDK's LambdaInvoke grant).",
+        )
+        return machine

@@ -1,0 +1,342 @@
+"""Tenants in-process against moto: admission (counting, grants, refusals) and what it costs, the quota
+counters each capability moves in its own transactions, metering, the hourly measurement, and deletion."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from maestro.core.auth import AuthContext
+from maestro.core.aws import client
+from maestro.core.errors import Conflict, QuotaExceeded, TooManyRequests
+from maestro.core.settings import get_settings
+from maestro.tenants.admission import PrincipalRemoved, TenantDeleted, TenantSuspended, TenantUnknown, admit
+from maestro.tenants.service import TenantService, register
+from maestro.tenants.store import TenantStore
+from tests.support import create_table_with_gsi1
+
+NOON = datetime(2026, 12, 1, 12, 0, 5, tzinfo=UTC).timestamp()
+OPERATOR = AuthContext.of("op", "platform", frozenset({"admin"}))
+
+
+def tenant(name: str, plan: str = "team", **quotas: int | None) -> TenantStore:
+    store = TenantStore("platform", name)
+    register(store, name, plan, quotas, "tests")
+    return store
+
+
+def caller(name: str, *roles: str, principal: str = "alice") -> AuthContext:
+    return AuthContext.of(principal, name, frozenset(roles))
+
+
+def operations(service: str) -> list[str]:
+    """Every request made with the shared `service` client from now on (tests run without tenant roles)."""
+    seen: list[str] = []
+    client(service).meta.events.register(
+        f"before-send.{service}", lambda **kw: seen.append(kw["request"].url)
+    )
+    return seen
+
+
+def test_admission_counts_requests_and_refuses_past_the_limit_until_the_minute_ends(aws: None) -> None:
+    tenant("initech", requests_per_minute=3)
+    for _ in range(3):
+        assert admit(caller("initech", "viewer"), now=NOON).limits["requests_per_minute"] == 3
+    with pytest.raises(TooManyRequests) as refused:
+        admit(caller("initech", "viewer"), now=NOON + 10)
+    assert refused.value.details["retry_after_s"] == 45 and refused.value.details["used"] == 3
+    assert admit(caller("initech", "viewer"), now=NOON + 60).tenant == "initech"  # a new minute
+
+
+def test_admission_costs_one_dynamodb_request_until_the_tenants_grants_change(aws: None) -> None:
+    tenant("initech")
+    sent = operations("dynamodb")
+    for _ in range(5):
+        admit(caller("initech", "viewer", principal="bob"), now=NOON)
+    assert len(sent) == 5 + 1  # one update each, and the minute's first opened the minute's count
+    admin = TenantService(get_settings(), admit(caller("initech", "tenant-admin"), now=NOON))
+    admin.grant("initech", "bob", ["ml-engineer"], None)
+    sent.clear()
+    first = admit(caller("initech", "viewer", principal="bob"), now=NOON)
+    again = admit(caller("initech", "viewer", principal="bob"), now=NOON)
+    assert len(sent) == 3  # the changed grants version costs one read of bob's grant, once
+    assert first.roles == again.roles == {"viewer", "ml-engineer"}
+
+
+def test_a_granted_role_joins_the_tokens_and_a_removed_principal_is_refused(aws: None) -> None:
+    tenant("initech")
+    admin = TenantService(
+        get_settings(), admit(caller("initech", "tenant-admin", principal="root"), now=NOON)
+    )
+    assert not admit(caller("initech", "viewer", principal="bob"), now=NOON).can("ab:write")  # type: ignore[arg-type]
+    admin.grant("initech", "bob", ["ml-engineer"], "Bob")
+    assert admit(caller("initech", "viewer", principal="bob"), now=NOON).can("ab:write")  # type: ignore[arg-type]
+    removed = admin.remove("initech", "bob")
+    assert removed["status"] == "removed" and removed["roles"] == []
+    with pytest.raises(PrincipalRemoved, match="bob was removed from tenant 'initech' by root"):
+        admit(caller("initech", "admin", principal="bob"), now=NOON)  # whatever its token says
+    admin.grant("initech", "bob", ["viewer"], None)
+    assert admit(caller("initech", "viewer", principal="bob"), now=NOON).roles == {"viewer"}
+    with pytest.raises(Conflict, match="cannot remove yourself"):
+        admin.remove("initech", "root")
+
+
+def test_unknown_suspended_and_deleting_tenants_are_refused_with_their_reason(aws: None) -> None:
+    with pytest.raises(TenantUnknown, match="'hooli' is not registered"):
+        admit(caller("hooli", "viewer"), now=NOON)
+    tenant("initech")
+    operator = TenantService(get_settings(), OPERATOR)
+    operator.suspend("initech", "invoice 42 is unpaid")
+    with pytest.raises(TenantSuspended, match="suspended: invoice 42 is unpaid") as suspended:
+        admit(caller("initech", "viewer"), now=NOON)
+    assert suspended.value.details["reason"] == "invoice 42 is unpaid"
+    operator.resume("initech")
+    assert admit(caller("initech", "viewer"), now=NOON).tenant == "initech"
+    store = TenantStore("platform", "initech")
+    store.update_profile({"status": "deleting"}, int(store.require_profile()["version"]))
+    with pytest.raises(TenantDeleted):
+        admit(caller("initech", "viewer"), now=NOON)
+    assert admit(caller("platform", "admin"), now=NOON).can("platform:admin")  # type: ignore[arg-type]
+
+
+def test_a_tenant_id_is_never_reused_and_tenants_address_only_themselves(aws: None) -> None:
+    operator = TenantService(get_settings(), OPERATOR)
+    operator.create("initech", "Initech", "free", {})
+    with pytest.raises(Conflict, match="already exists"):
+        operator.create("initech", "Initech again", "free", {})
+    outsider = TenantService(get_settings(), caller("acme", "admin"))
+    with pytest.raises(Exception, match="may address only their own tenant"):
+        outsider.get("initech")
+    assert outsider.get("acme")["tenant_id"] == "acme"
+
+
+# -- quota counters, moved by each capability's own transaction ----------------------------------------
+def test_registered_models_are_counted_with_the_models_and_held_to_the_quota(aws: None) -> None:
+    from maestro.registry.events import RegistryEvents
+    from maestro.registry.model_registry import ModelRegistry
+    from maestro.registry.store import RegistryStore
+    from maestro.registry.tracking import Tracking
+
+    create_table_with_gsi1("maestro-registry")
+    quota = tenant("initech", registered_models=2)
+    auth = admit(caller("initech", "ml-engineer"), now=NOON)
+    store = RegistryStore("maestro-registry", "initech")
+    events = RegistryEvents(auth, None)
+    models = ModelRegistry(store, auth, Tracking(store, auth, "artifacts", events), events)
+    models.create_registered_model("a", None, [])
+    models.create_registered_model("b", None, [])
+    with pytest.raises(QuotaExceeded, match="registered_models: 2 of 2 used") as refused:
+        models.create_registered_model("c", None, [])
+    assert refused.value.details == {
+        "limit": "registered_models",
+        "maximum": 2,
+        "used": 2,
+        "requested": 1,
+        "resets_at": None,
+    }
+    with pytest.raises(Conflict, match="already exists"):  # a taken name is not a quota refusal
+        models.create_registered_model("a", None, [])
+    models.delete_registered_model("a")
+    models.create_registered_model("c", None, [])
+    assert quota.get_quota()["registered_models"] == store.count_registered_models() == 2
+
+
+def test_running_experiments_are_counted_by_the_lifecycle_and_held_to_the_quota(aws: None) -> None:
+    from maestro.ab.experiments import ExperimentSpec
+    from maestro.ab.service import AbService
+    from maestro.ab.store import AbStore
+
+    create_table_with_gsi1("maestro-ab")
+    quota = tenant("initech", running_experiments=1)
+    auth = admit(caller("initech", "ml-engineer"), now=NOON)
+    ab = AbService(AbStore("maestro-ab", "initech"), auth)
+    spec = ExperimentSpec.model_validate(
+        {
+            "name": "x",
+            "variants": [{"key": "a", "weight": 0.5}, {"key": "b", "weight": 0.5}],
+            "metrics": [{"name": "m", "kind": "binomial", "event": "e", "role": "primary"}],
+        }
+    )
+    first, second = ab.create(spec)["experiment_id"], ab.create(spec)["experiment_id"]
+    ab.act(first, "start")
+    with pytest.raises(QuotaExceeded, match="running_experiments: 1 of 1 used"):
+        ab.act(second, "start")
+    assert ab.get(second)["status"] == "draft"  # nothing half-written
+    ab.act(first, "pause")
+    ab.act(second, "start")
+    with pytest.raises(QuotaExceeded):
+        ab.act(first, "resume")
+    ab.act(second, "conclude")
+    ab.act(first, "resume")
+    assert quota.get_quota()["running_experiments"] == 1
+
+
+def test_explanation_rows_are_reserved_per_day_and_given_back(aws: None) -> None:
+    quota = tenant("initech", explanation_rows_per_day=100)
+    quota.reserve_rows("2026-12-01", 60, 100)
+    with pytest.raises(QuotaExceeded, match="60 of 100 used, 50 more requested") as refused:
+        quota.reserve_rows("2026-12-01", 50, 100)
+    assert refused.value.details["resets_at"] == "2026-12-02T00:00:00Z"
+    quota.add_usage("2026-12-01", {"rows_reserved": -60})  # a failed job gives its rows back
+    quota.reserve_rows("2026-12-01", 100, 100)
+    quota.reserve_rows("2026-12-02", 100, 100)  # a new day, a new quota
+    assert quota.rows_reserved("2026-12-01") == quota.rows_reserved("2026-12-02") == 100
+
+
+# -- metering ---------------------------------------------------------------------------------------------
+def awslogs(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/lambda/Maestro-registry",
+        "logStream": "s",
+        "subscriptionFilters": ["maestro-metering"],
+        "logEvents": [
+            {"id": f"e{i}", "timestamp": 0, "message": json.dumps({"maestro_observation": line})}
+            for i, line in enumerate(lines)
+        ],
+    }
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+def test_a_delivered_batch_of_outcome_lines_is_metered_once(aws: None) -> None:
+    from maestro.tenants.meter import meter_logs
+
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC).timestamp()
+    line = {"service": "maestro:registry", "timestamp": at, "latency_ms": 30.0, "status": 200}
+    event = awslogs(
+        [
+            {**line, "tenant": "acme", "capability": "registry", "kind": "request"},
+            {**line, "tenant": "acme", "capability": "registry", "kind": "request", "status": 500},
+            {**line, "tenant": "globex", "capability": "explain", "kind": "job", "latency_ms": 2500.0},
+            line,  # the platform's own work: no tenant
+        ]
+    )
+    assert meter_logs(event) == {"lines": 3, "tenant_days": 2}
+    assert meter_logs(event) == {"lines": 3, "tenant_days": 0}  # redelivered: counted once
+    (acme,) = TenantStore("platform", "acme").usage("2026-12-01", "2026-12-01")
+    assert (acme["requests_registry"], acme["errors_registry"], acme["compute_ms_registry"]) == (2, 1, 60)
+    (globex,) = TenantStore("platform", "globex").usage("2026-12-01", "2026-12-01")
+    assert globex["compute_ms_explain"] == 2500 and "requests_explain" not in globex
+
+
+def test_the_hourly_measurement_records_storage_and_corrects_drifted_counters(aws: None) -> None:
+    from maestro.tenants.meter import measure
+
+    for table in ("maestro-registry", "maestro-ab"):
+        create_table_with_gsi1(table)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    s3.put_object(Bucket="artifacts", Key="tenants/acme/artifacts/model.pkl", Body=b"x" * 1000)
+    s3.put_object(Bucket="artifacts", Key="tenants/acme/data/eval.csv", Body=b"y" * 234)
+    s3.put_object(Bucket="artifacts", Key="tenants/acme-2/other.bin", Body=b"z" * 99)  # not acme's
+    acme = TenantStore("platform", "acme")
+    acme.set_counter("registered_models", 7, 0)  # drifted: acme has no model
+    result = measure(now=NOON)
+    assert result["tenants"] == 2 and result["counters_corrected"] == 2  # acme's models and storage
+    assert acme.get_quota()["registered_models"] == 0 and acme.get_quota()["storage_bytes"] == 1234
+    (today,) = acme.usage("2026-12-01", "2026-12-01")
+    assert today["storage_bytes"] == 1234
+    exported = s3.get_object(Bucket="artifacts", Key="tenants/platform/billing/daily/2026-11-30.csv")
+    assert exported["Body"].read().decode().startswith("day,tenant_id,plan,requests")
+    assert measure(now=NOON)["exported"] == 0  # yesterday's export is written once
+
+
+# -- deletion ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def every_store(aws: None) -> None:
+    for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain"):
+        create_table_with_gsi1(table)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    s3.put_bucket_versioning(Bucket="artifacts", VersioningConfiguration={"Status": "Enabled"})
+    s3.create_bucket(Bucket="maestro-audit-archive", ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket="maestro-audit-archive",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+        },
+    )
+
+
+def items_of(tenant_id: str) -> dict[str, list[tuple[str, str]]]:
+    ddb, out = boto3.client("dynamodb"), {}
+    for table in ddb.list_tables()["TableNames"]:
+        keys = [(i["pk"]["S"], i["sk"]["S"]) for i in ddb.scan(TableName=table)["Items"]]
+        out[table] = sorted(k for k in keys if k[0].startswith(tenant_id + "#"))
+    return out
+
+
+def versions_of(bucket: str, prefix: str) -> list[str]:
+    listed = boto3.client("s3").list_object_versions(Bucket=bucket, Prefix=prefix)
+    return [v["Key"] for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
+
+
+def test_deleting_a_tenant_removes_its_data_everywhere_and_nothing_of_another(every_store: None) -> None:
+    from maestro.tenants import purge
+
+    ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    tenant("acme-2")  # acme is registered already; acme-2's keys start with "acme" too: they must survive
+    for name in ("acme", "acme-2"):
+        for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain"):
+            for n in range(3):
+                ddb.put_item(TableName=table, Item={"pk": {"S": f"{name}#X#{n}"}, "sk": {"S": "s"}})
+        s3.put_object(Bucket="artifacts", Key=f"tenants/{name}/artifacts/m.pkl", Body=b"v1")
+        s3.put_object(Bucket="artifacts", Key=f"tenants/{name}/artifacts/m.pkl", Body=b"v2 longer")
+        s3.put_object(Bucket="artifacts", Key=f"tenants/{name}/data/gone.csv", Body=b"old")
+        s3.delete_object(Bucket="artifacts", Key=f"tenants/{name}/data/gone.csv")  # a version behind a marker
+        s3.put_object(Bucket="maestro-audit-archive", Key=f"tenants/{name}/audit/1.jsonl", Body=b"locked")
+    TenantStore("platform", "acme").add_usage("2026-12-01", {"requests_registry": 5})
+    before_other = items_of("acme-2")
+
+    TenantStore("platform", "acme").put_deletion({"status": "RUNNING"})  # as DELETE /tenants/acme does
+    state = purge.start({"tenant": "acme", "requested_by": "op"})
+    while not state["done"]:
+        state = purge.sweep(state, slice_s=0.0)  # one page per invocation: the cursor is handed on
+    TenantStore("platform", "acme").update_profile({"status": "deleting"}, 1)
+    result = purge.finish(state)
+
+    left = items_of("acme")
+    assert left["platform"] == [
+        ("acme#TENANT", "DELETION"),
+        ("acme#TENANT", "PROFILE"),
+        ("acme#TENANT#USAGE", "2026-12-01"),
+    ]
+    assert all(not keys for table, keys in left.items() if table != "platform")
+    assert versions_of("artifacts", "tenants/acme/") == []
+    assert versions_of("maestro-audit-archive", "tenants/acme/") == ["tenants/acme/audit/1.jsonl"]  # locked
+    assert items_of("acme-2") == before_other
+    assert len(versions_of("artifacts", "tenants/acme-2/")) == 4
+    report = TenantStore("platform", "acme").get_deletion()["report"]
+    assert report["sweeps"] == 2 and result["retained_objects"] == 1
+    assert report["removed"]["dynamodb:maestro-registry"]["removed"] == 3
+    assert report["removed"]["dynamodb:platform"]["removed"] == 1  # the quota counters; not the kept records
+    assert report["removed"]["s3:artifacts"] == {"removed": 4, "bytes": len(b"v1v2 longerold")}
+    (retained,) = report["retained_by_object_lock"].values()
+    assert retained["objects"] == 1 and retained["until"] > "2026"
+    assert TenantStore("platform", "acme").require_profile()["status"] == "deleted"
+
+
+def test_records_still_queued_for_a_deleted_tenant_do_not_recreate_its_trail(every_store: None) -> None:
+    from maestro.audit.ingest import ingest, parse
+
+    tenant("initech")
+    store = TenantStore("platform", "initech")
+    event = {
+        "id": "1",
+        "source": "maestro.registry",
+        "detail-type": "RegisteredModelCreated",
+        "time": "2026-12-01T00:00:00Z",
+        "detail": {"event_id": "e1", "tenant": "initech", "principal": "bob", "name": "m"},
+    }
+    store.update_profile({"status": "deleted"}, 1)
+    totals = ingest([parse(json.dumps(event))], "maestro-audit")
+    assert totals["dropped"] == 1 and totals["appended"] == 0
+    assert items_of("initech")["maestro-audit"] == []
