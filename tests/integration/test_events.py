@@ -70,3 +70,11 @@ def test_oversized_events_are_refused_before_sending() -> None:
     huge = DomainEvent("registry", "X", "acme", {"blob": "x" * 300_000})
     with pytest.raises(ValueError, match="256 KB"):
         huge.to_entry("maestro")
+
+
+@pytest.mark.parametrize("key", ["principal", "roles", "tenant", "event_id", "correlation_id"])
+def test_a_detail_that_would_overwrite_the_envelope_is_refused(key: str) -> None:
+    # The envelope says who acted for which tenant; a detail key of the same name would silently replace it.
+    clash = DomainEvent("audit", "SecurityAlert", "acme", {key: "someone-else"}, principal="maestro-audit")
+    with pytest.raises(ValueError, match=f"envelope's keys \\['{key}'\\]"):
+        clash.to_entry("maestro")

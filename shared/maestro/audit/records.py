@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from maestro.core.events import ENVELOPE
+
 Outcome = Literal["success", "denied", "failure"]
 RecordClass = Literal["change", "access", "security", "job"]
-ENVELOPE = ("event_id", "tenant", "principal", "correlation_id", "roles")
 RESOURCE_KEYS = ("resource", "experiment_id", "slo_id", "run_id", "job_id", "model_id", "name")
 SECURITY_ACTIONS = ("AccessDenied", "SecurityAlert", "AuditChainBroken", "RoleGranted", "RoleRevoked")
 GENESIS = "0" * 64

@@ -138,10 +138,10 @@ class AuditService:
                 window = int(time.time()) // window_s * window_s
                 count = self.store.count_denied(record["principal"], window, window + 2 * window_s)
                 if count == settings.denied_alert.threshold:  # exactly once per window
-                    self.emit(
+                    self.emit(  # raised by the trail itself; the principal it is about is its subject
                         "SecurityAlert",
                         kind="repeated_access_denied",
-                        principal=record["principal"],
+                        subject=record["principal"],
                         count=count,
                         window_minutes=settings.denied_alert.window_minutes,
                         resource=record["resource"],
@@ -152,7 +152,7 @@ class AuditService:
                 self.emit(
                     "SecurityAlert",
                     kind="privileged_action",
-                    principal=record["principal"],
+                    subject=record["principal"],
                     action=record["action"],
                     resource=record["resource"],
                     seq=record["seq"],

@@ -210,9 +210,8 @@ def record_access_denied(
 ) -> None:
     """An AccessDenied event: `why` is the permission lacking, or the admission refusal's code."""
     context = raw_event.get("requestContext", {})
-    detail = {
+    detail = {  # the caller and its roles ride on the event's envelope
         **why,
-        "roles": sorted(auth.roles),
         "method": method,
         "path": raw_event.get("rawPath") or context.get("http", {}).get("path"),
         "route_key": raw_event.get("routeKey"),

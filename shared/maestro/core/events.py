@@ -17,6 +17,7 @@ from maestro.core.settings import get_settings
 
 MAX_ENTRIES_PER_CALL = 10  # PutEvents limit
 MAX_ENTRY_BYTES = 256 * 1024  # PutEvents limit for one entry (detail + source + detail-type + ...)
+ENVELOPE = frozenset({"event_id", "tenant", "principal", "correlation_id", "roles"})
 
 
 class EventPublishError(Exception):
@@ -64,6 +65,9 @@ class DomainEvent:
         return f"maestro.{self.capability}"
 
     def to_entry(self, bus: str) -> dict[str, Any]:
+        clashes = ENVELOPE & set(self.detail)
+        if clashes:  # the detail would silently overwrite who acted, for whom, in which request
+            raise ValueError(f"event {self.detail_type} detail uses the envelope's keys {sorted(clashes)}")
         body = {
             "event_id": self.event_id,
             "tenant": self.tenant,
