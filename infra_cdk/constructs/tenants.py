@@ -157,6 +157,13 @@ class Tenants(Construct):
         )
         self.state_machine = self._purge_machine(purge.function)
         self.state_machine.grant_start_execution(admin.function)
+        self.state_machine.grant_execution(admin.function, "states:DescribeExecution")
+        acknowledge(
+            admin.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            "Describe the deletion machine's executions: a deletion that ended outside its steps shows so.",
+        )
         admin.function.add_environment(
             "MAESTRO_TENANTS_PURGE_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
         )

@@ -340,3 +340,25 @@ def test_records_still_queued_for_a_deleted_tenant_do_not_recreate_its_trail(eve
     totals = ingest([parse(json.dumps(event))], "maestro-audit")
     assert totals["dropped"] == 1 and totals["appended"] == 0
     assert items_of("initech")["maestro-audit"] == []
+
+
+def test_a_deletion_whose_workflow_ended_outside_its_steps_shows_failed_not_running(aws: None) -> None:
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="deletion",
+        definition=json.dumps(
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+        ),
+        roleArn="arn:aws:iam::123456789012:role/local",
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name="initech-1")["executionArn"]
+    sfn.stop_execution(executionArn=execution, cause="stopped by an operator")
+    store = tenant("initech")
+    store.update_profile({"status": "deleting"}, 1)
+    store.put_deletion({"status": "RUNNING", "execution_arn": execution, "requested_at": 1})
+    shown = TenantService(get_settings(), OPERATOR).get("initech")
+    assert shown["deletion"]["status"] == "FAILED"
+    assert shown["deletion"]["error"]["error"] == "ExecutionAborted"
+    # AWS's DescribeExecution gives a stopped execution's cause; moto's gives none, and the status stands in.
+    assert shown["deletion"]["error"]["reason"] in ("stopped by an operator", "ABORTED")
+    assert store.get_deletion()["status"] == "FAILED"  # recorded: DELETE starts it again

@@ -152,7 +152,7 @@ class TenantService:
             execution = client("stepfunctions").start_execution(
                 stateMachineArn=self.settings.tenants_purge_state_machine_arn,
                 name=f"{tenant_id}-{requested}",
-                input=json.dumps({"tenant": tenant_id, "requested_by": self.auth.principal}),
+                input=json.dumps({"purge": {"tenant": tenant_id, "requested_by": self.auth.principal}}),
             )
         except Exception as exc:
             raise DependencyUnavailable(
@@ -215,6 +215,8 @@ class TenantService:
             "quotas": quotas,
         }
         deletion = store.get_deletion() if profile["status"] in ("deleting", "deleted") else None
+        if deletion and deletion["status"] == "RUNNING":
+            deletion = self._reconciled(store, deletion)
         if deletion:
             out["deletion"] = {
                 "status": deletion["status"],
@@ -226,6 +228,23 @@ class TenantService:
                 "error": deletion.get("error"),
             }
         return out
+
+    @staticmethod
+    def _reconciled(store: TenantStore, deletion: dict[str, Any]) -> dict[str, Any]:
+        """A deletion whose workflow ended without reaching its own fail step (stopped, timed out, or failing
+        before it could record why) must not show RUNNING forever."""
+        try:
+            execution = client("stepfunctions").describe_execution(executionArn=deletion["execution_arn"])
+        except Exception:  # noqa: BLE001 - the record is still worth showing without the execution's status
+            return deletion
+        if execution["status"] not in ("FAILED", "TIMED_OUT", "ABORTED"):
+            return deletion
+        error = {
+            "error": f"Execution{execution['status'].title().replace('_', '')}",
+            "reason": str(execution.get("cause") or execution.get("error") or execution["status"])[:2000],
+        }
+        store.update_deletion(status="FAILED", finished_at=now_ms(), error=error)
+        return {**deletion, "status": "FAILED", "error": error}
 
     # -- role grants -----------------------------------------------------------------------------------
     def users(self, tenant_id: str) -> list[dict[str, Any]]:
@@ -258,7 +277,11 @@ class TenantService:
         store.put_user(user, None if existing is None else int(existing["version"]))
         previous = [] if existing is None or existing["status"] == "removed" else existing["roles"]
         self._emit(
-            "RoleGranted", tenant_id=tenant_id, subject=principal, roles=user["roles"], previous=previous
+            "RoleGranted",
+            tenant_id=tenant_id,
+            subject=principal,
+            granted_roles=user["roles"],
+            previous_roles=previous,
         )
         return self._user(user)
 
@@ -272,7 +295,7 @@ class TenantService:
         user = self._changed(principal, [], "removed", existing, None)
         store.put_user(user, None if existing is None else int(existing["version"]))
         revoked = [] if existing is None else existing["roles"]
-        self._emit("RoleRevoked", tenant_id=tenant_id, subject=principal, roles=revoked)
+        self._emit("RoleRevoked", tenant_id=tenant_id, subject=principal, revoked_roles=revoked)
         return self._user(user)
 
     def _changed(
