@@ -170,10 +170,13 @@ class ExplainStore(TenantTable):
             return None
 
     def cancel(self, job_id: str) -> dict[str, Any]:
+        """A job that has not ended becomes CANCELLED; a job that does not exist is not found (without
+        attribute_exists the update would create it)."""
+        self.get(job_id)
         return self._update(
             job_id,
             "SET #s = :cancelled, updated_at = :now, finished_at = :now",
-            "NOT #s IN (:succeeded, :failed, :cancelled)",
+            "attribute_exists(pk) AND NOT #s IN (:succeeded, :failed, :cancelled)",
             {"#s": "status"},
             conflict=f"explanation job {job_id} has already ended",
             cancelled="CANCELLED",

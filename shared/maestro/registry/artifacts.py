@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from maestro.core.aws import is_missing, presign, tenant_client
+from maestro.core.aws import error_code, is_missing, presign, tenant_client
 from maestro.core.errors import NotFound, QuotaExceeded, ValidationError
 from maestro.core.tenancy import tenant_prefix
 from maestro.tenants.store import Counter
@@ -165,21 +167,24 @@ class ArtifactStore:
         object exists: over it, the upload is aborted and nothing is stored."""
         if not parts:
             raise ValidationError("parts", "at least one uploaded part is required")
-        size = self._uploaded_bytes(path, upload_id, {int(p["part_number"]) for p in parts})
+        self._require_upload(path, upload_id)
+        with no_such_upload(upload_id):
+            size = self._uploaded_bytes(path, upload_id, {int(p["part_number"]) for p in parts})
         try:
             self._reserve(size)
         except QuotaExceeded:
             self.abort_multipart(path, upload_id)
             raise
         try:
-            self.s3.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key(path),
-                UploadId=upload_id,
-                MultipartUpload={
-                    "Parts": [{"PartNumber": int(p["part_number"]), "ETag": p["etag"]} for p in parts]
-                },
-            )
+            with no_such_upload(upload_id):
+                self.s3.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=self.key(path),
+                    UploadId=upload_id,
+                    MultipartUpload={
+                        "Parts": [{"PartNumber": int(p["part_number"]), "ETag": p["etag"]} for p in parts]
+                    },
+                )
         except Exception:
             self._release(size)
             raise
@@ -196,5 +201,31 @@ class ArtifactStore:
             if part["PartNumber"] in numbers
         )
 
+    def _require_upload(self, path: str, upload_id: str) -> None:
+        """The upload must be one started for this very key under the tenant's prefix. S3 binds an upload id
+        to its key; moto (local mode) looks the id up whatever the key, which would let a caller complete
+        another key's upload by its id. One listing of this key's uploads makes both behave alike."""
+        key = self.key(path)
+        listed = self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=key).get("Uploads", [])
+        if not any(u["Key"] == key and u["UploadId"] == upload_id for u in listed):
+            raise NotFound(
+                f"multipart upload {upload_id} does not exist for {path} (completed or aborted already?)"
+            )
+
     def abort_multipart(self, path: str, upload_id: str) -> None:
-        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key(path), UploadId=upload_id)
+        self._require_upload(path, upload_id)
+        with no_such_upload(upload_id):
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key(path), UploadId=upload_id)
+
+
+@contextmanager
+def no_such_upload(upload_id: str) -> Iterator[None]:
+    """S3's NoSuchUpload (completed, aborted, or never started) as the caller's 404."""
+    try:
+        yield
+    except Exception as exc:
+        if error_code(exc) == "NoSuchUpload":
+            raise NotFound(
+                f"multipart upload {upload_id} does not exist (completed or aborted already?)"
+            ) from exc
+        raise
