@@ -26,7 +26,11 @@ class Api:
         return response.json()
 
 
-def connect(args: argparse.Namespace) -> Api:
+def connect(
+    args: argparse.Namespace, tenant: str | None = None, roles: tuple[str, ...] = ("ml-engineer",)
+) -> Api:
+    """The API of --url/--token (or MAESTRO_URL/MAESTRO_TOKEN), else the running local platform with a local
+    token of `roles` in `tenant` (default --tenant)."""
     url, token = args.url or os.environ.get("MAESTRO_URL"), args.token or os.environ.get("MAESTRO_TOKEN")
     if url and token:
         return Api(url, token)
@@ -39,11 +43,12 @@ def connect(args: argparse.Namespace) -> Api:
         raise SystemExit("no --url/--token (or MAESTRO_URL/MAESTRO_TOKEN) and no local platform running")
     settings = get_settings()
     local_url = json.loads(running.read_text())["url"]
+    tenant = tenant or args.tenant
     if not token:
-        register_tenant(local_url, LocalTokens(running.parent), args.tenant)
+        register_tenant(local_url, LocalTokens(running.parent), tenant)
     local_token = LocalTokens(running.parent).issue(
-        tenant=args.tenant,
-        roles=["ml-engineer"],
+        tenant=tenant,
+        roles=list(roles),
         tenant_claim=settings.tenant_claim,
         roles_claim=settings.roles_claim,
     )
