@@ -33,8 +33,11 @@ install: $(VENV)/.installed
 serve: install
 	$(BIN)/maestro local serve
 
+# loadfile: each module's tests on one worker, so a module starts its local platform (or synth) once.
+# (loadgroup would say the same with xdist_group marks, but pytest-xdist 3.8 silently stops grouping on
+# pytest 9.2's structured node ids: pytest-dev/pytest-xdist#1386.)
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit

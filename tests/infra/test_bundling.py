@@ -8,15 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support import REPO
 
 sys.path.insert(0, str(REPO))
 from infra_cdk.bundling import LAMBDA_PYTHON, FunctionBundler, LayerBundler
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
-pytestmark = pytest.mark.xdist_group("infra")
 
 
 def size(path: Path) -> int:

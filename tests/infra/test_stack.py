@@ -16,8 +16,6 @@ from maestro.core.outcomes import FILTER_PATTERN
 from maestro.local.functions import function_names
 from tests.infra.conftest import NO_BUNDLING, synth
 
-pytestmark = pytest.mark.xdist_group("infra")
-
 
 def resources(synthesized: tuple[Path, dict[str, Any]], kind: str) -> dict[str, Any]:
     return {k: r for k, r in synthesized[1]["Resources"].items() if r["Type"] == kind}

@@ -15,7 +15,6 @@ from scipy import stats as st
 from maestro.ab import stats
 from tests.support import RunningPlatform, start_platform, wait_for
 
-pytestmark = pytest.mark.xdist_group("ab")
 SPEC: dict[str, Any] = {
     "name": "checkout-button",
     "variants": [{"key": "control", "weight": 0.5}, {"key": "green", "weight": 0.5}],

@@ -13,8 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support import REPO, RunningPlatform, start_platform, wait_for
 
-pytestmark = pytest.mark.xdist_group("local-platform")
-
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> RunningPlatform:

@@ -16,7 +16,6 @@ import requests
 
 from tests.support import REPO, RunningPlatform, start_platform, wait_for
 
-pytestmark = pytest.mark.xdist_group("local-fixture")
 FIXTURE = REPO / "tests" / "fixtures" / "local_app"
 
 

@@ -15,7 +15,6 @@ import requests
 
 from tests.support import RunningPlatform, start_platform
 
-pytestmark = pytest.mark.xdist_group("registry")
 API = "/api/2.0/mlflow"
 
 

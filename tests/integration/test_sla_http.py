@@ -14,7 +14,6 @@ import requests
 
 from tests.support import RunningPlatform, start_platform, wait_for
 
-pytestmark = pytest.mark.xdist_group("sla")
 SLO: dict[str, Any] = {
     "name": "checkout availability and latency",
     "service": "checkout-api",
