@@ -1,5 +1,6 @@
-"""A/B assignment: which variant a unit sees, one or many per request. No numpy or scipy, and no AWS call on
-the warm path (the experiment's config is cached for 30 s). Must never record an exposure itself."""
+"""A/B assignment: which variant a unit sees, one or many per request. No numpy or scipy, and no AWS call of
+its own on the warm path (the experiment's config is cached for 30 s; admission counts the request from its
+lease). Must never record an exposure itself."""
 
 from __future__ import annotations
 

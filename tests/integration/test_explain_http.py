@@ -18,7 +18,6 @@ import requests
 
 from tests.support import RunningPlatform, start_platform, wait_for
 
-pytestmark = pytest.mark.xdist_group("explain")
 TENANT = "acme"
 BUCKET = "maestro-artifacts"
 FEATURES = ["age", "income", "tenure", "visits", "score"]
@@ -521,3 +520,80 @@ def test_a_job_whose_execution_was_stopped_outside_the_workflow_is_reported_fail
     assert shown["status"] == "FAILED"
     assert shown["error"]["error"] in ("ExecutionAborted", "ExecutionFailed")
     assert shown["error"]["reason"]  # AWS gives the stop's cause; moto keeps none, so the status is named
+
+
+def test_explained_rows_count_against_the_tenants_daily_quota_before_any_work(
+    platform: RunningPlatform, token: str, registered: dict[str, str], bucket: str
+) -> None:
+    operator = platform.token("platform", ["admin"], subject="op")
+    used = call(platform, "GET", f"/tenants/{TENANT}", token).json()["quotas"]["explanation_rows_per_day"][
+        "used"
+    ]
+    narrowed = call(
+        platform,
+        "PATCH",
+        f"/tenants/{TENANT}",
+        operator,
+        json={"quotas": {"explanation_rows_per_day": used + 12}},
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    time.sleep(1.5)  # the explain function's environment re-reads the tenant's limits within a second
+    X, _ = data(40, seed=9)
+    try:
+        inline = {"model": {"name": "churn-gbm", "version": 1}, "method": "tree"}
+        refused = call(
+            platform,
+            "POST",
+            "/explanations",
+            token,
+            json={**inline, "dataset": {"rows": X.to_numpy()[:30].tolist(), "columns": FEATURES}},
+        )
+        assert refused.status_code == 403
+        error = refused.json()["error"]
+        assert (error["code"], error["limit"], error["used"], error["requested"]) == (
+            "QUOTA_EXCEEDED",
+            "explanation_rows_per_day",
+            used,
+            30,
+        )
+        assert error["resets_at"].endswith("T00:00:00Z")
+
+        fits = call(
+            platform,
+            "POST",
+            "/explanations",
+            token,
+            json={**inline, "dataset": {"rows": X.to_numpy()[:10].tolist(), "columns": FEATURES}},
+        )
+        assert fits.status_code == 201, fits.text
+        assert wait_job(platform, token, fits.json()["job_id"])["status"] == "SUCCEEDED"
+        quota = call(platform, "GET", f"/tenants/{TENANT}", token).json()["quotas"][
+            "explanation_rows_per_day"
+        ]
+        assert quota["used"] == used + 10
+
+        # A whole dataset's rows are counted when the job selects them, before any is explained.
+        uri = put_dataset(platform, bucket, f"tenants/{TENANT}/datasets/quota.csv", X)
+        whole = call(platform, "POST", "/explanations", token, json={**inline, "dataset": {"s3_uri": uri}})
+        assert whole.status_code == 201, whole.text
+        failed = wait_job(platform, token, whole.json()["job_id"])
+        assert failed["status"] == "FAILED" and failed["progress"]["rows_done"] == 0
+        assert (
+            "explanation_rows_per_day" in failed["error"]["reason"]
+            and "40 more requested" in failed["error"]["reason"]
+        )
+        quota = call(platform, "GET", f"/tenants/{TENANT}", token).json()["quotas"][
+            "explanation_rows_per_day"
+        ]
+        assert quota["used"] == used + 10  # nothing reserved for the refused job
+
+        auditor = platform.token(TENANT, ["auditor"])
+
+        def explained() -> int:
+            requests.post(platform.url + "/_local/logs/flush", timeout=30)
+            day = call(platform, "GET", f"/tenants/{TENANT}/usage", auditor).json()["days"][-1]
+            return day["rows_explained"] if day["compute_seconds"]["explain"] > 0 else 0
+
+        assert wait_for(explained, timeout_s=30) >= 10
+    finally:
+        call(platform, "PATCH", f"/tenants/{TENANT}", operator, json={"quotas": {}})

@@ -54,35 +54,57 @@ def test_admission_counts_requests_and_refuses_past_the_limit_until_the_minute_e
     assert admit(caller("initech", "viewer"), now=NOON + 60).tenant == "initech"  # a new minute
 
 
-def test_admission_costs_one_dynamodb_request_until_the_tenants_grants_change(aws: None) -> None:
+def test_leases_never_reserve_more_than_the_limit_and_strand_at_most_a_block(aws: None) -> None:
+    from maestro.tenants import admission
+
+    tenant("initech", requests_per_minute=1000)
+    admitted = 0
+    for _ in range(1200):
+        try:
+            admit(caller("initech", "viewer"), now=NOON)
+            admitted += 1
+        except TooManyRequests:
+            pass
+    reserved = int(TenantStore("platform", "initech").require_profile()["rate_count"])
+    assert admitted == reserved == 1000  # blocks that no longer fit fall back to one request: exact
+    assert 1000 // admission.LIMIT_SHARE == 50  # the largest block this limit allows
+
+
+def test_admission_costs_at_most_a_request_per_request_and_a_busy_tenant_far_fewer(aws: None) -> None:
     tenant("initech")
     sent = operations("dynamodb")
-    for _ in range(5):
+    admit(caller("initech", "viewer", principal="bob"), now=NOON)
+    assert len(sent) == 2  # the minute's first request opens its count: one update fails, one opens
+    for _ in range(99):
         admit(caller("initech", "viewer", principal="bob"), now=NOON)
-    assert len(sent) == 5 + 1  # one update each, and the minute's first opened the minute's count
+    assert len(sent) == 2 + 6  # blocks of 2, 4, 8, 16, 32 and 64 cover the other 99: one update each
     admin = TenantService(get_settings(), admit(caller("initech", "tenant-admin"), now=NOON))
     admin.grant("initech", "bob", ["ml-engineer"], None)
+    assert admit(caller("initech", "viewer", principal="bob"), now=NOON).roles == {"viewer"}  # the lease's
     sent.clear()
-    first = admit(caller("initech", "viewer", principal="bob"), now=NOON)
-    again = admit(caller("initech", "viewer", principal="bob"), now=NOON)
-    assert len(sent) == 3  # the changed grants version costs one read of bob's grant, once
-    assert first.roles == again.roles == {"viewer", "ml-engineer"}
+    later = admit(caller("initech", "viewer", principal="bob"), now=NOON + 1.5)  # after the lease's second
+    assert later.roles == {"viewer", "ml-engineer"} and len(sent) == 2  # a new lease, and bob's grant read
 
 
 def test_a_granted_role_joins_the_tokens_and_a_removed_principal_is_refused(aws: None) -> None:
     tenant("initech")
+    clock = iter(NOON + 1.5 * n for n in range(100))  # each step a lease's lifetime after the last
     admin = TenantService(
-        get_settings(), admit(caller("initech", "tenant-admin", principal="root"), now=NOON)
+        get_settings(), admit(caller("initech", "tenant-admin", principal="root"), next(clock))
     )
-    assert not admit(caller("initech", "viewer", principal="bob"), now=NOON).can("ab:write")  # type: ignore[arg-type]
+
+    def bob(*roles: str) -> AuthContext:
+        return admit(caller("initech", *roles, principal="bob"), now=next(clock))
+
+    assert not bob("viewer").can("ab:write")  # type: ignore[arg-type]
     admin.grant("initech", "bob", ["ml-engineer"], "Bob")
-    assert admit(caller("initech", "viewer", principal="bob"), now=NOON).can("ab:write")  # type: ignore[arg-type]
+    assert bob("viewer").can("ab:write")  # type: ignore[arg-type]
     removed = admin.remove("initech", "bob")
     assert removed["status"] == "removed" and removed["roles"] == []
     with pytest.raises(PrincipalRemoved, match="bob was removed from tenant 'initech' by root"):
-        admit(caller("initech", "admin", principal="bob"), now=NOON)  # whatever its token says
+        bob("admin")  # whatever its token says
     admin.grant("initech", "bob", ["viewer"], None)
-    assert admit(caller("initech", "viewer", principal="bob"), now=NOON).roles == {"viewer"}
+    assert bob("viewer").roles == {"viewer"}
     with pytest.raises(Conflict, match="cannot remove yourself"):
         admin.remove("initech", "root")
 
@@ -97,11 +119,13 @@ def test_unknown_suspended_and_deleting_tenants_are_refused_with_their_reason(aw
         admit(caller("initech", "viewer"), now=NOON)
     assert suspended.value.details["reason"] == "invoice 42 is unpaid"
     operator.resume("initech")
-    assert admit(caller("initech", "viewer"), now=NOON).tenant == "initech"
+    with pytest.raises(TenantSuspended):  # this environment read it less than a lease's time ago
+        admit(caller("initech", "viewer"), now=NOON + 0.5)
+    assert admit(caller("initech", "viewer"), now=NOON + 1.5).tenant == "initech"
     store = TenantStore("platform", "initech")
     store.update_profile({"status": "deleting"}, int(store.require_profile()["version"]))
     with pytest.raises(TenantDeleted):
-        admit(caller("initech", "viewer"), now=NOON)
+        admit(caller("initech", "viewer"), now=NOON + 3)
     assert admit(caller("platform", "admin"), now=NOON).can("platform:admin")  # type: ignore[arg-type]
 
 

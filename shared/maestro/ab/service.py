@@ -1,5 +1,6 @@
 """A/B operations for one tenant: lifecycle with events, the tenant's holdout, assignment (config cached so
-the warm path makes no AWS call), ingestion into per-unit totals and per-variant statistics, analysis.
+the warm path makes no AWS call of its own), ingestion into per-unit totals and per-variant statistics,
+analysis.
 Must never assign from a stale config for longer than the cache TTL."""
 
 from __future__ import annotations

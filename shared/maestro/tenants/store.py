@@ -71,8 +71,8 @@ def quota_op(table: str, tenant: str, counter: str, delta: int, maximum: int | N
 @dataclass(frozen=True)
 class Counter:
     """One of a tenant's quota counters, as a capability's own transaction moves it with the change it counts:
-    `op(delta)` goes into the transaction, `refused(exc, index)` tells a refusal by the quota from any other
-    cancellation."""
+    `op(delta)` goes into the transaction, `raise_if_refused(exc, index)` tells a refusal by the quota from
+    any other cancellation; `reserve`/`release` move it alone, for changes that are not DynamoDB writes."""
 
     table: str
     tenant: str
@@ -225,21 +225,35 @@ class TenantStore(TenantTable):
             raise
         return from_item(response["Attributes"])
 
-    # -- admission: one conditional update per request -----------------------------------------------------
-    def count_request(self, minute: int) -> tuple[bool, dict[str, Any] | None]:
-        """Count one request in `minute` if the tenant is active and under its per-minute limit, in one
-        conditional update that also returns the profile (status, limits, grants version). (False, profile)
-        when refused as it stood then; (False, None) when there is no such tenant."""
+    # -- admission: requests of the minute, reserved by conditional updates ----------------------------------
+    def reserve_requests(
+        self, minute: int, take: int = 1, limit: int | None = None
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Reserve `take` requests of `minute` if the tenant is active and they fit under its per-minute
+        limit, in one conditional update that also returns the profile (status, limits, grants version). A
+        block (take > 1) needs the caller's view of the limit (None: unlimited) and lands only if that is
+        still the limit. (False, profile) when refused as the profile stood; (False, None): no such tenant."""
+        if take == 1:
+            fits = "(attribute_not_exists(#l.#rpm) OR #n < #l.#rpm)"
+            extra: dict[str, Any] = {}
+        elif limit is None:
+            fits, extra = "attribute_not_exists(#l.#rpm)", {}
+        else:
+            fits, extra = "#l.#rpm = :limit AND #n <= :room", {":limit": _n(limit), ":room": _n(limit - take)}
         for _ in range(5):
             try:
                 response = self._call(
                     "update_item",
                     Key=self.profile_key,
-                    UpdateExpression="ADD #n :one",
-                    ConditionExpression="#s = :active AND #w = :w AND "
-                    "(attribute_not_exists(#l.#rpm) OR #n < #l.#rpm)",
+                    UpdateExpression="ADD #n :take",
+                    ConditionExpression=f"#s = :active AND #w = :w AND {fits}",
                     ExpressionAttributeNames=NAMES,
-                    ExpressionAttributeValues={":one": _n(1), ":active": _s("active"), ":w": _n(minute)},
+                    ExpressionAttributeValues={
+                        ":take": _n(take),
+                        ":active": _s("active"),
+                        ":w": _n(minute),
+                        **extra,
+                    },
                     ReturnValues="ALL_NEW",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -257,33 +271,34 @@ class TenantStore(TenantTable):
                 if window > minute:  # another function's clock is ahead: count in its window
                     minute = window
                     continue
-            if (started := self._open_window(minute)) is not None:
-                return True, started
+            opened, now_stood = self._open_window(minute, take)
+            if opened:
+                return True, now_stood
+            if now_stood is None or int(now_stood.get("rate_window", -1)) != minute:
+                return False, now_stood  # it does not fit (or the tenant changed): not a race to retry
         raise Conflict("the tenant's request counter kept changing; retry")
 
-    def _open_window(self, minute: int) -> dict[str, Any] | None:
-        """Start `minute`'s count at 1, unless someone else started it first (None)."""
+    def _open_window(self, minute: int, take: int) -> tuple[bool, dict[str, Any] | None]:
+        """Start `minute`'s count at `take`: (True, profile), or (False, the profile as it stood) when someone
+        opened the minute first, the tenant is not active, or `take` exceeds its limit."""
         try:
             response = self._call(
                 "update_item",
                 Key=self.profile_key,
-                UpdateExpression="SET #w = :w, #n = :one",
+                UpdateExpression="SET #w = :w, #n = :take",
                 ConditionExpression="#s = :active AND (attribute_not_exists(#w) OR #w < :w) AND "
-                "(attribute_not_exists(#l.#rpm) OR #l.#rpm > :zero)",
+                "(attribute_not_exists(#l.#rpm) OR #l.#rpm >= :take)",
                 ExpressionAttributeNames=NAMES,
-                ExpressionAttributeValues={
-                    ":one": _n(1),
-                    ":zero": _n(0),
-                    ":active": _s("active"),
-                    ":w": _n(minute),
-                },
+                ExpressionAttributeValues={":take": _n(take), ":active": _s("active"), ":w": _n(minute)},
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as exc:
-            if is_conditional_failure(exc):
-                return None
-            raise
-        return from_item(response["Attributes"])
+            if not is_conditional_failure(exc):
+                raise
+            old = getattr(exc, "response", {}).get("Item")
+            return False, from_item(old) if old else None
+        return True, from_item(response["Attributes"])
 
     # -- role grants ---------------------------------------------------------------------------------------
     def get_user(self, principal: str) -> dict[str, Any] | None:
