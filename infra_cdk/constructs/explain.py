@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -19,23 +18,13 @@ from constructs import Construct
 from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, after_its_policy, table_function
-from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
+from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, table_function
+from infra_cdk.constructs.nag import acknowledge, logical_id
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.tenant_access import TenantAccess
+from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
 MAP_CONCURRENCY = 10
-# What a retry can cure: Lambda's own service errors and throttling, a worker that timed out or crashed
-# (out of memory). ExplainError (the data or model does not fit) is never retried.
-TRANSIENT = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-    "Sandbox.Timedout",
-    "Runtime.ExitError",
-    "DependencyUnavailable",
-]
 
 
 class Explain(Construct):
@@ -135,29 +124,10 @@ class Explain(Construct):
         def task(
             name: str, fn: lambda_.IFunction, step: str, result_path: str | None, **payload: Any
         ) -> tasks.LambdaInvoke:
-            invoke = tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=fn,
-                payload=sfn.TaskInput.from_object(
-                    {"step": step, "job": sfn.JsonPath.object_at("$.job"), **payload}
-                ),
-                payload_response_only=True,
-                retry_on_service_exceptions=False,  # our own Retry below covers them
-                result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
-            )
-            invoke.add_retry(errors=TRANSIENT, max_attempts=3, interval=Duration.seconds(2), backoff_rate=2)
-            return invoke
+            return lambda_step(self, name, fn, step, "job", result_path, **payload)
 
-        failed = sfn.Fail(self, "JobFailed", error="ExplanationFailed", cause="see the job's error")
         record_failure = task("RecordFailure", worker, "fail", None, error=sfn.JsonPath.object_at("$.error"))
-        record_failure.add_catch(failed, errors=["States.ALL"], result_path="$.fail_error")
-        record_failure.next(failed)
-
-        def guarded(state: Any) -> Any:
-            state.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
-            return state
-
+        guarded = failing_into(self, record_failure, "JobFailed", "ExplanationFailed", "see the job's error")
         shard = task("ExplainShard", worker, "shard", None, shard=sfn.JsonPath.object_at("$.shard"))
         shards = sfn.Map(
             self,
@@ -182,31 +152,11 @@ class Explain(Construct):
             .next(guarded(task("Complete", worker, "complete", None)))
             .next(sfn.Succeed(self, "Done"))
         )
-        log_group = logs.LogGroup(
-            self,
-            "WorkflowLogs",
-            retention=logs.RetentionDays.THREE_MONTHS,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        machine = sfn.StateMachine(
+        return logged_machine(
             self,
             "Workflow",
-            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            chain,
             timeout=Duration.hours(6),
-            tracing_enabled=True,
-            # ALL (cdk-nag SF1) without execution data: inputs and outputs name tenants' objects
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            invoked=[worker, data],
+            why_invoked="Invoking the worker's versions and aliases (CDK's LambdaInvoke grant).",
         )
-        after_its_policy(machine, machine.role)
-        acknowledge(
-            machine.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery and X-Ray permissions support no resource-level scoping.",
-        )
-        for fn in (worker, data):
-            acknowledge(
-                machine.role,
-                resource_finding(fn, ":*"),
-                "Invoking the worker's versions and aliases (CDK's LambdaInvoke grant).",
-            )
-        return machine

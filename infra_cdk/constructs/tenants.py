@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -24,11 +24,11 @@ from constructs import Construct
 
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.explain import TRANSIENT
-from infra_cdk.constructs.functions import MaestroFunction, after_its_policy, table_function
+from infra_cdk.constructs.functions import MaestroFunction, table_function
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.storage import Storage
 from infra_cdk.constructs.tenant_access import TenantAccess
+from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 from maestro.core.outcomes import FILTER_PATTERN
 from maestro.core.settings import Settings
 
@@ -199,62 +199,23 @@ class Tenants(Construct):
 
     def _purge_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
         def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
-            invoke = tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=fn,
-                payload=sfn.TaskInput.from_object(
-                    {"step": step, "purge": sfn.JsonPath.object_at("$.purge"), **payload}
-                ),
-                payload_response_only=True,
-                retry_on_service_exceptions=False,  # our own Retry below covers them
-                result_path="$.purge",
-            )
-            invoke.add_retry(errors=TRANSIENT, max_attempts=3, interval=Duration.seconds(2), backoff_rate=2)
-            return invoke
+            return lambda_step(self, name, fn, step, "purge", "$.purge", **payload)
 
-        failed = sfn.Fail(
-            self, "DeletionFailed", error="TenantDeletionFailed", cause="see the tenant's deletion"
-        )
         record_failure = task("RecordFailure", "fail", error=sfn.JsonPath.object_at("$.error"))
-        record_failure.add_catch(failed, errors=["States.ALL"], result_path="$.fail_error")
-        record_failure.next(failed)
-
-        def guarded(state: Any) -> Any:
-            state.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
-            return state
-
+        guarded = failing_into(
+            self, record_failure, "DeletionFailed", "TenantDeletionFailed", "see the tenant's deletion"
+        )
         sweep = guarded(task("Sweep", "sweep"))
         finish = guarded(task("Finish", "finish"))
         swept = sfn.Choice(self, "SweptClean").when(
             sfn.Condition.boolean_equals("$.purge.done", True), finish.next(sfn.Succeed(self, "Deleted"))
         )
         swept.otherwise(sweep)
-        chain = guarded(task("Start", "start")).next(sweep).next(swept)
-        log_group = logs.LogGroup(
-            self,
-            "DeletionLogs",
-            retention=logs.RetentionDays.THREE_MONTHS,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        machine = sfn.StateMachine(
+        return logged_machine(
             self,
             "Deletion",
-            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            guarded(task("Start", "start")).next(sweep).next(swept),
             timeout=Duration.hours(24),
-            tracing_enabled=True,
-            # ALL (cdk-nag SF1) without execution data: the state names the tenant's keys
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            invoked=[fn],
+            why_invoked="Invoking the deletion function's versions and aliases (CDK's LambdaInvoke grant).",
         )
-        after_its_policy(machine, machine.role)
-        acknowledge(
-            machine.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery and X-Ray permissions support no resource-level scoping.",
-        )
-        acknowledge(
-            machine.role,
-            resource_finding(fn, ":*"),
-            "Invoking the deletion function's versions and aliases (CDK's LambdaInvoke grant).",
-        )
-        return machine
