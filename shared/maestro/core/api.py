@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from maestro.core import outcomes
 from maestro.core.auth import AuthContext, auth_from_event
-from maestro.core.errors import DomainError, Forbidden, ValidationError
+from maestro.core.errors import DependencyUnavailable, DomainError, Forbidden, ValidationError
 from maestro.core.events import DomainEvent, publish
 from maestro.core.observability import logger, metrics
 from maestro.core.rbac import Permission
@@ -74,6 +74,12 @@ class MaestroResolver(APIGatewayHttpResolver):
                 self._record_denied(event, auth, refusal=refused.code)
             metrics.add_metric(name="AdmissionRefused", unit="Count", value=1)
             return self._reply(event, refused)
+        except Exception:  # noqa: BLE001 - the tenant's records did not answer: retryable, with an id, no trace
+            request_id = event.get("requestContext", {}).get("requestId")
+            logger.exception("admission failed", extra={"correlation_id": request_id, "tenant": auth.tenant})
+            metrics.add_metric(name="AdmissionUnavailable", unit="Count", value=1)
+            unavailable = DependencyUnavailable("the tenant's admission could not be checked; retry")
+            return self._reply(event, unavailable)
         outcomes.attribute(auth.tenant, self.capability, "request")
         permission = self.permissions.get(str(event.get("routeKey", "")))
         if permission is not None and not auth.can(permission):

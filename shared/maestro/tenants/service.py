@@ -145,6 +145,8 @@ class TenantService:
                 statuses=ADMINISTRABLE,
             )
         deletion = store.get_deletion()
+        if deletion and deletion["status"] == "RUNNING":
+            deletion = self._reconciled(store, deletion)  # its workflow may have ended outside its steps
         if profile["status"] == "deleted" or (deletion and deletion["status"] == "RUNNING"):
             return self.shown(store, profile), False
         requested = now_ms()
