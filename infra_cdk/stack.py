@@ -116,6 +116,13 @@ class MaestroStack(Stack):
         CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")
         CfnOutput(self, "EventBusName", value=bus.bus.event_bus_name)
         CfnOutput(self, "ArtifactsBucketName", value=storage.artifacts.bucket_name)
+        CfnOutput(self, "PlatformTableName", value=storage.platform_table.table_name)
+        CfnOutput(
+            self,
+            "TenantAccessRoleArn",
+            value=access.role_arn,
+            description="Sessions tagged tenant=<t> reach only that tenant's items and objects",
+        )
         if identity.user_pool and identity.user_pool_client:
             CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
             CfnOutput(self, "UserPoolClientId", value=identity.user_pool_client.user_pool_client_id)

@@ -119,18 +119,7 @@ def bench_warm_health() -> None:
     from tests.integration.conftest import Context, http_event
 
     with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName="platform",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-        )
+        registered_tenant()
         boto3.client("s3").create_bucket(Bucket="artifacts")
         boto3.client("events").create_event_bus(Name="maestro")
         for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit"):
@@ -147,7 +136,108 @@ def bench_warm_health() -> None:
         claims = {"sub": "a", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
         who = http_event("GET", "/whoami", claims=claims)
         samples = warm_latency(lambda: whoami(who, Context()), n=2000)
-        emit_latency("warm_whoami", samples, "auth context + RBAC + routing, no AWS call")
+        emit_latency(
+            "warm_whoami", samples, "auth + admission (one conditional UpdateItem, moto) + RBAC + routing"
+        )
+
+
+def registered_tenant(tenant: str = "acme") -> None:
+    """The platform table (inside mock_aws) with `tenant` registered: admission refuses unknown tenants."""
+    from maestro.tenants.service import register
+    from maestro.tenants.store import TenantStore
+
+    create_table_with_gsi1("platform")
+    register(TenantStore("platform", tenant), tenant, "enterprise", {}, "bench")
+
+
+def bench_admission() -> None:
+    """The per-request cost of authentication and the tenant's admission and quota check on a warm function:
+    GET /whoami through our handler, against a bare validating Powertools resolver answering the same route
+    (the baseline), and against our handler for a platform operator (authentication and RBAC, no admission).
+    In-process, so the admission's one conditional UpdateItem is answered by moto rather than DynamoDB."""
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from moto import mock_aws
+
+    from maestro.core.aws import client
+    from maestro.core.settings import get_settings
+    from maestro.local.functions import load_handler_module
+    from tests.integration.conftest import Context, http_event
+
+    in_process_env()
+    client.cache_clear()
+    get_settings.cache_clear()
+    with mock_aws():
+        registered_tenant()
+        bare = APIGatewayHttpResolver(enable_validation=True)
+        bare.get("/whoami")(lambda: {"principal": "a", "tenant": "acme"})
+        whoami = load_handler_module("whoami").handler
+
+        def event(tenant: str, roles: str) -> dict:
+            return http_event(
+                "GET", "/whoami", claims={"sub": "a", "custom:tenant": tenant, "cognito:groups": roles}
+            )
+
+        tenant, operator = event("acme", "[viewer]"), event("platform", "[admin]")
+        baseline = statistics.median(warm_latency(lambda: bare.resolve(tenant, Context()), n=2000))
+        auth_only = warm_latency(lambda: whoami(operator, Context()), n=2000)
+        sent: list[str] = []
+        client("dynamodb").meta.events.register("before-send.dynamodb", lambda **kw: sent.append("x"))
+        admitted = warm_latency(lambda: whoami(tenant, Context()), n=2000)
+        requests_per_request = len(sent) / 2020  # warm_latency's 20 warm-up calls count too
+        from maestro.core.auth import AuthContext
+        from maestro.tenants.admission import LEASE_S, admit
+
+        quiet, clock = AuthContext.of("a", "acme", frozenset({"viewer"})), iter(range(10**6))
+        # A tenant whose requests come more than a lease's time apart: each takes a new lease.
+        renewals = warm_latency(lambda: admit(quiet, now=1e9 + next(clock) * (LEASE_S + 0.5)), n=500)
+        ddb = client("dynamodb")
+        raw = warm_latency(
+            lambda: ddb.update_item(
+                TableName="platform",
+                Key={"pk": {"S": "acme#BENCH"}, "sk": {"S": "COUNTER"}},
+                UpdateExpression="ADD n :one",
+                ConditionExpression="attribute_not_exists(n) OR n < :max",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":max": {"N": "1000000000"}},
+                ReturnValues="ALL_NEW",
+            ),
+            n=2000,
+        )
+    emit("warm_bare_resolver_p50", baseline, "ms", note="validating Powertools resolver, same route, no auth")
+    emit(
+        "warm_auth_rbac_p50",
+        statistics.median(auth_only),
+        "ms",
+        baseline=baseline,
+        note="whoami for a platform operator: JWT claims -> identity -> permission, no admission",
+    )
+    emit(
+        "warm_auth_admission_rbac_p50",
+        statistics.median(admitted),
+        "ms",
+        baseline=baseline,
+        note="whoami for a busy tenant's caller: + admission (status, rate limit, grants) from its lease",
+    )
+    emit("warm_auth_admission_rbac_p99", percentile(admitted, 99), "ms", baseline=percentile(auth_only, 99))
+    emit(
+        "auth_and_quota_overhead_per_request_p50",
+        statistics.median(admitted) - baseline,
+        "ms",
+        note="our handler minus the bare resolver; on AWS the UpdateItem is a DynamoDB round trip, not moto",
+    )
+    emit(
+        "admission_dynamodb_requests_per_request",
+        requests_per_request,
+        "requests",
+        baseline=1.0,
+        note="a busy tenant: leases of up to 256 requests (a quiet one: 1 per request)",
+    )
+    emit(
+        "admission_quiet_tenant_p50",
+        statistics.median(renewals),
+        "ms",
+        baseline=statistics.median(raw),
+        note="requests over a second apart each take a lease: one conditional UpdateItem (baseline: raw)",
+    )
 
 
 def bench_warm_registry() -> None:
@@ -166,6 +256,7 @@ def bench_warm_registry() -> None:
     client.cache_clear()
     get_settings.cache_clear()
     with mock_aws():
+        registered_tenant()
         boto3.client("events").create_event_bus(Name="maestro")
         create_table_with_gsi1("registry")
         registry = load_handler_module("registry").handler
@@ -206,6 +297,7 @@ def bench_warm_registry() -> None:
 def _ab_tables() -> None:
     import boto3
 
+    registered_tenant()
     boto3.client("events").create_event_bus(Name="maestro")
     create_table_with_gsi1("ab")
 
@@ -368,6 +460,7 @@ def bench_sla() -> None:
     with mock_aws():
         import boto3
 
+        registered_tenant()
         boto3.client("events").create_event_bus(Name="maestro")
         create_table_with_gsi1("sla")
         handler = load_handler_module("sla_ingest").handler
@@ -501,6 +594,7 @@ def bench_audit() -> None:
     with mock_aws():
         import boto3
 
+        registered_tenant()
         boto3.client("events").create_event_bus(Name="maestro")
         create_table_with_gsi1("audit")
         s3 = boto3.client("s3")
@@ -697,6 +791,7 @@ def timeit_once(fn: Callable[[], Any]) -> float:
 def main() -> int:
     bench_cold_imports()
     bench_warm_health()
+    bench_admission()
     bench_warm_registry()
     bench_ab()
     bench_sla()

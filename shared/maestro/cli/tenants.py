@@ -63,7 +63,7 @@ def wait_deleted(api: Api, tenant_id: str, timeout_s: float = 3600) -> dict[str,
 
 def run(args: argparse.Namespace) -> int:
     api = connect(args, tenant=get_settings().platform_tenant, roles=("admin",))
-    command, tenant_id = args.tenants, getattr(args, "tenant_id", None)
+    command, tenant_id = args.tenants, str(getattr(args, "tenant_id", ""))
     if command == "list":
         for t in api.call("GET", "/tenants", params={"limit": 100})["tenants"]:
             print(f"{t['tenant_id']}\t{t['plan']}\t{t['status']}\t{t['name']}")
