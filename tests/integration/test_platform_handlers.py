@@ -121,7 +121,7 @@ def test_a_caller_without_the_permission_gets_403_even_for_a_malformed_body(bus_
     assert status == 422 and body["error"]["fields"][0]["field"] == "body"
 
 
-def test_when_the_tenants_records_do_not_answer_the_caller_gets_503_with_an_id_and_no_trace(aws: None) -> None:
+def test_when_the_tenants_records_do_not_answer_the_caller_gets_503_with_an_id(aws: None) -> None:
     boto3.client("dynamodb").delete_table(TableName="platform")  # admission cannot read the tenant
     status, body = call("whoami", http_event("GET", "/whoami", claims=VIEWER, request_id="req-503"))
     assert status == 503 and body["error"]["code"] == "DEPENDENCY_UNAVAILABLE"
