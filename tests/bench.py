@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.support import REPO, create_table_with_gsi1
+from tests.support import REPO, create_table_with_gsi1, locked_bucket
 
 RUNS = int(os.environ.get("MAESTRO_BENCH_RUNS", "7"))
 ENV = {
@@ -597,15 +597,7 @@ def bench_audit() -> None:
         registered_tenant()
         boto3.client("events").create_event_bus(Name="maestro")
         create_table_with_gsi1("audit")
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="archive", ObjectLockEnabledForBucket=True)
-        s3.put_object_lock_configuration(
-            Bucket="archive",
-            ObjectLockConfiguration={
-                "ObjectLockEnabled": "Enabled",
-                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
-            },
-        )
+        locked_bucket("archive")
         kms = boto3.client("kms")
         key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName="alias/audit", TargetKeyId=key)

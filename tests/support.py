@@ -236,3 +236,16 @@ def create_table_with_gsi1(name: str) -> None:
             }
         ],
     )
+
+
+def locked_bucket(name: str, days: int = 1) -> None:
+    """A bucket in moto with S3 Object Lock in compliance mode by default (as the audit archive is)."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": days}},
+        },
+    )

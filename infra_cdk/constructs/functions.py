@@ -12,11 +12,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct, IConstruct
 
 from infra_cdk.bundling import function_code
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
-from maestro.core.outcomes import FUNCTION_PREFIX_VARIABLE
+from maestro.core.outcomes import FILTER_PATTERN, FUNCTION_PREFIX_VARIABLE
 
 FUNCTION_METADATA = "maestro:function"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -130,3 +131,22 @@ def table_function(
         f"Queries on the {owner} table's own GSI (gsi1): the index ARN is the table ARN + /index/*.",
     )
     return fn
+
+
+def send_outcomes(
+    functions: Sequence[MaestroFunction], to: MaestroFunction, construct_id: str, filter_name: str
+) -> None:
+    """Subscribe `to` to every function's outcome lines (maestro.core.outcomes), its own excepted: its
+    outcomes would feed themselves. CloudWatch Logs allows two subscription filters per log group."""
+    destination = destinations.LambdaDestination(to.function)
+    for fn in functions:
+        if fn is to:
+            continue
+        logs.SubscriptionFilter(
+            fn,
+            construct_id,
+            log_group=fn.log_group,
+            destination=destination,
+            filter_pattern=logs.FilterPattern.literal(FILTER_PATTERN),
+            filter_name=filter_name,
+        )

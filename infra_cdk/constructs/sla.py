@@ -11,16 +11,13 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct
 
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import MaestroFunction, table_function
+from infra_cdk.constructs.functions import MaestroFunction, send_outcomes, table_function
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.tenant_access import TenantAccess
-from maestro.core.outcomes import FILTER_PATTERN
 
 
 class Sla(Construct):
@@ -84,15 +81,4 @@ class Sla(Construct):
 
     def collect_outcomes(self, functions: Sequence[MaestroFunction]) -> None:
         """Subscribe the ingestion to each function's outcome lines (its own excepted)."""
-        destination = destinations.LambdaDestination(self.ingest.function)
-        for fn in functions:
-            if fn is self.ingest:
-                continue
-            logs.SubscriptionFilter(
-                fn,
-                "Outcomes",
-                log_group=fn.log_group,
-                destination=destination,
-                filter_pattern=logs.FilterPattern.literal(FILTER_PATTERN),
-                filter_name="maestro-outcomes",
-            )
+        send_outcomes(functions, self.ingest, "Outcomes", "maestro-outcomes")

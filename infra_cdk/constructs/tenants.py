@@ -15,8 +15,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_logs_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -24,12 +22,11 @@ from constructs import Construct
 
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import MaestroFunction, table_function
+from infra_cdk.constructs.functions import MaestroFunction, send_outcomes, table_function
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.storage import Storage
 from infra_cdk.constructs.tenant_access import TenantAccess
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
-from maestro.core.outcomes import FILTER_PATTERN
 from maestro.core.settings import Settings
 
 BILLING_PREFIX = f"tenants/{Settings().platform_tenant}/billing/*"
@@ -184,18 +181,7 @@ class Tenants(Construct):
     def subscribe_outcomes(self, functions: Sequence[MaestroFunction]) -> None:
         """Every function's outcome lines (the meter's own excepted) reach the meter: a log group's second
         subscription filter beside the SLA collector's (CloudWatch Logs allows two)."""
-        destination = destinations.LambdaDestination(self.meter.function)
-        for fn in functions:
-            if fn is self.meter:
-                continue
-            logs.SubscriptionFilter(
-                fn,
-                "Metering",
-                log_group=fn.log_group,
-                destination=destination,
-                filter_pattern=logs.FilterPattern.literal(FILTER_PATTERN),
-                filter_name="maestro-metering",
-            )
+        send_outcomes(functions, self.meter, "Metering", "maestro-metering")
 
     def _purge_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
         def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:

@@ -19,7 +19,7 @@ from maestro.core.settings import get_settings
 from maestro.tenants.admission import PrincipalRemoved, TenantDeleted, TenantSuspended, TenantUnknown, admit
 from maestro.tenants.service import TenantService, register
 from maestro.tenants.store import TenantStore
-from tests.support import create_table_with_gsi1
+from tests.support import create_table_with_gsi1, locked_bucket
 
 NOON = datetime(2026, 12, 1, 12, 0, 5, tzinfo=UTC).timestamp()
 OPERATOR = AuthContext.of("op", "platform", frozenset({"admin"}))
@@ -280,14 +280,7 @@ def every_store(aws: None) -> None:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="artifacts")
     s3.put_bucket_versioning(Bucket="artifacts", VersioningConfiguration={"Status": "Enabled"})
-    s3.create_bucket(Bucket="maestro-audit-archive", ObjectLockEnabledForBucket=True)
-    s3.put_object_lock_configuration(
-        Bucket="maestro-audit-archive",
-        ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
-        },
-    )
+    locked_bucket("maestro-audit-archive")
 
 
 def items_of(tenant_id: str) -> dict[str, list[tuple[str, str]]]:
