@@ -128,10 +128,6 @@ class TenantSessions:
         )
         return _Session(started, sts, session)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._sessions.clear()
-
 
 _SESSIONS = TenantSessions()
 

@@ -148,7 +148,7 @@ class TenantService:
         if deletion and deletion["status"] == "RUNNING":
             deletion = self._reconciled(store, deletion)  # its workflow may have ended outside its steps
         if profile["status"] == "deleted" or (deletion and deletion["status"] == "RUNNING"):
-            return self.shown(store, profile), False
+            return self.shown(store, profile, deletion), False
         requested = now_ms()
         try:
             execution = client("stepfunctions").start_execution(
@@ -161,17 +161,16 @@ class TenantService:
                 f"tenant {tenant_id!r} no longer accepts requests, but its deletion could not start; "
                 "send DELETE again"
             ) from exc
-        store.put_deletion(
-            {
-                "status": "RUNNING",
-                "requested_at": requested,
-                "requested_by": self.auth.principal,
-                "execution_arn": execution["executionArn"],
-                "attempt": int((deletion or {}).get("attempt", 0)) + 1,
-            }
-        )
+        started = {
+            "status": "RUNNING",
+            "requested_at": requested,
+            "requested_by": self.auth.principal,
+            "execution_arn": execution["executionArn"],
+            "attempt": int((deletion or {}).get("attempt", 0)) + 1,
+        }
+        store.put_deletion(started)
         self._emit("TenantDeletionRequested", tenant_id=tenant_id)
-        return self.shown(store, profile), True
+        return self.shown(store, profile, started), True
 
     # -- a tenant's own view ---------------------------------------------------------------------------
     def summary(self, profile: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +183,15 @@ class TenantService:
             "created_at": iso_ms(profile.get("created_at")),
         }
 
-    def shown(self, store: TenantStore, profile: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    def shown(
+        self,
+        store: TenantStore,
+        profile: dict[str, Any],
+        deletion: dict[str, Any] | None = None,
+        now: float | None = None,
+    ) -> dict[str, Any]:
+        """The tenant as the API shows it; `deletion`: its deletion record when the caller holds it already
+        (reconciled), else read (and reconciled) here for a tenant being deleted."""
         now = time.time() if now is None else now
         limits, quota = profile.get("limits") or {}, store.get_quota()
         minute, today = minute_of(now), day_of(now)
@@ -216,9 +223,10 @@ class TenantService:
             "overrides": profile.get("overrides") or {},
             "quotas": quotas,
         }
-        deletion = store.get_deletion() if profile["status"] in ("deleting", "deleted") else None
-        if deletion and deletion["status"] == "RUNNING":
-            deletion = self._reconciled(store, deletion)
+        if deletion is None and profile["status"] in ("deleting", "deleted"):
+            deletion = store.get_deletion()
+            if deletion and deletion["status"] == "RUNNING":
+                deletion = self._reconciled(store, deletion)
         if deletion:
             out["deletion"] = {
                 "status": deletion["status"],
