@@ -441,8 +441,8 @@ def bench_sla() -> None:
     from maestro.core.auth import AuthContext
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
-    from maestro.local.emulator import copy_each_table_once
     from maestro.local.functions import load_handler_module
+    from maestro.local.transactions import rollback_item_by_item
     from maestro.sla.check import check_one
     from maestro.sla.evaluate import Aggregate, status
     from maestro.sla.service import SlaService, now_minute
@@ -456,7 +456,7 @@ def bench_sla() -> None:
     get_settings.cache_clear()
     rng = random.Random(11)
     now = now_minute()
-    copy_each_table_once()  # moto's transactions otherwise copy the table once per item they hold
+    rollback_item_by_item()  # moto's transactions otherwise copy every table they touch
     with mock_aws():
         import boto3
 
@@ -576,8 +576,8 @@ def bench_audit() -> None:
 
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
-    from maestro.local.emulator import copy_each_table_once
     from maestro.local.functions import load_handler_module
+    from maestro.local.transactions import rollback_item_by_item
     from tests.integration.conftest import Context
 
     in_process_env()
@@ -590,7 +590,7 @@ def bench_audit() -> None:
     )
     client.cache_clear()
     get_settings.cache_clear()
-    copy_each_table_once()
+    rollback_item_by_item()
     with mock_aws():
         import boto3
 

@@ -3,8 +3,6 @@ handlers (moto alone would only echo). Must never listen beyond the loopback int
 
 from __future__ import annotations
 
-import contextvars
-import copy
 import json
 import logging
 import os
@@ -20,48 +18,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from maestro.local.serving import BackgroundServer
+from maestro.local.transactions import rollback_item_by_item
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 QUIET_LOGGERS = ("werkzeug", "moto.stepfunctions", "moto.stepfunctions.parser", "moto")
-
-
-_TABLE_BACKUPS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar(
-    "table_backups", default=None
-)
-
-
-def copy_each_table_once() -> None:
-    """moto's transact_write_items deep-copies the whole table once per item of the transaction, as its
-    rollback backup: a 100-item transaction on a 10,000-item table copies a million items. While a transaction
-    runs, the first copy of each table is reused for the rest of its backups: same rollback, one copy."""
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    if getattr(models.DynamoDBBackend.transact_write_items, "_maestro_patched", False):
-        return
-    original_transact = models.DynamoDBBackend.transact_write_items
-    real_copy = copy.deepcopy
-
-    class _Copy:
-        @staticmethod
-        def deepcopy(obj: Any, memo: Any = None) -> Any:
-            backups = _TABLE_BACKUPS.get()
-            if backups is None or not isinstance(obj, Table):
-                return real_copy(obj, memo)
-            if id(obj) not in backups:
-                backups[id(obj)] = real_copy(obj, memo)
-            return backups[id(obj)]
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        token = _TABLE_BACKUPS.set({})
-        try:
-            return original_transact(self, transact_items)
-        finally:
-            _TABLE_BACKUPS.reset(token)
-
-    transact_write_items._maestro_patched = True  # type: ignore[attr-defined]
-    models.copy = _Copy  # type: ignore[assignment]  # moto's module-level `copy` import
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 class FunctionNotFound(LookupError):
@@ -144,7 +104,7 @@ class EmbeddedAws(BackgroundServer):
         self.invoke = invoke
 
     def start(self) -> EmbeddedAws:
-        copy_each_table_once()
+        rollback_item_by_item()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)
