@@ -91,3 +91,46 @@ def test_lambda_responses_of_both_shapes() -> None:
     assert (status, body) == (201, b"hi")
     assert ("Set-Cookie", "s=1") in headers and ("X-A", "1") in headers
     assert _lambda_response({"ok": True}) == (200, [("Content-Type", "application/json")], b'{"ok": true}')
+
+
+def _running_gateway(invoke):  # type: ignore[no-untyped-def]
+    from maestro.local.gateway import Gateway
+
+    return Gateway([Route("POST", "/echo", "Fn", False)], invoke, tokens=None, port=0).start()  # type: ignore[arg-type]
+
+
+def test_any_method_gets_api_gateways_404_json_not_a_501() -> None:
+    import http.client
+    import json
+
+    gateway = _running_gateway(lambda function, event: {"statusCode": 200, "body": "{}"})
+    try:
+        for method in ("TRACE", "PROPFIND", "POST"):
+            connection = http.client.HTTPConnection(gateway.host, gateway.port, timeout=10)
+            connection.request(method, "/nowhere")
+            response = connection.getresponse()
+            assert response.status == 404, method
+            assert json.loads(response.read()) == {"message": "Not Found"}
+            connection.close()
+    finally:
+        gateway.stop()
+
+
+def test_a_client_that_hangs_up_early_leaves_no_traceback(capfd) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import time
+
+    def slow(function, event):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)  # the client is gone by the time the answer is written
+        return {"statusCode": 200, "body": "x" * 1_000_000}
+
+    gateway = _running_gateway(slow)
+    try:
+        for _ in range(3):
+            with socket.create_connection((gateway.host, gateway.port)) as client:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                client.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        time.sleep(1.0)
+    finally:
+        gateway.stop()
+    assert "Traceback" not in capfd.readouterr().err

@@ -153,6 +153,19 @@ class Gateway(BackgroundServer):
             def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
                 log.debug("%s - " + format, self.address_string(), *args)
 
+            def handle_one_request(self) -> None:
+                try:
+                    super().handle_one_request()
+                except ConnectionError:  # the client hung up before its answer was written: not our failure
+                    self.close_connection = True
+                    log.debug("client %s hung up", self.address_string())
+
+            def __getattr__(self, name: str) -> Any:
+                # API Gateway takes any method and answers an unrouted one itself (404), never a 501.
+                if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+                    return self._handle
+                raise AttributeError(name)
+
             def _handle(self) -> None:
                 status, headers, body = gateway.handle(
                     self.command,
@@ -172,8 +185,6 @@ class Gateway(BackgroundServer):
             def _read_body(self) -> bytes:
                 length = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(length) if length else b""
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of parallel clients
