@@ -50,20 +50,24 @@ def lambda_entry(
     def decorate(handler: Handler) -> Handler:
         def annotated(event: dict[str, Any], context: Any) -> Any:
             if tracing_enabled():
-                tracer().put_annotation(key="correlation_id", value=logger.get_correlation_id() or "")
+                correlation_id = logger.thread_safe_get_current_keys().get("correlation_id")
+                tracer().put_annotation(key="correlation_id", value=correlation_id or "")
             return handler(event, context)
 
         observed = metrics.log_metrics(annotated)
         wrapped: Handler | None = None
+        cold = True
 
         @wraps(handler)
         def entry(event: dict[str, Any], context: Any) -> Any:
-            nonlocal wrapped
+            nonlocal wrapped, cold
             if wrapped is None:  # first invocation: build the chain once
-                inner = tracer().capture_lambda_handler(observed) if tracing_enabled() else observed
-                wrapped = logger.inject_lambda_context(
-                    correlation_id_path=correlation_id_path, clear_state=True
-                )(inner)
+                wrapped = tracer().capture_lambda_handler(observed) if tracing_enabled() else observed
+            # The invocation's log keys live in this thread's context, not on the process-wide logger: the
+            # local runtime hosts every function in one process, and each line must name its own function.
+            logger.thread_safe_clear_keys()
+            logger.thread_safe_append_keys(**invocation_keys(event, context, correlation_id_path, cold))
+            cold = False
             started = time.perf_counter()
             attribution = outcomes.begin()
             try:
@@ -76,8 +80,31 @@ def lambda_entry(
                 outcomes.record(context, started, outcomes.status_of(result))
             finally:
                 outcomes.end(attribution)
+                logger.thread_safe_clear_keys()
             return result
 
         return entry
 
     return decorate
+
+
+def invocation_keys(
+    event: Any, context: Any, correlation_id_path: str | None, cold_start: bool
+) -> dict[str, Any]:
+    """What every log line of one invocation carries: its function's service name (maestro:<function>, as
+    its outcome lines say), the function and request, and the correlation id."""
+    function_name = getattr(context, "function_name", None)
+    correlation_id = None
+    if correlation_id_path and isinstance(event, dict):
+        from aws_lambda_powertools.utilities import jmespath_utils
+
+        correlation_id = jmespath_utils.query(envelope=correlation_id_path, data=event)
+    return {
+        "service": outcomes.service_name(function_name) if function_name else None,
+        "cold_start": cold_start,
+        "function_name": function_name,
+        "function_memory_size": getattr(context, "memory_limit_in_mb", None),
+        "function_arn": getattr(context, "invoked_function_arn", None),
+        "function_request_id": getattr(context, "aws_request_id", None),
+        "correlation_id": correlation_id,
+    }
