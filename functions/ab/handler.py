@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from maestro.ab.api import Conclusion, Holdout, service
 from maestro.ab.experiments import ExperimentSpec
-from maestro.core.api import create_app, requires
+from maestro.core.api import PathKey, answers, create_app, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 
@@ -15,7 +15,7 @@ app = create_app("ab")
 Json = dict
 
 
-@app.post("/ab/experiments", summary="Create an experiment (draft)", **requires(P.AB_WRITE))
+@app.post("/ab/experiments", summary="Create an experiment (draft)", **requires(P.AB_WRITE), **answers(201))
 def create(spec: ExperimentSpec) -> Response[Json]:
     return Response(201, content_types.APPLICATION_JSON, service(app).create(spec))
 
@@ -26,31 +26,31 @@ def list_experiments() -> Json:
 
 
 @app.get("/ab/experiments/<experiment_id>", summary="Get an experiment", **requires(P.AB_READ))
-def get(experiment_id: str) -> Json:
+def get(experiment_id: PathKey) -> Json:
     return service(app).get(experiment_id)
 
 
 @app.put(
     "/ab/experiments/<experiment_id>", summary="Replace an experiment's configuration", **requires(P.AB_WRITE)
 )
-def update(experiment_id: str, spec: ExperimentSpec) -> Json:
+def update(experiment_id: PathKey, spec: ExperimentSpec) -> Json:
     return service(app).update(experiment_id, spec)
 
 
 @app.post("/ab/experiments/<experiment_id>/start", summary="Start", **requires(P.AB_WRITE))
-def start(experiment_id: str) -> Json:
+def start(experiment_id: PathKey) -> Json:
     return service(app).act(experiment_id, "start")
 
 
 @app.post(
     "/ab/experiments/<experiment_id>/pause", summary="Pause (no new enrolments)", **requires(P.AB_WRITE)
 )
-def pause(experiment_id: str) -> Json:
+def pause(experiment_id: PathKey) -> Json:
     return service(app).act(experiment_id, "pause")
 
 
 @app.post("/ab/experiments/<experiment_id>/resume", summary="Resume", **requires(P.AB_WRITE))
-def resume(experiment_id: str) -> Json:
+def resume(experiment_id: PathKey) -> Json:
     return service(app).act(experiment_id, "resume")
 
 
@@ -59,7 +59,7 @@ def resume(experiment_id: str) -> Json:
     summary="Conclude, naming the winner",
     **requires(P.AB_CONCLUDE),
 )
-def conclude(experiment_id: str, body: Conclusion) -> Json:
+def conclude(experiment_id: PathKey, body: Conclusion) -> Json:
     return service(app).act(experiment_id, "conclude", winner=body.winner)
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from maestro.ab.analysis import analyze
 from maestro.ab.api import service
 from maestro.ab.experiments import ExperimentSpec
-from maestro.core.api import create_app, requires
+from maestro.core.api import PathKey, create_app, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 
@@ -21,7 +21,7 @@ app = create_app("ab")
     "/ab/experiments/<experiment_id>/analysis", summary="Analyze an experiment", **requires(P.AB_ANALYZE)
 )
 def analysis(
-    experiment_id: str, units: Annotated[bool, Query(description="load per-unit values")] = False
+    experiment_id: PathKey, units: Annotated[bool, Query(description="load per-unit values")] = False
 ) -> dict:
     ab = service(app)
     item = ab.require_running_or_paused(experiment_id)

@@ -14,7 +14,8 @@ from maestro.audit.records import from_posted
 from maestro.audit.reports import generate
 from maestro.audit.service import enqueue
 from maestro.audit.settings import AuditSettings
-from maestro.core.api import create_app, current_auth, decode_cursor, encode_cursor, requires
+from maestro.core.api import answers, create_app, current_auth, decode_cursor, encode_cursor, requires
+from maestro.core.fields import Key
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings
@@ -32,9 +33,9 @@ def _iso(moment: datetime) -> str:
 def events(
     start: Annotated[datetime | None, Query(description="from (default: 7 days ago)")] = None,
     end: Annotated[datetime | None, Query(description="until (default: now)")] = None,
-    principal: Annotated[str | None, Query()] = None,
-    action: Annotated[str | None, Query(description="e.g. registry:ModelVersionCreated")] = None,
-    resource: Annotated[str | None, Query()] = None,
+    principal: Annotated[Key | None, Query()] = None,
+    action: Annotated[Key | None, Query(description="e.g. registry:ModelVersionCreated")] = None,
+    resource: Annotated[Key | None, Query()] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|denied|failure)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -69,7 +70,12 @@ def digest_now() -> Json:
     return {"digest": service(app).digest()}
 
 
-@app.post("/audit/reports", summary="Generate a GDPR, SOC 2 or HIPAA report", **requires(P.AUDIT_REPORT))
+@app.post(
+    "/audit/reports",
+    summary="Generate a GDPR, SOC 2 or HIPAA report",
+    **requires(P.AUDIT_REPORT),
+    **answers(201),
+)
 def report(body: ReportRequest) -> Response[Json]:
     audit = service(app)
     settings, salt = audit.settings()
@@ -108,6 +114,7 @@ def put_audit_settings(body: AuditSettings) -> Json:
     "/audit/records",
     summary="Post audit records (queued; a retried record counts once)",
     **requires(P.AUDIT_WRITE),
+    **answers(202),
 )
 def post_records(body: PostedRecords) -> Response[Json]:
     auth = current_auth(app)

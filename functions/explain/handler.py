@@ -8,7 +8,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from maestro.core.api import create_app, current_auth, decode_cursor, encode_cursor, requires
+from maestro.core.api import (
+    PathKey,
+    answers,
+    create_app,
+    current_auth,
+    decode_cursor,
+    encode_cursor,
+    requires,
+)
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings
@@ -29,6 +37,7 @@ def service() -> ExplainService:
     "/explanations",
     summary="Submit an explanation job (the same request returns the same job)",
     **requires(P.EXPLAIN_SUBMIT),
+    **answers(201, 200),
 )
 def submit(request: ExplanationRequest) -> Response[Json]:
     job, created = service().submit(request)
@@ -48,7 +57,7 @@ def list_jobs(
 @app.get(
     "/explanations/<job_id>", summary="A job's status, progress, error or results", **requires(P.EXPLAIN_READ)
 )
-def get(job_id: str) -> Json:
+def get(job_id: PathKey) -> Json:
     return service().get(job_id)
 
 
@@ -57,12 +66,12 @@ def get(job_id: str) -> Json:
     summary="Presigned links to the per-row values, importances and the HTML report",
     **requires(P.EXPLAIN_READ),
 )
-def results(job_id: str) -> Json:
+def results(job_id: PathKey) -> Json:
     return service().links(job_id)
 
 
 @app.post("/explanations/<job_id>/cancel", summary="Stop a job", **requires(P.EXPLAIN_CANCEL))
-def cancel(job_id: str) -> Json:
+def cancel(job_id: PathKey) -> Json:
     return service().cancel(job_id)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from maestro.core.api import create_app
 from maestro.core.observability import lambda_entry
-from maestro.registry.protocol import mlflow_error
+from maestro.registry.protocol import MLFLOW_ERROR_SCHEMA, MLFLOW_ERROR_STATUSES, mlflow_error
 from maestro.registry.routes import artifacts, models, tracking
 
-app = create_app("registry", render_error=mlflow_error)
+app = create_app("registry", mlflow_error, MLFLOW_ERROR_SCHEMA, MLFLOW_ERROR_STATUSES)
 for routes in (tracking, models, artifacts):
     routes.register(app)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from maestro.core.api import create_app, requires
+from maestro.core.api import PathKey, answers, create_app, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.sla.api import service
@@ -20,7 +20,7 @@ app = create_app("sla")
 Json = dict
 
 
-@app.post("/sla/slos", summary="Define an SLO", **requires(P.SLA_WRITE))
+@app.post("/sla/slos", summary="Define an SLO", **requires(P.SLA_WRITE), **answers(201))
 def create(spec: SloSpec) -> Response[Json]:
     return Response(201, content_types.APPLICATION_JSON, service(app).create(spec))
 
@@ -31,17 +31,17 @@ def list_slos() -> Json:
 
 
 @app.get("/sla/slos/<slo_id>", summary="Get an SLO", **requires(P.SLA_READ))
-def get(slo_id: str) -> Json:
+def get(slo_id: PathKey) -> Json:
     return service(app).store.get_slo(slo_id)
 
 
 @app.put("/sla/slos/<slo_id>", summary="Replace an SLO's definition", **requires(P.SLA_WRITE))
-def update(slo_id: str, spec: SloSpec) -> Json:
+def update(slo_id: PathKey, spec: SloSpec) -> Json:
     return service(app).update(slo_id, spec)
 
 
 @app.delete("/sla/slos/<slo_id>", summary="Delete an SLO (its observations stay)", **requires(P.SLA_WRITE))
-def delete(slo_id: str) -> Json:
+def delete(slo_id: PathKey) -> Json:
     service(app).delete(slo_id)
     return {"slo_id": slo_id, "deleted": True}
 
@@ -52,7 +52,7 @@ def delete(slo_id: str) -> Json:
     **requires(P.SLA_READ),
 )
 def slo_status(
-    slo_id: str,
+    slo_id: PathKey,
     at: Annotated[datetime | None, Query(description="a past moment (default: now)")] = None,
 ) -> Json:
     return service(app).status(slo_id, epoch_minute(at) if at else None)
@@ -60,7 +60,7 @@ def slo_status(
 
 @app.get("/sla/slos/<slo_id>/report", summary="The error budget over a period", **requires(P.SLA_READ))
 def budget_report(
-    slo_id: str,
+    slo_id: PathKey,
     start: Annotated[datetime | None, Query(description="first point (default: 7 days ago)")] = None,
     end: Annotated[datetime | None, Query(description="last point (default: now)")] = None,
     step_hours: Annotated[int, Query(ge=1, le=24 * 31, description="hours between points")] = 6,

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from maestro.core.api import create_app, decode_cursor, encode_cursor, requires
+from maestro.core.api import answers, create_app, decode_cursor, encode_cursor, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.tenancy import TENANT_ID
@@ -21,7 +21,7 @@ TenantId = Annotated[str, Path(pattern=TENANT_ID.pattern)]
 Principal = Annotated[str, Path(pattern=PRINCIPAL, description="the caller's `sub` claim")]
 
 
-@app.post("/tenants", summary="Create a tenant", **requires(P.PLATFORM_ADMIN))
+@app.post("/tenants", summary="Create a tenant", **requires(P.PLATFORM_ADMIN), **answers(201))
 def create(body: NewTenant) -> Response[Json]:
     tenant = service(app).create(body.tenant_id, body.name, body.plan, dict(body.quotas))
     return Response(201, content_types.APPLICATION_JSON, tenant)
@@ -67,6 +67,7 @@ def resume(tenant_id: TenantId) -> Json:
     "/tenants/<tenant_id>",
     summary="Delete a tenant and its data everywhere (202: started; the tenant shows its progress)",
     **requires(P.PLATFORM_ADMIN),
+    **answers(202, 200),
 )
 def delete(tenant_id: TenantId) -> Response[Json]:
     tenant, started = service(app).delete(tenant_id)

@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from maestro.core.aws import client
 from maestro.core.settings import get_settings
+from maestro.local.functions import load_handler_module
 from maestro.tenants.service import register
 from maestro.tenants.store import TenantStore
 from tests.support import create_table_with_gsi1
@@ -100,3 +101,20 @@ def http_event(
     if body is not None:
         event["body"] = body
     return event
+
+
+def call(function: str, event: dict) -> tuple[int, dict]:
+    response = load_handler_module(function).handler(event, Context())
+    return int(response["statusCode"]), json.loads(response["body"])
+
+
+@pytest.fixture
+def every_store(platform_stores: None) -> None:
+    """Besides the platform's: each capability's table (default names) and the bus."""
+    for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit"):
+        create_table_with_gsi1(table)
+    boto3.client("events").create_event_bus(Name="maestro")
+    boto3.client("s3").create_bucket(Bucket="maestro-audit-archive")
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/maestro-audit", TargetKeyId=key)

@@ -7,28 +7,9 @@ import pytest
 
 from maestro.core.api import create_app, requires
 from maestro.core.rbac import Permission
-from maestro.local.functions import load_handler_module
-from tests.integration.conftest import Context, drain, http_event
-from tests.support import create_table_with_gsi1
+from tests.integration.conftest import Context, call, drain, http_event
 
 VIEWER = {"sub": "alice", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
-
-
-def call(function: str, event: dict) -> tuple[int, dict]:
-    response = load_handler_module(function).handler(event, Context())
-    return int(response["statusCode"]), json.loads(response["body"])
-
-
-@pytest.fixture
-def every_store(platform_stores: None) -> None:
-    """Besides the platform's: each capability's table (default names) and the bus."""
-    for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit"):
-        create_table_with_gsi1(table)
-    boto3.client("events").create_event_bus(Name="maestro")
-    boto3.client("s3").create_bucket(Bucket="maestro-audit-archive")
-    kms = boto3.client("kms")
-    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName="alias/maestro-audit", TargetKeyId=key)
 
 
 def test_health_is_ready_when_every_dependency_answers(every_store: None) -> None:

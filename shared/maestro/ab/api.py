@@ -9,6 +9,7 @@ from maestro.ab.ingest import Event
 from maestro.ab.service import AbService
 from maestro.ab.store import AbStore
 from maestro.core.api import MaestroResolver, current_auth
+from maestro.core.fields import Key
 from maestro.core.settings import get_settings
 
 MAX_BATCH_UNITS = 10_000
@@ -21,22 +22,22 @@ def service(app: MaestroResolver) -> AbService:
 
 
 class AssignRequest(BaseModel):
-    experiment_id: str
-    unit_id: str = Field(min_length=1, max_length=256)
+    experiment_id: Key
+    unit_id: Key
 
 
 class BatchAssignRequest(BaseModel):
-    experiment_id: str
-    unit_ids: list[str] = Field(min_length=1, max_length=MAX_BATCH_UNITS)
+    experiment_id: Key
+    unit_ids: list[Key] = Field(min_length=1, max_length=MAX_BATCH_UNITS)
 
 
 class EventsRequest(BaseModel):
-    experiment_id: str
+    experiment_id: Key
     events: list[Event] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
 class Conclusion(BaseModel):
-    winner: str | None = None
+    winner: Key | None = None
 
 
 class Holdout(BaseModel):

@@ -10,15 +10,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from maestro.ab.experiments import MetricSpec
+from maestro.core.fields import Key
 
 EXPOSURES = "__exposures__"
 
 
 class Event(BaseModel):
-    event_id: str = Field(min_length=1, max_length=128)
-    unit_id: str = Field(min_length=1, max_length=256)
+    event_id: Key
+    unit_id: Key
     type: Literal["exposure", "metric"]
-    name: str | None = Field(None, description="metric events: the event name metrics select on")
+    name: Key | None = Field(None, description="metric events: the event name metrics select on")
     value: float = 1.0
     pre_period: bool = Field(False, description="a pre-experiment value, used as the CUPED covariate")
     timestamp: int | None = None

@@ -3,22 +3,35 @@ declarative route permissions and AccessDenied events. Must never return a stack
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
 import json
 import re
 from collections.abc import Callable
+from functools import cached_property
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from maestro.core import outcomes
 from maestro.core.auth import AuthContext, auth_from_event
-from maestro.core.errors import DependencyUnavailable, DomainError, Forbidden, ValidationError
+from maestro.core.aws import error_code
+from maestro.core.errors import (
+    DependencyUnavailable,
+    DomainError,
+    Forbidden,
+    PayloadTooLarge,
+    ValidationError,
+)
 from maestro.core.events import DomainEvent, publish
+from maestro.core.fields import ITEM_BYTES, Key, unstorable_at
 from maestro.core.observability import logger, metrics
 from maestro.core.rbac import Permission
 from maestro.tenants.admission import PrincipalRemoved, TenantSuspended, admit
@@ -29,6 +42,12 @@ INTERNAL_ERROR_MESSAGE = "internal error; quote the correlation id when reportin
 
 
 _ROUTE_SIGNATURE = inspect.signature(APIGatewayHttpResolver.route)
+# Path parameters that stand for API Gateway's greedy {name+}: the rest of the path, slashes included (leading
+# slashes dropped). Every other <name> matches one segment, as Powertools does.
+GREEDY_PARAMETERS = frozenset({"artifact_path"})
+_SEGMENT = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+"  # Powertools' own pattern for one path segment
+# A path segment that names a stored thing (an experiment, a job, an SLO): the key limits apply.
+PathKey = Annotated[Key, Path()]
 ErrorRenderer = Callable[[int, str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
@@ -36,14 +55,92 @@ def platform_error(status: int, code: str, message: str, extra: dict[str, Any]) 
     return status, {"error": {"code": code, "message": message, **extra}}
 
 
+# API Gateway's own answers (no route, no or a bad token, a body over 10 MB): {"message": ...}.
+GATEWAY_ERROR_SCHEMA = {
+    "title": "GatewayError",
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+PLATFORM_ERROR_SCHEMA = {
+    "title": "PlatformError",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "array",
+                    "description": "each field that was refused, and why",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "reason"],
+                        "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "correlation_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+}
+# What each error status means on our routes (platform_error's statuses; DomainError subclasses).
+PLATFORM_ERROR_STATUSES = {
+    400: "Bad request",
+    401: "No valid identity",
+    403: "The caller's roles lack the route's permission, or the tenant refused it (suspended, over a quota)",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Larger than the store takes",
+    422: "A field failed validation: `error.fields` names each one and why",
+    429: "Over the tenant's rate limit (Retry-After)",
+    503: "A dependency did not answer; retry",
+}
+
+
+class HttpEvent(APIGatewayProxyEventV2):
+    """The payload 2.0 event, with a body that is not text, or JSON that holds what no store can keep, refused
+    as bad input (422 naming the field) instead of escaping as a bug further down."""
+
+    @cached_property
+    def decoded_body(self) -> str | None:
+        body: str | None = self.body
+        if not (self.is_base64_encoded and body):
+            return body
+        try:
+            return base64.b64decode(body.encode(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ValidationError("body", "is not UTF-8 text") from None
+
+    @cached_property
+    def json_body(self) -> Any:
+        text = self.decoded_body
+        if not text:
+            return None
+        value = self._json_deserializer(text)
+        if unstorable := unstorable_at(value):
+            raise ValidationError(*unstorable)
+        return value
+
+
 class MaestroResolver(APIGatewayHttpResolver):
     """A resolver that knows its capability, which names its events' source (maestro.<capability>), and how
     its errors are shaped (the platform's by default; the registry speaks MLflow's)."""
 
-    def __init__(self, capability: str, render_error: ErrorRenderer = platform_error) -> None:
+    def __init__(
+        self,
+        capability: str,
+        render_error: ErrorRenderer = platform_error,
+        error_schema: dict[str, Any] = PLATFORM_ERROR_SCHEMA,
+        error_statuses: dict[int, str] = PLATFORM_ERROR_STATUSES,
+    ) -> None:
         super().__init__(enable_validation=True)
         self.capability = capability
         self.render_error = render_error
+        self.error_schema, self.error_statuses = error_schema, error_statuses
         # API Gateway route key ("POST /sla/slos/{slo_id}") -> the permission its route requires.
         self.permissions: dict[str, Permission] = {}
 
@@ -88,6 +185,17 @@ class MaestroResolver(APIGatewayHttpResolver):
         self.append_context(**{AUTH_CONTEXT_KEY: auth})  # the route middleware and the route reuse it
         return super().resolve(event, context)
 
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:
+        def group(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return f"/*(?P<{name}>.+)" if name in GREEDY_PARAMETERS else f"(?P<{name}>{_SEGMENT})"
+
+        return re.compile(base_regex.format(re.sub(r"<(\w+)>", group, rule)))
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> HttpEvent:
+        return HttpEvent(event, self._json_body_deserializer)
+
     def _record_denied(self, event: dict[str, Any], auth: AuthContext, **why: str) -> None:
         request_id = event.get("requestContext", {}).get("requestId")
         method = event.get("requestContext", {}).get("http", {}).get("method", "")
@@ -107,6 +215,29 @@ class MaestroResolver(APIGatewayHttpResolver):
 
         kwargs.setdefault("security_schemes", {"jwt": HTTPBearer(bearerFormat="JWT")})
         return super().get_openapi_schema(**kwargs)
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The OpenAPI schema with the error answers every route really gives, in this resolver's shape (the
+        registry speaks MLflow's) or API Gateway's own, in place of Powertools' generic 422. Public routes
+        have no identity, tenant or permission to refuse."""
+        schema = self.get_openapi_schema()
+        document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas[self.error_schema["title"]] = self.error_schema
+        schemas[GATEWAY_ERROR_SCHEMA["title"]] = GATEWAY_ERROR_SCHEMA
+        refs = [
+            {"$ref": f"#/components/schemas/{s['title']}"} for s in (self.error_schema, GATEWAY_ERROR_SCHEMA)
+        ]
+        content = {"application/json": {"schema": {"anyOf": refs}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                public = not operation.get("security")
+                for status, description in self.error_statuses.items():
+                    if not (public and status in (401, 403, 429)):
+                        responses.setdefault(str(status), {"description": description, "content": content})
+        return document
 
     @property
     def request_id(self) -> str | None:
@@ -141,9 +272,14 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(str(p) for p in loc), "reason": error.get("msg", error["type"])}
 
 
-def create_app(capability: str, render_error: ErrorRenderer = platform_error) -> MaestroResolver:
-    """One resolver per function, with the platform's error mapping."""
-    app = MaestroResolver(capability, render_error)
+def create_app(
+    capability: str,
+    render_error: ErrorRenderer = platform_error,
+    error_schema: dict[str, Any] = PLATFORM_ERROR_SCHEMA,
+    error_statuses: dict[int, str] = PLATFORM_ERROR_STATUSES,
+) -> MaestroResolver:
+    """One resolver per function, with the platform's error mapping (or another shape and its statuses)."""
+    app = MaestroResolver(capability, render_error, error_schema, error_statuses)
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response:
@@ -163,12 +299,20 @@ def create_app(capability: str, render_error: ErrorRenderer = platform_error) ->
 
     @app.exception_handler(Exception)
     def _bug(exc: Exception) -> Response:
+        if _item_too_large(exc):  # what only the write itself can tell: the item outgrew DynamoDB's 400 KB
+            return _domain_error(
+                PayloadTooLarge(f"the change would make the stored item larger than {ITEM_BYTES} bytes")
+            )
         # The trace goes to the log under the correlation id; the caller sees only the id.
         logger.exception("unhandled error", extra={"correlation_id": app.request_id})
         metrics.add_metric(name="UnhandledErrors", unit="Count", value=1)
         return app.error(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE)
 
     return app
+
+
+def _item_too_large(exc: Exception) -> bool:
+    return error_code(exc) == "ValidationException" and "size" in str(exc).lower()
 
 
 def forbidden(auth: AuthContext, permission: Permission) -> Forbidden:
@@ -196,6 +340,27 @@ def requires(permission: Permission) -> dict[str, Any]:
         "middlewares": [authorize],
         "openapi_extensions": {PERMISSION_EXTENSION: str(permission)},
         "security": [{"jwt": []}],
+    }
+
+
+SUCCESS_DESCRIPTIONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted: the work goes on; the resource shows its progress",
+    302: "Found: the Location header is a presigned S3 URL",
+}
+
+
+def answers(*statuses: int) -> dict[str, Any]:
+    """Route options documenting the success statuses of a route that answers other than 200:
+    `@app.post("/x", **requires(P.X), **answers(201))`."""
+    json_object = {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}
+    empty = {"text/plain": {"schema": {"type": "string", "maxLength": 0}}}  # a redirect has no body
+    return {
+        "responses": {
+            s: {"description": SUCCESS_DESCRIPTIONS[s], "content": json_object if s < 300 else empty}
+            for s in statuses
+        }
     }
 
 

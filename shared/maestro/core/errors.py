@@ -28,6 +28,13 @@ class ValidationError(DomainError):
         self.reason = reason
 
 
+class PayloadTooLarge(DomainError):
+    """A request, or what it would make of a stored item, is larger than a store takes."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "UNAUTHORIZED"

@@ -35,7 +35,7 @@ def build_document() -> dict[str, Any]:
     for name in function_names():
         app = getattr(load_handler_module(name), "app", None)
         if isinstance(app, MaestroResolver):
-            merger.add_schema(app.get_openapi_schema())
+            merger.add_schema(app.openapi_document())
     document: dict[str, Any] = json.loads(merger.get_openapi_json_schema())
     document["paths"] = dict(sorted(document.get("paths", {}).items()))
     return document

@@ -11,6 +11,7 @@ from typing import Any
 
 from maestro.core.aws import error_code, is_missing, presign, tenant_client
 from maestro.core.errors import NotFound, QuotaExceeded, ValidationError
+from maestro.core.fields import S3_KEY_BYTES
 from maestro.core.tenancy import tenant_prefix
 from maestro.tenants.store import Counter
 
@@ -19,14 +20,17 @@ PRESIGN_SECONDS = 3600
 MULTIPART_PART_LIMIT = 10_000  # S3's limit on parts per upload
 MANIFEST_LIMIT = 200  # files of a model directory whose checksums a model version records
 UNSAFE = re.compile(r"(^|/)\.\.(/|$)|\\|^/|^[a-zA-Z]:|%2e%2e", re.IGNORECASE)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # S3's XML listings cannot carry most control characters
 
 
 def safe_path(path: str, field: str = "path") -> str:
     path = (path or "").strip()
-    if UNSAFE.search(path) or "\x00" in path:
+    if UNSAFE.search(path):
         raise ValidationError(
             field, f"artifact path {path!r} must be relative and stay inside the artifact root"
         )
+    if CONTROL.search(path):
+        raise ValidationError(field, "artifact path must not contain control characters")
     return posixpath.normpath(path).lstrip("./") if path else ""
 
 
@@ -60,8 +64,13 @@ class ArtifactStore:
         self.s3 = tenant_client(tenant, "s3")
         self.storage = storage  # the tenant's storage_bytes quota, when uploads are to count against it
 
-    def key(self, path: str) -> str:
-        return self.root + safe_path(path)
+    def key(self, path: str, field: str = "path") -> str:
+        key = self.root + safe_path(path, field)
+        if len(key.encode()) > S3_KEY_BYTES:
+            raise ValidationError(
+                field, f"artifact path is too long: its S3 key would pass {S3_KEY_BYTES} bytes"
+            )
+        return key
 
     def put(self, path: str, body: bytes, content_type: str | None) -> None:
         """S3 verifies and keeps the SHA-256 of what we send: explanation jobs load a model file only if

@@ -38,6 +38,28 @@ MLFLOW_ERRORS = {
 }
 
 
+MLFLOW_ERROR_SCHEMA = {
+    "title": "MlflowError",
+    "type": "object",
+    "required": ["error_code", "message"],
+    "properties": {
+        "error_code": {"type": "string", "description": "databricks.proto ErrorCode"},
+        "message": {"type": "string"},
+        "maestro_code": {"type": "string", "description": "ours, where MLflow's code is coarser"},
+        "correlation_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+}
+MLFLOW_ERROR_STATUSES = {
+    400: "INVALID_PARAMETER_VALUE (a field failed validation), RESOURCE_ALREADY_EXISTS or BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED or RESOURCE_LIMIT_EXCEEDED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    413: "Larger than the store takes",
+    429: "REQUEST_LIMIT_EXCEEDED (Retry-After; the mlflow client retries)",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+
+
 def mlflow_error(status: int, code: str, message: str, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     mapped_status, error_code = MLFLOW_ERRORS.get(code, (status, code))
     # Ours where MLflow's is coarser, e.g. TENANT_SUSPENDED behind PERMISSION_DENIED.

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import base64
 import posixpath
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel, Field
 
-from maestro.core.api import MaestroResolver, requires
-from maestro.core.errors import DomainError
+from maestro.core.api import MaestroResolver, answers, requires
+from maestro.core.errors import PayloadTooLarge
+from maestro.core.fields import ArtifactPath, Key, Text
 from maestro.core.rbac import Permission as P
+from maestro.registry.artifacts import MULTIPART_PART_LIMIT
 from maestro.registry.protocol import first, query, services
 
 Json = dict[str, Any]
@@ -21,31 +24,32 @@ PREFIX = "/api/2.0/mlflow-artifacts"
 MAX_PROXIED_UPLOAD = 5 * 1024 * 1024  # below Lambda's 6 MB request payload, base64 included
 
 
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
+# The greedy {artifact_path+} of API Gateway's proxy route: the rest of the URL, slashes included.
+ArtifactPathParam = Annotated[
+    ArtifactPath, Path(description="the artifact's path under the experiment's root")
+]
 
 
 class CreateMultipart(BaseModel):
-    path: str  # the client's local file: its basename names the artifact in the URL's directory
-    num_parts: int = 1
+    path: ArtifactPath  # the client's local file: its basename names the artifact in the URL's directory
+    num_parts: int = Field(1, ge=1, le=MULTIPART_PART_LIMIT)
 
 
 class Part(BaseModel):
-    part_number: int
-    etag: str
-    url: str | None = None
+    part_number: int = Field(ge=1, le=MULTIPART_PART_LIMIT)
+    etag: Key
+    url: Text | None = None
 
 
 class CompleteMultipart(BaseModel):
-    path: str
-    upload_id: str
-    parts: list[Part]
+    path: ArtifactPath
+    upload_id: Key
+    parts: list[Part] = Field(max_length=MULTIPART_PART_LIMIT)
 
 
 class AbortMultipart(BaseModel):
-    path: str
-    upload_id: str
+    path: ArtifactPath
+    upload_id: Key
 
 
 def _file_in(directory: str, local_file: str) -> str:
@@ -57,39 +61,37 @@ def register(router: MaestroResolver) -> None:
     """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
     that includes it, and the local runtime hosts several apps (environments) in one process."""
 
-    def _path(after: str) -> str:
-        return router.current_event.path.split(after, 1)[1].lstrip("/")
-
     @router.get(f"{PREFIX}/artifacts", summary="List artifacts under a path", **requires(P.EXPERIMENT_READ))
     def list_artifacts() -> Json:
         return {"files": services(router).artifacts.list_dir(first(query(router), "path") or "")}
 
     @router.get(
-        f"{PREFIX}/artifacts/.+",
+        f"{PREFIX}/artifacts/<artifact_path>",
         summary="Download an artifact (302 to a presigned S3 URL)",
         **requires(P.EXPERIMENT_READ),
+        **answers(302),
     )
-    def download_artifact() -> Response[str]:
-        url = services(router).artifacts.download_url(_path(f"{PREFIX}/artifacts/"))
-        return Response(status_code=302, headers={"Location": url}, body="")
+    def download_artifact(artifact_path: ArtifactPathParam) -> Response[str]:
+        url = services(router).artifacts.download_url(artifact_path)
+        return Response(status_code=302, content_type="text/plain", headers={"Location": url}, body="")
 
     @router.get(
-        f"{PREFIX}/presigned/.+",
+        f"{PREFIX}/presigned/<artifact_path>",
         summary="A presigned download URL for an artifact",
         **requires(P.EXPERIMENT_READ),
     )
-    def presigned_download() -> Json:
+    def presigned_download(artifact_path: ArtifactPathParam) -> Json:
         artifacts = services(router).artifacts
-        path = _path(f"{PREFIX}/presigned/")
+        path = artifact_path
         size = artifacts.head(path)["ContentLength"]
         return {"url": artifacts.download_url(path), "headers": {}, "file_size": size}
 
     @router.put(
-        f"{PREFIX}/artifacts/.+",
+        f"{PREFIX}/artifacts/<artifact_path>",
         summary="Upload an artifact (up to 5 MB; larger files use multipart)",
         **requires(P.EXPERIMENT_WRITE),
     )
-    def upload_artifact() -> Json:
+    def upload_artifact(artifact_path: ArtifactPathParam) -> Json:
         event = router.current_event
         raw = event.raw_event.get("body") or ""
         body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
@@ -98,40 +100,44 @@ def register(router: MaestroResolver) -> None:
                 f"{len(body)} bytes is more than a proxied upload takes ({MAX_PROXIED_UPLOAD}); set "
                 "MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true so the client uploads in presigned parts"
             )
-        services(router).artifacts.put(_path(f"{PREFIX}/artifacts/"), body, event.headers.get("content-type"))
+        services(router).artifacts.put(artifact_path, body, event.headers.get("content-type"))
         return {}
 
     @router.delete(
-        f"{PREFIX}/artifacts/.+", summary="Delete an artifact or a directory", **requires(P.EXPERIMENT_DELETE)
+        f"{PREFIX}/artifacts/<artifact_path>",
+        summary="Delete an artifact or a directory",
+        **requires(P.EXPERIMENT_DELETE),
     )
-    def delete_artifact() -> Json:
-        services(router).artifacts.delete(_path(f"{PREFIX}/artifacts/"))
+    def delete_artifact(artifact_path: ArtifactPathParam) -> Json:
+        services(router).artifacts.delete(artifact_path)
         return {}
 
     @router.post(
-        f"{PREFIX}/mpu/create/.+",
+        f"{PREFIX}/mpu/create/<artifact_path>",
         summary="Start a multipart upload: presigned URLs per part",
         **requires(P.EXPERIMENT_WRITE),
     )
-    def create_multipart(body: CreateMultipart) -> Json:
-        return services(router).artifacts.create_multipart(
-            _file_in(_path(f"{PREFIX}/mpu/create/"), body.path), body.num_parts
-        )
+    def create_multipart(artifact_path: ArtifactPathParam, body: CreateMultipart) -> Json:
+        return services(router).artifacts.create_multipart(_file_in(artifact_path, body.path), body.num_parts)
 
     @router.post(
-        f"{PREFIX}/mpu/complete/.+", summary="Complete a multipart upload", **requires(P.EXPERIMENT_WRITE)
+        f"{PREFIX}/mpu/complete/<artifact_path>",
+        summary="Complete a multipart upload",
+        **requires(P.EXPERIMENT_WRITE),
     )
-    def complete_multipart(body: CompleteMultipart) -> Json:
+    def complete_multipart(artifact_path: ArtifactPathParam, body: CompleteMultipart) -> Json:
         services(router).artifacts.complete_multipart(
-            _file_in(_path(f"{PREFIX}/mpu/complete/"), body.path),
+            _file_in(artifact_path, body.path),
             body.upload_id,
             [p.model_dump() for p in body.parts],
         )
         return {}
 
-    @router.post(f"{PREFIX}/mpu/abort/.+", summary="Abort a multipart upload", **requires(P.EXPERIMENT_WRITE))
-    def abort_multipart(body: AbortMultipart) -> Json:
-        services(router).artifacts.abort_multipart(
-            _file_in(_path(f"{PREFIX}/mpu/abort/"), body.path), body.upload_id
-        )
+    @router.post(
+        f"{PREFIX}/mpu/abort/<artifact_path>",
+        summary="Abort a multipart upload",
+        **requires(P.EXPERIMENT_WRITE),
+    )
+    def abort_multipart(artifact_path: ArtifactPathParam, body: AbortMultipart) -> Json:
+        services(router).artifacts.abort_multipart(_file_in(artifact_path, body.path), body.upload_id)
         return {}

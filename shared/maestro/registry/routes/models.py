@@ -8,92 +8,99 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from maestro.core.api import MaestroResolver, requires
+from maestro.core.fields import Key, TagKey, TagValue, Text
 from maestro.core.rbac import Permission as P
-from maestro.registry.protocol import first, query, services
-from maestro.registry.routes.tracking import KeyValue, dumps
+from maestro.registry.protocol import query, services
+from maestro.registry.routes.tracking import MAX_ORDER_BY, MAX_TAGS, KeyValue, MaxResults, dumps
+
+FilterParam = Annotated[Text | None, Query()]
+MaxResultsParam = Annotated[MaxResults | None, Query()]
+PageTokenParam = Annotated[Text | None, Query()]
 
 Json = dict[str, Any]
 MLFLOW = "/api/2.0/mlflow"
 
 
 class CreateRegisteredModel(BaseModel):
-    name: str = Field(min_length=1)
-    tags: list[KeyValue] = []
-    description: str | None = None
+    name: Key
+    tags: list[KeyValue] = Field(default=[], max_length=MAX_TAGS)
+    description: Text | None = None
 
 
 class ModelName(BaseModel):
-    name: str
+    name: Key
 
 
 class RenameModel(BaseModel):
-    name: str
-    new_name: str
+    name: Key
+    new_name: Key
 
 
 class UpdateModel(BaseModel):
-    name: str
-    description: str | None = None
+    name: Key
+    description: Text | None = None
 
 
 class ModelTag(BaseModel):
-    name: str
-    key: str
-    value: str | None = None
+    name: Key
+    key: TagKey
+    value: TagValue | None = None
 
 
 class LatestVersions(BaseModel):
-    name: str
-    stages: list[str] = []
+    name: Key
+    stages: list[Key] = Field(default=[], max_length=10)
 
 
 class CreateVersion(BaseModel):
-    name: str
-    source: str
-    run_id: str | None = None
-    tags: list[KeyValue] = []
-    run_link: str | None = None
-    description: str | None = None
-    model_id: str | None = None
+    name: Key
+    source: Text = Field(min_length=1)
+    run_id: Key | None = None
+    tags: list[KeyValue] = Field(default=[], max_length=MAX_TAGS)
+    run_link: Text | None = None
+    description: Text | None = None
+    model_id: Key | None = None
 
 
 class VersionRef(BaseModel):
-    name: str
-    version: str
+    name: Key
+    version: Key
 
 
 class UpdateVersion(VersionRef):
-    description: str | None = None
+    description: Text | None = None
 
 
 class VersionTag(VersionRef):
-    key: str
-    value: str | None = None
+    key: TagKey
+    value: TagValue | None = None
 
 
 class TransitionStage(VersionRef):
-    stage: str
+    stage: Key
     archive_existing_versions: bool = False
 
 
 class SetAlias(BaseModel):
-    name: str
-    alias: str
-    version: str
+    name: Key
+    alias: Key
+    version: Key
 
 
 class AliasRef(BaseModel):
-    name: str
-    alias: str
+    name: Key
+    alias: Key
 
 
-def _searched(params: dict[str, list[str]]) -> dict[str, Any]:
-    max_results = first(params, "max_results")
+def _searched(
+    params: dict[str, list[str]], filter: str | None, max_results: int | None, page_token: str | None
+) -> dict[str, Any]:
+    """order_by may repeat, which API Gateway would join with commas: it is read from the raw query."""
     return {
-        "filter_string": first(params, "filter"),
-        "max_results": int(max_results) if max_results else None,
-        "order_by": params.get("order_by", []),
-        "page_token": first(params, "page_token"),
+        "filter_string": filter,
+        "max_results": max_results,
+        "order_by": params.get("order_by", [])[:MAX_ORDER_BY],
+        "page_token": page_token,
     }
 
 
@@ -116,7 +123,7 @@ def register(router: MaestroResolver) -> None:
     @router.get(
         MLFLOW + "/registered-models/get", summary="Get a registered model", **requires(P.REGISTRY_READ)
     )
-    def get_registered_model(name: Annotated[str, Query()]) -> Json:
+    def get_registered_model(name: Annotated[Key, Query()]) -> Json:
         return {"registered_model": services(router).models.get_registered_model(name)}
 
     @router.post(
@@ -149,8 +156,11 @@ def register(router: MaestroResolver) -> None:
     @router.get(
         MLFLOW + "/registered-models/search", summary="Search registered models", **requires(P.REGISTRY_READ)
     )
-    def search_registered_models() -> Json:
-        models, token = services(router).models.search_registered_models(**_searched(query(router)))
+    def search_registered_models(
+        filter: FilterParam = None, max_results: MaxResultsParam = None, page_token: PageTokenParam = None
+    ) -> Json:
+        searched = _searched(query(router), filter, max_results, page_token)
+        models, token = services(router).models.search_registered_models(**searched)
         return {"registered_models": models, **({"next_page_token": token} if token else {})}
 
     @router.post(
@@ -198,7 +208,7 @@ def register(router: MaestroResolver) -> None:
         summary="The version an alias points at",
         **requires(P.REGISTRY_READ),
     )
-    def get_version_by_alias(name: Annotated[str, Query()], alias: Annotated[str, Query()]) -> Json:
+    def get_version_by_alias(name: Annotated[Key, Query()], alias: Annotated[Key, Query()]) -> Json:
         return {"model_version": services(router).models.version_by_alias(name, alias)}
 
     # -- model versions --------------------------------------------------------------------------------------
@@ -218,7 +228,7 @@ def register(router: MaestroResolver) -> None:
         return {"model_version": version}
 
     @router.get(MLFLOW + "/model-versions/get", summary="Get a model version", **requires(P.REGISTRY_READ))
-    def get_model_version(name: Annotated[str, Query()], version: Annotated[str, Query()]) -> Json:
+    def get_model_version(name: Annotated[Key, Query()], version: Annotated[Key, Query()]) -> Json:
         return {"model_version": services(router).models.get_model_version(name, version)}
 
     @router.patch(
@@ -245,8 +255,11 @@ def register(router: MaestroResolver) -> None:
     @router.get(
         MLFLOW + "/model-versions/search", summary="Search model versions", **requires(P.REGISTRY_READ)
     )
-    def search_model_versions() -> Json:
-        versions, token = services(router).models.search_model_versions(**_searched(query(router)))
+    def search_model_versions(
+        filter: FilterParam = None, max_results: MaxResultsParam = None, page_token: PageTokenParam = None
+    ) -> Json:
+        searched = _searched(query(router), filter, max_results, page_token)
+        versions, token = services(router).models.search_model_versions(**searched)
         return {"model_versions": versions, **({"next_page_token": token} if token else {})}
 
     @router.post(
@@ -268,7 +281,7 @@ def register(router: MaestroResolver) -> None:
         summary="Where a version's artifacts are",
         **requires(P.REGISTRY_READ),
     )
-    def get_download_uri(name: Annotated[str, Query()], version: Annotated[str, Query()]) -> Json:
+    def get_download_uri(name: Annotated[Key, Query()], version: Annotated[Key, Query()]) -> Json:
         return {"artifact_uri": services(router).models.download_uri(name, version)}
 
     @router.post(
@@ -287,5 +300,5 @@ def register(router: MaestroResolver) -> None:
         summary="Lineage: version -> logged model -> run (datasets, params) -> experiment",
         **requires(P.REGISTRY_READ),
     )
-    def lineage(name: Annotated[str, Query()], version: Annotated[str, Query()]) -> Json:
+    def lineage(name: Annotated[Key, Query()], version: Annotated[Key, Query()]) -> Json:
         return services(router).models.lineage(name, version)

@@ -4,64 +4,70 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
 from maestro.core.api import MaestroResolver, requires
 from maestro.core.errors import ValidationError
+from maestro.core.fields import Key, ParamValue, TagKey, TagValue, Text
 from maestro.core.rbac import Permission as P
-from maestro.registry.protocol import first, query, services
+from maestro.registry.protocol import services
 from maestro.registry.tracking import ACTIVE, DELETED
 
 Json = dict[str, Any]
 MLFLOW = "/api/2.0/mlflow"
+MAX_TAGS = 100  # tags, params or datasets in one request (MLflow's batch limit)
+MAX_ORDER_BY = 10
+MaxResults = Annotated[int, Field(ge=1, le=50_000)]  # MLflow's search limit
+Timestamp = Annotated[int, Field(ge=0, le=2**63 - 1)]  # milliseconds, stored as a DynamoDB number
+Step = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]  # MLflow's steps are int64
 
 
 class KeyValue(BaseModel):
-    key: str
-    value: str | None = None
+    key: TagKey
+    value: TagValue | None = None
 
 
 class CreateExperiment(BaseModel):
-    name: str = Field(min_length=1)
-    artifact_location: str | None = None
-    tags: list[KeyValue] = []
+    name: Key
+    artifact_location: Text | None = None
+    tags: list[KeyValue] = Field(default=[], max_length=MAX_TAGS)
 
 
 class ExperimentId(BaseModel):
-    experiment_id: str
+    experiment_id: Key
 
 
 class UpdateExperiment(BaseModel):
-    experiment_id: str
-    new_name: str
+    experiment_id: Key
+    new_name: Key
 
 
 class ExperimentTag(BaseModel):
-    experiment_id: str
-    key: str
-    value: str | None = None
+    experiment_id: Key
+    key: TagKey
+    value: TagValue | None = None
 
 
 class SearchExperiments(BaseModel):
-    max_results: int | None = None
-    page_token: str | None = None
-    filter: str | None = None
-    order_by: list[str] = []
-    view_type: str | None = None
+    max_results: MaxResults | None = None
+    page_token: Text | None = None
+    filter: Text | None = None
+    order_by: list[Text] = Field(default=[], max_length=MAX_ORDER_BY)
+    view_type: Text | None = None
 
 
 class CreateRun(BaseModel):
-    experiment_id: str = "0"
-    user_id: str | None = None
-    run_name: str | None = None
-    start_time: int | None = None
-    tags: list[KeyValue] = []
+    experiment_id: Key = "0"
+    user_id: Text | None = None
+    run_name: Key | None = None
+    start_time: Timestamp | None = None
+    tags: list[KeyValue] = Field(default=[], max_length=MAX_TAGS)
 
 
 class RunRef(BaseModel):
-    run_id: str | None = None
-    run_uuid: str | None = None
+    run_id: Key | None = None
+    run_uuid: Key | None = None
 
     @property
     def id(self) -> str:
@@ -71,24 +77,29 @@ class RunRef(BaseModel):
 
 
 class UpdateRun(RunRef):
-    status: str | None = None
-    end_time: int | None = None
-    run_name: str | None = None
+    status: Text | None = None
+    end_time: Timestamp | None = None
+    run_name: Key | None = None
 
 
 class Metric(BaseModel):
-    key: str
+    key: TagKey
     value: Any = None
-    timestamp: int | None = None
-    step: int | None = 0
-    model_id: str | None = None
+    timestamp: Timestamp | None = None
+    step: Step | None = 0
+    model_id: Key | None = None
 
 
 class LogMetric(RunRef, Metric):
     pass
 
 
-class LogParam(RunRef, KeyValue):
+class Param(BaseModel):
+    key: TagKey
+    value: ParamValue | None = None
+
+
+class LogParam(RunRef, Param):
     pass
 
 
@@ -97,63 +108,64 @@ class SetTag(RunRef, KeyValue):
 
 
 class DeleteTag(RunRef):
-    key: str
+    key: TagKey
 
 
 class LogBatch(RunRef):
-    metrics: list[Metric] = []
-    params: list[KeyValue] = []
-    tags: list[KeyValue] = []
+    # MLflow's own batch limits: 1,000 metrics, 100 params, 100 tags.
+    metrics: list[Metric] = Field(default=[], max_length=1000)
+    params: list[Param] = Field(default=[], max_length=100)
+    tags: list[KeyValue] = Field(default=[], max_length=100)
 
 
 class LogInputs(RunRef):
-    datasets: list[dict[str, Any]] = []
-    models: list[dict[str, Any]] = []
+    datasets: list[dict[str, Any]] = Field(default=[], max_length=MAX_TAGS)
+    models: list[dict[str, Any]] = Field(default=[], max_length=MAX_TAGS)
 
 
 class LogOutputs(RunRef):
-    models: list[dict[str, Any]] = []
+    models: list[dict[str, Any]] = Field(default=[], max_length=MAX_TAGS)
 
 
 class SearchRuns(BaseModel):
-    experiment_ids: list[str] = []
-    filter: str | None = None
-    run_view_type: str | None = None
-    max_results: int | None = None
-    order_by: list[str] = []
-    page_token: str | None = None
+    experiment_ids: list[Key] = Field(default=[], max_length=MAX_TAGS)
+    filter: Text | None = None
+    run_view_type: Text | None = None
+    max_results: MaxResults | None = None
+    order_by: list[Text] = Field(default=[], max_length=MAX_ORDER_BY)
+    page_token: Text | None = None
 
 
 class CreateLoggedModel(BaseModel):
-    experiment_id: str
-    name: str | None = None
-    model_type: str | None = None
-    source_run_id: str | None = None
-    params: list[KeyValue] = []
-    tags: list[KeyValue] = []
+    experiment_id: Key
+    name: Key | None = None
+    model_type: Text | None = None
+    source_run_id: Key | None = None
+    params: list[Param] = Field(default=[], max_length=MAX_TAGS)
+    tags: list[KeyValue] = Field(default=[], max_length=MAX_TAGS)
 
 
 class FinalizeLoggedModel(BaseModel):
-    status: str
+    status: Text
 
 
 class LoggedModelTags(BaseModel):
-    tags: list[KeyValue] = []
+    tags: list[KeyValue] = Field(default=[], max_length=MAX_TAGS)
 
 
 class LoggedModelParams(BaseModel):
-    params: list[KeyValue] = []
+    params: list[Param] = Field(default=[], max_length=MAX_TAGS)
 
 
 class SearchLoggedModels(BaseModel):
-    experiment_ids: list[str] = []
-    filter: str | None = None
-    order_by: list[dict[str, Any]] = []
-    max_results: int | None = None
-    page_token: str | None = None
+    experiment_ids: list[Key] = Field(default=[], max_length=MAX_TAGS)
+    filter: Text | None = None
+    order_by: list[dict[str, Any]] = Field(default=[], max_length=MAX_ORDER_BY)
+    max_results: MaxResults | None = None
+    page_token: Text | None = None
 
 
-def dumps(items: list[KeyValue]) -> list[dict[str, Any]]:
+def dumps(items: list[KeyValue] | list[Param]) -> list[dict[str, Any]]:
     return [i.model_dump() for i in items]
 
 
@@ -174,7 +186,7 @@ def register(router: MaestroResolver) -> None:
         return {"experiment_id": experiment_id}
 
     @router.get(MLFLOW + "/experiments/get", summary="Get an experiment", **requires(P.EXPERIMENT_READ))
-    def get_experiment(experiment_id: Annotated[str, Query()]) -> Json:
+    def get_experiment(experiment_id: Annotated[Key, Query()]) -> Json:
         return {"experiment": services(router).tracking.get_experiment(experiment_id)}
 
     @router.get(
@@ -182,7 +194,7 @@ def register(router: MaestroResolver) -> None:
         summary="Get an experiment by name",
         **requires(P.EXPERIMENT_READ),
     )
-    def get_experiment_by_name(experiment_name: Annotated[str, Query()]) -> Json:
+    def get_experiment_by_name(experiment_name: Annotated[Key, Query()]) -> Json:
         return {"experiment": services(router).tracking.get_experiment_by_name(experiment_name)}
 
     @router.post(MLFLOW + "/experiments/search", summary="Search experiments", **requires(P.EXPERIMENT_READ))
@@ -248,11 +260,10 @@ def register(router: MaestroResolver) -> None:
         return {"run": run}
 
     @router.get(MLFLOW + "/runs/get", summary="Get a run", **requires(P.EXPERIMENT_READ))
-    def get_run() -> Json:
-        run_id = first(query(router), "run_id", "run_uuid")
-        if not run_id:
-            raise ValidationError("run_id", "is required")
-        return {"run": services(router).tracking.get_run(run_id)}
+    def get_run(
+        run_id: Annotated[Key | None, Query()] = None, run_uuid: Annotated[Key | None, Query()] = None
+    ) -> Json:
+        return {"run": services(router).tracking.get_run(RunRef(run_id=run_id, run_uuid=run_uuid).id)}
 
     @router.post(
         MLFLOW + "/runs/update",
@@ -342,17 +353,15 @@ def register(router: MaestroResolver) -> None:
     @router.get(
         MLFLOW + "/metrics/get-history", summary="A metric's full history", **requires(P.EXPERIMENT_READ)
     )
-    def get_metric_history() -> Json:
-        params = query(router)
-        run_id = first(params, "run_id", "run_uuid")
-        if not run_id:
-            raise ValidationError("run_id", "is required")
-        max_results = first(params, "max_results")
+    def get_metric_history(
+        metric_key: Annotated[TagKey, Query()],
+        run_id: Annotated[Key | None, Query()] = None,
+        run_uuid: Annotated[Key | None, Query()] = None,
+        max_results: Annotated[MaxResults | None, Query()] = None,
+        page_token: Annotated[Text | None, Query()] = None,
+    ) -> Json:
         metrics, token = services(router).tracking.metric_history(
-            run_id,
-            first(params, "metric_key") or "",
-            int(max_results) if max_results else None,
-            first(params, "page_token"),
+            RunRef(run_id=run_id, run_uuid=run_uuid).id, metric_key, max_results, page_token
         )
         return {"metrics": metrics, **({"next_page_token": token} if token else {})}
 
@@ -385,7 +394,7 @@ def register(router: MaestroResolver) -> None:
     @router.get(
         MLFLOW + "/logged-models/<model_id>", summary="Get a logged model", **requires(P.EXPERIMENT_READ)
     )
-    def get_logged_model(model_id: str) -> Json:
+    def get_logged_model(model_id: Annotated[Key, Path()]) -> Json:
         return {"model": services(router).tracking.get_logged_model(model_id)}
 
     @router.patch(
@@ -393,13 +402,13 @@ def register(router: MaestroResolver) -> None:
         summary="Finalize a logged model",
         **requires(P.EXPERIMENT_WRITE),
     )
-    def finalize_logged_model(model_id: str, body: FinalizeLoggedModel) -> Json:
+    def finalize_logged_model(model_id: Annotated[Key, Path()], body: FinalizeLoggedModel) -> Json:
         return {"model": services(router).tracking.finalize_logged_model(model_id, body.status)}
 
     @router.delete(
         MLFLOW + "/logged-models/<model_id>", summary="Delete a logged model", **requires(P.EXPERIMENT_DELETE)
     )
-    def delete_logged_model(model_id: str) -> Json:
+    def delete_logged_model(model_id: Annotated[Key, Path()]) -> Json:
         services(router).tracking.delete_logged_model(model_id)
         return {}
 
@@ -408,7 +417,7 @@ def register(router: MaestroResolver) -> None:
         summary="Tag a logged model",
         **requires(P.EXPERIMENT_WRITE),
     )
-    def set_logged_model_tags(model_id: str, body: LoggedModelTags) -> Json:
+    def set_logged_model_tags(model_id: Annotated[Key, Path()], body: LoggedModelTags) -> Json:
         services(router).tracking.set_logged_model_tags(model_id, dumps(body.tags))
         return {}
 
@@ -417,7 +426,7 @@ def register(router: MaestroResolver) -> None:
         summary="Untag a logged model",
         **requires(P.EXPERIMENT_WRITE),
     )
-    def delete_logged_model_tag(model_id: str, tag_key: str) -> Json:
+    def delete_logged_model_tag(model_id: Annotated[Key, Path()], tag_key: Annotated[TagKey, Path()]) -> Json:
         services(router).tracking.delete_logged_model_tag(model_id, tag_key)
         return {}
 
@@ -426,6 +435,6 @@ def register(router: MaestroResolver) -> None:
         summary="Log a logged model's params",
         **requires(P.EXPERIMENT_WRITE),
     )
-    def log_logged_model_params(model_id: str, body: LoggedModelParams) -> Json:
+    def log_logged_model_params(model_id: Annotated[Key, Path()], body: LoggedModelParams) -> Json:
         services(router).tracking.log_logged_model_params(model_id, dumps(body.params))
         return {}
