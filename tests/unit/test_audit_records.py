@@ -76,12 +76,9 @@ def test_each_record_commits_to_the_one_before() -> None:
     assert record_hash({**first, "seq": 2}) != first["hash"]
 
 
-def test_redaction_stays_linear_on_long_values() -> None:
-    import time
-
-    started = time.perf_counter()
+def test_redaction_masks_the_end_of_a_long_value() -> None:
+    # Its speed (linear: the naive pattern takes minutes on this) is a `make bench` figure, not a test's.
     masked = REDACT({"blob": "a" * 1_000_000 + " reach me at ann@x.io"})
-    assert time.perf_counter() - started < 1.0  # the naive pattern takes minutes on this
     assert masked["blob"].endswith(mask("ann@x.io", "s1"))
 
 

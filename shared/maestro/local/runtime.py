@@ -68,7 +68,7 @@ class LocalPlatform:
     def start(self) -> LocalPlatform:
         self._saved_environ = dict(os.environ)
         t0 = time.perf_counter()
-        template = self.template or synthesize(self.state_dir / "cdk.out")
+        template = self.template or synthesize()
         self.timings["synth_s"] = time.perf_counter() - t0
         self.aws = EmbeddedAws(self._invoke_lambda).start()
         self._point_sdk_at(self.aws.url)
