@@ -12,11 +12,12 @@ PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_OUTDIR ?= cdk.out
 
-.PHONY: help install serve test test-unit test-integration test-infra test-e2e lint bench synth deploy openapi clean
+.PHONY: help install serve test test-unit test-integration test-infra test-e2e fuzz lint bench synth deploy openapi clean
 
 help:
 	@echo "make serve  - run the whole platform locally on the embedded AWS emulator"
 	@echo "make test   - run the whole test suite (unit, integration, infra; e2e when configured)"
+	@echo "make fuzz   - a deep property-based fuzz run over the OpenAPI document (10 minutes)"
 	@echo "make lint | bench | synth | deploy | openapi | clean"
 
 # The stamp depends on the lock and the project file: editing either reinstalls.
@@ -50,6 +51,13 @@ test-infra: install
 
 test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
+
+# The deep fuzz run: FUZZ_SECONDS per caller (admin, read-only, another tenant's admin), a random seed printed
+# for replay (MAESTRO_FUZZ_SEED=<seed> make fuzz); FUZZ_EXAMPLES caps the cases per operation and phase.
+FUZZ_SECONDS ?= 200
+fuzz: install
+	MAESTRO_FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_EXAMPLES),MAESTRO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)) \
+		$(BIN)/python -m pytest tests/fuzz -s -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check .
