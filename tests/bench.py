@@ -789,6 +789,9 @@ def main() -> int:
     bench_sla()
     bench_audit()
     bench_explain()
+    from tests import bench_load
+
+    bench_load.main()
     return 0
 
 

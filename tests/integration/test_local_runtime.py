@@ -121,6 +121,26 @@ def test_sqs_event_source_deletes_successes_and_dead_letters_reported_failures(
     assert len(records(platform, "sqs-failed")) == 2
 
 
+def test_a_fault_on_a_queue_consumer_returns_its_batch_which_is_then_processed_once(
+    platform: RunningPlatform,
+) -> None:
+    # Faults used to reach only Step Functions' invocations; every path into a function now honours them.
+    faults = f"{platform.url}/_local/faults"
+    requests.post(
+        faults, params={"function": "recorder", "error": "Runtime.ExitError", "times": 1}, timeout=5
+    )
+    sqs = platform.aws("sqs")
+    work = next(
+        u for u in sqs.list_queues()["QueueUrls"] if "Work" in u and "Dlq" not in u and "shadow" not in u
+    )
+    sqs.send_message(QueueUrl=work, MessageBody=json.dumps({"id": 100, "fail": False}))
+    wait_for(lambda: any(i["sk"]["S"] == "100" for i in records(platform, "sqs")), timeout_s=30)
+    listed = requests.get(faults, timeout=5).json()["faults"]
+    requests.delete(faults, timeout=5)
+    assert [f["fired"] for f in listed if f["function"] == "recorder"] == [1]
+    assert [i["sk"]["S"] for i in records(platform, "sqs")].count("100") == 1
+
+
 def test_schedule_rules_fire_on_demand_with_a_scheduled_event(platform: RunningPlatform) -> None:
     listed = requests.get(f"{platform.url}/_local/schedules", timeout=5).json()["schedules"]
     ((rule, expression),) = listed.items()

@@ -158,7 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tenant", default="default", help="tenant of the printed admin token")
     serve.add_argument("--log-level", default="WARNING", help="handlers' log level (Powertools)")
     serve.add_argument(
-        "--state-dir", type=Path, default=None, help="keys and local state (default .maestro/; the synth cache is shared: .maestro/synth)"
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="keys and local state (default .maestro/; synth cache: .maestro/synth)",
     )
     serve.add_argument("--template", type=Path, default=None, help="serve this synthesized template instead")
     serve.add_argument("--functions-root", type=Path, default=None, help="handler folders for --template")

@@ -79,12 +79,12 @@ class LocalPlatform:
         self.timings["provision_s"] = time.perf_counter() - t0 - self.timings["synth_s"]
         self.invoker = Invoker(self.model, self.functions_root, self.max_instances)
         self.invoker.warm()
-        self.pump = EventPump(self.model, shadows, self.invoker.invoke).start()
+        self.pump = EventPump(self.model, shadows, self._invoke_lambda).start()
         self.scheduler = Scheduler(self.model.rules, self.pump, REGION).start()
-        self.log_subscriptions = LogSubscriptions(self.model, self.invoker.invoke).start()
+        self.log_subscriptions = LogSubscriptions(self.model, self._invoke_lambda).start()
         self.gateway = Gateway(
             self.model.routes,
-            self.invoker.invoke,
+            self._invoke_lambda,
             self.tokens,
             port=self.port,
             extra_routes={
@@ -147,7 +147,8 @@ class LocalPlatform:
     def _invoke_lambda(self, function: str, event: Any) -> Any:
         assert self.invoker, "not started"
         assert self.model, "not started"
-        fn = self.model.function_by_name(function)
+        # Every path into a function (API, queues, schedules, log subscriptions, Step Functions) can fail.
+        fn = self.model.function_by_name(function) or self.model.functions.get(function)
         if fn is not None:
             self.faults.check(fn.handler_dir, event)
         return self.invoker.invoke(function, event)
