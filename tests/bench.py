@@ -568,6 +568,60 @@ def bench_sla() -> None:
         )
 
 
+def audit_env() -> None:
+    os.environ.update(
+        {
+            "MAESTRO_AUDIT_TABLE": "audit",
+            "MAESTRO_AUDIT_ARCHIVE_BUCKET": "archive",
+            "MAESTRO_AUDIT_SIGNING_KEY": "alias/audit",
+        }
+    )
+
+
+def audit_stores() -> None:
+    """What the audit ingestion needs in moto: the tenant, the bus, the table, the locked archive, the key."""
+    import boto3
+
+    registered_tenant()
+    boto3.client("events").create_event_bus(Name="maestro")
+    create_table_with_gsi1("audit")
+    locked_bucket("archive")
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/audit", TargetKeyId=key)
+
+
+def audit_messages(start: int, count: int = 100) -> dict[str, Any]:
+    """An SQS batch of `count` bus events for the audit queue's consumer, numbered from `start`."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{n}",
+                "receiptHandle": "r",
+                "eventSource": "aws:sqs",
+                "attributes": {},
+                "body": json.dumps(
+                    {
+                        "id": f"e-{n}",
+                        "source": "maestro.registry",
+                        "detail-type": "ModelVersionCreated",
+                        "time": "2026-11-27T10:00:00Z",
+                        "detail": {
+                            "event_id": f"ev-{n}",
+                            "tenant": "acme",
+                            "principal": "p",
+                            "roles": ["ml-engineer"],
+                            "name": "m",
+                            "version": str(n),
+                        },
+                    }
+                ),
+            }
+            for n in range(start, start + count)
+        ]
+    }
+
+
 def bench_audit() -> None:
     """Records appended per second through the audit queue's batch handler (100 messages per batch, as the
     event source mapping delivers them), and DynamoDB + S3 requests per 1,000 records including their
@@ -581,57 +635,14 @@ def bench_audit() -> None:
     from tests.integration.conftest import Context
 
     in_process_env()
-    os.environ.update(
-        {
-            "MAESTRO_AUDIT_TABLE": "audit",
-            "MAESTRO_AUDIT_ARCHIVE_BUCKET": "archive",
-            "MAESTRO_AUDIT_SIGNING_KEY": "alias/audit",
-        }
-    )
+    audit_env()
     client.cache_clear()
     get_settings.cache_clear()
     rollback_item_by_item()
     with mock_aws():
-        import boto3
-
-        registered_tenant()
-        boto3.client("events").create_event_bus(Name="maestro")
-        create_table_with_gsi1("audit")
-        locked_bucket("archive")
-        kms = boto3.client("kms")
-        key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName="alias/audit", TargetKeyId=key)
+        audit_stores()
         handler = load_handler_module("audit_ingest").handler
-
-        def batch(start: int) -> dict[str, Any]:
-            return {
-                "Records": [
-                    {
-                        "messageId": f"m-{n}",
-                        "receiptHandle": "r",
-                        "eventSource": "aws:sqs",
-                        "attributes": {},
-                        "body": json.dumps(
-                            {
-                                "id": f"e-{n}",
-                                "source": "maestro.registry",
-                                "detail-type": "ModelVersionCreated",
-                                "time": "2026-11-27T10:00:00Z",
-                                "detail": {
-                                    "event_id": f"ev-{n}",
-                                    "tenant": "acme",
-                                    "principal": "p",
-                                    "roles": ["ml-engineer"],
-                                    "name": "m",
-                                    "version": str(n),
-                                },
-                            }
-                        ),
-                    }
-                    for n in range(start, start + 100)
-                ]
-            }
-
+        batch = audit_messages
         handler(batch(10**6), Context())  # warm: settings and chain head cached, as in a warm container
         calls = {"n": 0}
 
@@ -789,8 +800,9 @@ def main() -> int:
     bench_sla()
     bench_audit()
     bench_explain()
-    from tests import bench_load
+    from tests import bench_ingest, bench_load
 
+    bench_ingest.main()
     bench_load.main()
     return 0
 

@@ -128,6 +128,20 @@ def test_an_item_outgrowing_dynamodbs_400_kb_is_a_413_not_a_500(every_store: Non
     assert status == 404  # nothing half-written
 
 
+def test_renaming_a_model_to_its_own_name_changes_nothing(every_store: None) -> None:
+    # Was: a transaction deleting and putting the same item, which DynamoDB refuses (a 500)
+    call("registry", _request("POST", "/api/2.0/mlflow/registered-models/create", {"name": "same"}))
+    status, body = call(
+        "registry",
+        _request("POST", "/api/2.0/mlflow/registered-models/rename", {"name": "same", "new_name": "same"}),
+    )
+    assert status == 200 and body["registered_model"]["name"] == "same"
+    assert (
+        call("registry", _request("GET", "/api/2.0/mlflow/registered-models/get", query="name=same"))[0]
+        == 200
+    )
+
+
 def test_an_unknown_method_gets_the_resolvers_404_not_a_crash() -> None:
     app = create_app("tests")
     event = http_event("TRACE", "/anything")

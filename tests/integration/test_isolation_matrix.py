@@ -125,11 +125,14 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         {"params": {"name": f"{r.names}-m", "version": "1"}},
     ),
     ("GET", f"{ART}/artifacts"): lambda r: (f"{ART}/artifacts", {"params": {"path": "experiments"}}),
-    ("GET", f"{ART}/artifacts/.+"): lambda r: (
+    ("GET", f"{ART}/artifacts/{{artifact_path}}"): lambda r: (
         f"{ART}/artifacts/experiments/fixture/model.bin",
         {"allow_redirects": False},
     ),
-    ("GET", f"{ART}/presigned/.+"): lambda r: (f"{ART}/presigned/experiments/fixture/model.bin", {}),
+    ("GET", f"{ART}/presigned/{{artifact_path}}"): lambda r: (
+        f"{ART}/presigned/experiments/fixture/model.bin",
+        {},
+    ),
     # -- writes -------------------------------------------------------------------------------------------
     ("POST", "/ab/events"): lambda r: (
         "/ab/events",
@@ -304,15 +307,15 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         f"{ML}/model-versions/transition-stage",
         {"json": {"name": f"{r.names}-m", "version": "1", "stage": "Staging"}},
     ),
-    ("PUT", f"{ART}/artifacts/.+"): lambda r: (
+    ("PUT", f"{ART}/artifacts/{{artifact_path}}"): lambda r: (
         f"{ART}/artifacts/experiments/matrix/new.txt",
         {"data": b"hello"},
     ),
-    ("POST", f"{ART}/mpu/create/.+"): lambda r: (
+    ("POST", f"{ART}/mpu/create/{{artifact_path}}"): lambda r: (
         f"{ART}/mpu/create/experiments/matrix",
         {"json": {"path": "big.bin", "num_parts": 1}},
     ),
-    ("POST", f"{ART}/mpu/complete/.+"): lambda r: (
+    ("POST", f"{ART}/mpu/complete/{{artifact_path}}"): lambda r: (
         f"{ART}/mpu/complete/experiments/fixture",
         {
             "json": {
@@ -322,7 +325,7 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
             }
         },
     ),
-    ("POST", f"{ART}/mpu/abort/.+"): lambda r: (
+    ("POST", f"{ART}/mpu/abort/{{artifact_path}}"): lambda r: (
         f"{ART}/mpu/abort/experiments/fixture",
         {"json": {"path": "aborted.bin", "upload_id": r["abort_upload"]}},
     ),
@@ -346,7 +349,10 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         f"{ML}/registered-models/delete",
         {"json": {"name": f"{r.names}-gone"}},
     ),
-    ("DELETE", f"{ART}/artifacts/.+"): lambda r: (f"{ART}/artifacts/experiments/fixture/gone.txt", {}),
+    ("DELETE", f"{ART}/artifacts/{{artifact_path}}"): lambda r: (
+        f"{ART}/artifacts/experiments/fixture/gone.txt",
+        {},
+    ),
     ("DELETE", "/sla/slos/{slo_id}"): lambda r: (f"/sla/slos/{r['slo_gone']}", {}),
     ("DELETE", "/tenants/{tenant_id}/users/{principal}"): lambda r: (f"/tenants/{r.tenant}/users/bob", {}),
     # -- the platform's operators only ----------------------------------------------------------------------

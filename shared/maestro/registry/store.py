@@ -424,6 +424,8 @@ class RegistryStore:
 
     def rename_registered_model(self, old: str, new: str, when: int) -> dict[str, Any]:
         model = self.require_registered_model(old)
+        if new == old:  # as MLflow's own store: nothing to move (one transaction may not touch an item twice)
+            return model
         renamed = {**model, "pk": self.models_pk, "sk": new, "name": new, "last_updated_timestamp": when}
         try:
             self.transact(
