@@ -441,8 +441,8 @@ def bench_sla() -> None:
     from maestro.core.auth import AuthContext
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
+    from maestro.local.dynamodb_cost import cost_proportional_to_the_request
     from maestro.local.functions import load_handler_module
-    from maestro.local.transactions import rollback_item_by_item
     from maestro.sla.check import check_one
     from maestro.sla.evaluate import Aggregate, status
     from maestro.sla.service import SlaService, now_minute
@@ -456,7 +456,7 @@ def bench_sla() -> None:
     get_settings.cache_clear()
     rng = random.Random(11)
     now = now_minute()
-    rollback_item_by_item()  # moto's transactions otherwise copy every table they touch
+    cost_proportional_to_the_request()  # as the local endpoint: moto would copy and scan whole tables
     with mock_aws():
         import boto3
 
@@ -630,15 +630,15 @@ def bench_audit() -> None:
 
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
+    from maestro.local.dynamodb_cost import cost_proportional_to_the_request
     from maestro.local.functions import load_handler_module
-    from maestro.local.transactions import rollback_item_by_item
     from tests.integration.conftest import Context
 
     in_process_env()
     audit_env()
     client.cache_clear()
     get_settings.cache_clear()
-    rollback_item_by_item()
+    cost_proportional_to_the_request()
     with mock_aws():
         audit_stores()
         handler = load_handler_module("audit_ingest").handler

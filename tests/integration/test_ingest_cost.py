@@ -14,7 +14,7 @@ from maestro.ab.service import AbService
 from maestro.ab.store import AbStore
 from maestro.core.auth import AuthContext
 from maestro.core.aws import client
-from maestro.local import transactions
+from maestro.local import dynamodb_cost
 from tests.support import create_table_with_gsi1
 
 SPEC = {
@@ -48,18 +48,18 @@ class Cost:
         self.requests += 1
 
     def of(self, action: Any) -> tuple[int, int, int]:
-        requests, copies = self.requests, dict(transactions.copies)
+        requests, copies = self.requests, dict(dynamodb_cost.copies)
         action()
         return (
             self.requests - requests,
-            transactions.copies["items"] - copies["items"],
-            transactions.copies["tables"] - copies["tables"],
+            dynamodb_cost.copies["items"] - copies["items"],
+            dynamodb_cost.copies["tables"] - copies["tables"],
         )
 
 
 @pytest.fixture
 def ab(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[AbService, str]:
-    transactions.rollback_item_by_item()
+    dynamodb_cost.cost_proportional_to_the_request()
     monkeypatch.setenv("MAESTRO_AB_TABLE", "ab")
     import boto3
 

@@ -17,8 +17,8 @@ import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from maestro.local.dynamodb_cost import cost_proportional_to_the_request
 from maestro.local.serving import BackgroundServer
-from maestro.local.transactions import rollback_item_by_item
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 QUIET_LOGGERS = ("werkzeug", "moto.stepfunctions", "moto.stepfunctions.parser", "moto")
@@ -104,7 +104,7 @@ class EmbeddedAws(BackgroundServer):
         self.invoke = invoke
 
     def start(self) -> EmbeddedAws:
-        rollback_item_by_item()
+        cost_proportional_to_the_request()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)

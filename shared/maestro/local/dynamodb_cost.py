@@ -1,7 +1,8 @@
-"""Local mode's DynamoDB transactions at a cost proportional to the transaction, not to the table: moto backs
-up every table a transaction touches with a deep copy, which made every transactional writer (A/B ingestion,
-the audit chain, registry versions, SLA buckets, leases) slow down in proportion to the data already stored.
-Must never change what a transaction does or how it fails: only what its rollback copies."""
+"""Local mode's DynamoDB at a cost proportional to the request, not to the table. moto backs up every table a
+transaction touches with a deep copy, and answers a Query on a table's key by sorting every item of the table;
+both made every writer and reader (A/B ingestion, the audit chain, registry versions, SLA buckets, leases)
+slow down in proportion to the data already stored. Must never change what a request answers or how it
+fails: only what it copies and reads to get there."""
 
 from __future__ import annotations
 
@@ -12,11 +13,53 @@ from typing import Any
 # While a transaction runs, moto's whole-table "backup" is the table itself (nothing copied); the items the
 # transaction names are saved one by one instead and put back if it fails.
 _IN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar("in_transaction", default=False)
+# While a Query on the table's own key runs, the partition it names (a Query never leaves its partition).
+_PARTITION: contextvars.ContextVar[Any] = contextvars.ContextVar("partition", default=None)
 copies = {"items": 0, "tables": 0}  # what rollbacks copied since start: read by `make bench` and the tests
 
 
-def rollback_item_by_item() -> None:
-    """Patches moto's DynamoDB backend once per process."""
+def cost_proportional_to_the_request() -> None:
+    """Patches moto's DynamoDB engine once per process."""
+    _rollback_item_by_item()
+    _query_one_partition()
+
+
+def _query_one_partition() -> None:
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_maestro_patched", False):
+        return
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = (
+            kwargs.get("index_name") if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+        )
+        if index_name or hash_key is None:  # an index is not stored apart in moto: it must look at every item
+            return original_query(self, hash_key, *args, **kwargs)
+        token = _PARTITION.set(hash_key)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _PARTITION.reset(token)
+
+    def all_items(self: Any) -> Any:
+        hash_key = _PARTITION.get()
+        if hash_key is None:
+            return original_all_items(self)
+        partition = self.items.get(hash_key)
+        if partition is None:
+            return []
+        if not self.range_key_attr:
+            return [partition]
+        return sorted(partition.values(), key=lambda item: item.range_key)
+
+    query._maestro_patched = True  # type: ignore[attr-defined]
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+
+
+def _rollback_item_by_item() -> None:
     from moto.dynamodb import models
     from moto.dynamodb.models.table import Table
 
