@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from maestro.ab.api import Conclusion, Holdout, service
 from maestro.ab.experiments import ExperimentSpec
-from maestro.core.api import PathKey, answers, create_app, requires
+from maestro.core.api import PathKey, create_app, requires
+from maestro.core.api_docs import answers
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 

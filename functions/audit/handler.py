@@ -14,7 +14,8 @@ from maestro.audit.records import from_posted
 from maestro.audit.reports import generate
 from maestro.audit.service import enqueue
 from maestro.audit.settings import AuditSettings
-from maestro.core.api import answers, create_app, current_auth, decode_cursor, encode_cursor, requires
+from maestro.core.api import create_app, current_auth, decode_cursor, encode_cursor, requires
+from maestro.core.api_docs import answers
 from maestro.core.fields import Key
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P

@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from maestro.core.api import (
     PathKey,
-    answers,
     create_app,
     current_auth,
     decode_cursor,
     encode_cursor,
     requires,
 )
+from maestro.core.api_docs import answers
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings

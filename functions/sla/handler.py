@@ -9,7 +9,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from maestro.core.api import PathKey, answers, create_app, requires
+from maestro.core.api import PathKey, create_app, requires
+from maestro.core.api_docs import answers
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.sla.api import service

@@ -9,7 +9,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from maestro.core.api import answers, create_app, decode_cursor, encode_cursor, requires
+from maestro.core.api import create_app, decode_cursor, encode_cursor, requires
+from maestro.core.api_docs import answers
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.tenancy import TENANT_ID

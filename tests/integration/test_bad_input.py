@@ -142,6 +142,15 @@ def test_renaming_a_model_to_its_own_name_changes_nothing(every_store: None) -> 
     )
 
 
+def test_a_body_that_is_not_json_is_a_415_naming_the_content_type(every_store: None) -> None:
+    # Was: Powertools' RequestUnsupportedContentType escaping as a 500 (found by the fuzz tier)
+    event = _request("POST", "/api/2.0/mlflow/registered-models/create", {"name": "m"})
+    event["headers"]["content-type"] = "text/plain"
+    status, body = call("registry", event)
+    assert status == 415 and _fields(body) == ["header.content-type"]
+    assert call("registry", _request("GET", "/api/2.0/mlflow/registered-models/get", query="name=m"))[0] == 404
+
+
 def test_an_unknown_method_gets_the_resolvers_404_not_a_crash() -> None:
     app = create_app("tests")
     event = http_event("TRACE", "/anything")

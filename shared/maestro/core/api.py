@@ -16,11 +16,15 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from maestro.core import outcomes
+from maestro.core.api_docs import PLATFORM_ERROR_SCHEMA, PLATFORM_ERROR_STATUSES, document_errors
 from maestro.core.auth import AuthContext, auth_from_event
 from maestro.core.aws import error_code
 from maestro.core.errors import (
@@ -53,52 +57,6 @@ ErrorRenderer = Callable[[int, str, str, dict[str, Any]], tuple[int, dict[str, A
 
 def platform_error(status: int, code: str, message: str, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return status, {"error": {"code": code, "message": message, **extra}}
-
-
-# API Gateway's own answers (no route, no or a bad token, a body over 10 MB): {"message": ...}.
-GATEWAY_ERROR_SCHEMA = {
-    "title": "GatewayError",
-    "type": "object",
-    "required": ["message"],
-    "properties": {"message": {"type": "string"}},
-}
-PLATFORM_ERROR_SCHEMA = {
-    "title": "PlatformError",
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {
-                    "type": "array",
-                    "description": "each field that was refused, and why",
-                    "items": {
-                        "type": "object",
-                        "required": ["field", "reason"],
-                        "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
-                    },
-                },
-            },
-        },
-        "correlation_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-    },
-}
-# What each error status means on our routes (platform_error's statuses; DomainError subclasses).
-PLATFORM_ERROR_STATUSES = {
-    400: "Bad request",
-    401: "No valid identity",
-    403: "The caller's roles lack the route's permission, or the tenant refused it (suspended, over a quota)",
-    404: "Not found",
-    409: "Conflicts with the current state",
-    413: "Larger than the store takes",
-    422: "A field failed validation: `error.fields` names each one and why",
-    429: "Over the tenant's rate limit (Retry-After)",
-    503: "A dependency did not answer; retry",
-}
 
 
 class HttpEvent(APIGatewayProxyEventV2):
@@ -217,27 +175,10 @@ class MaestroResolver(APIGatewayHttpResolver):
         return super().get_openapi_schema(**kwargs)
 
     def openapi_document(self) -> dict[str, Any]:
-        """The OpenAPI schema with the error answers every route really gives, in this resolver's shape (the
-        registry speaks MLflow's) or API Gateway's own, in place of Powertools' generic 422. Public routes
-        have no identity, tenant or permission to refuse."""
+        """The OpenAPI schema, with the error answers every route really gives (core.api_docs)."""
         schema = self.get_openapi_schema()
         document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas[self.error_schema["title"]] = self.error_schema
-        schemas[GATEWAY_ERROR_SCHEMA["title"]] = GATEWAY_ERROR_SCHEMA
-        refs = [
-            {"$ref": f"#/components/schemas/{s['title']}"} for s in (self.error_schema, GATEWAY_ERROR_SCHEMA)
-        ]
-        content = {"application/json": {"schema": {"anyOf": refs}}}
-        for operations in document.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                responses.pop("422", None)
-                public = not operation.get("security")
-                for status, description in self.error_statuses.items():
-                    if not (public and status in (401, 403, 429)):
-                        responses.setdefault(str(status), {"description": description, "content": content})
-        return document
+        return document_errors(document, self.error_schema, self.error_statuses)
 
     @property
     def request_id(self) -> str | None:
@@ -291,6 +232,13 @@ def create_app(
         summary = "; ".join(f"{f['field']}: {f['reason']}" for f in fields)
         return app.error(HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", summary, fields=fields)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(exc: RequestUnsupportedContentType) -> Response:
+        content_type = app.current_event.headers.get("content-type", "")
+        reason = f"{content_type or 'none'} is not a content type this route reads; send application/json"
+        field = [{"field": "header.content-type", "reason": reason}]
+        return app.error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", reason, fields=field)
+
     @app.not_found
     def _no_route(exc: NotFoundError) -> Response:
         event = app.current_event
@@ -340,27 +288,6 @@ def requires(permission: Permission) -> dict[str, Any]:
         "middlewares": [authorize],
         "openapi_extensions": {PERMISSION_EXTENSION: str(permission)},
         "security": [{"jwt": []}],
-    }
-
-
-SUCCESS_DESCRIPTIONS = {
-    200: "OK",
-    201: "Created",
-    202: "Accepted: the work goes on; the resource shows its progress",
-    302: "Found: the Location header is a presigned S3 URL",
-}
-
-
-def answers(*statuses: int) -> dict[str, Any]:
-    """Route options documenting the success statuses of a route that answers other than 200:
-    `@app.post("/x", **requires(P.X), **answers(201))`."""
-    json_object = {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}
-    empty = {"text/plain": {"schema": {"type": "string", "maxLength": 0}}}  # a redirect has no body
-    return {
-        "responses": {
-            s: {"description": SUCCESS_DESCRIPTIONS[s], "content": json_object if s < 300 else empty}
-            for s in statuses
-        }
     }
 
 

@@ -33,6 +33,7 @@ MLFLOW_ERRORS = {
     # the mlflow client retries a 429 with backoff on its own
     "RATE_LIMITED": (429, "REQUEST_LIMIT_EXCEEDED"),
     "PAYLOAD_TOO_LARGE": (413, "INVALID_PARAMETER_VALUE"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "INVALID_PARAMETER_VALUE"),
     "DEPENDENCY_UNAVAILABLE": (503, "TEMPORARILY_UNAVAILABLE"),
     "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
 }
@@ -55,6 +56,7 @@ MLFLOW_ERROR_STATUSES = {
     403: "PERMISSION_DENIED or RESOURCE_LIMIT_EXCEEDED",
     404: "RESOURCE_DOES_NOT_EXIST",
     413: "Larger than the store takes",
+    415: "The body's Content-Type is not application/json",
     429: "REQUEST_LIMIT_EXCEEDED (Retry-After; the mlflow client retries)",
     503: "TEMPORARILY_UNAVAILABLE",
 }

@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
-from maestro.core.api import MaestroResolver, answers, requires
+from maestro.core.api import MaestroResolver, requires
+from maestro.core.api_docs import answers
 from maestro.core.errors import PayloadTooLarge
 from maestro.core.fields import ArtifactPath, Key, Text
 from maestro.core.rbac import Permission as P
