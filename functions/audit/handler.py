@@ -16,7 +16,7 @@ from maestro.audit.service import enqueue
 from maestro.audit.settings import AuditSettings
 from maestro.core.api import create_app, current_auth, decode_cursor, encode_cursor, requires
 from maestro.core.api_docs import answers
-from maestro.core.fields import Key
+from maestro.core.fields import Key, Moment
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings
@@ -32,8 +32,8 @@ def _iso(moment: datetime) -> str:
 
 @app.get("/audit/events", summary="Search the trail (paged)", **requires(P.AUDIT_READ))
 def events(
-    start: Annotated[datetime | None, Query(description="from (default: 7 days ago)")] = None,
-    end: Annotated[datetime | None, Query(description="until (default: now)")] = None,
+    start: Annotated[Moment | None, Query(description="from (default: 7 days ago)")] = None,
+    end: Annotated[Moment | None, Query(description="until (default: now)")] = None,
     principal: Annotated[Key | None, Query()] = None,
     action: Annotated[Key | None, Query(description="e.g. registry:ModelVersionCreated")] = None,
     resource: Annotated[Key | None, Query()] = None,

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from maestro.core.api import PathKey, create_app, requires
 from maestro.core.api_docs import answers
+from maestro.core.fields import Moment
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.sla.api import service
@@ -54,7 +55,7 @@ def delete(slo_id: PathKey) -> Json:
 )
 def slo_status(
     slo_id: PathKey,
-    at: Annotated[datetime | None, Query(description="a past moment (default: now)")] = None,
+    at: Annotated[Moment | None, Query(description="a past moment (default: now)")] = None,
 ) -> Json:
     return service(app).status(slo_id, epoch_minute(at) if at else None)
 

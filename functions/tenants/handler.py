@@ -3,7 +3,7 @@ export. Must never let a caller address another tenant without platform:admin (t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from maestro.core.api import create_app, decode_cursor, encode_cursor, requires
 from maestro.core.api_docs import answers
+from maestro.core.fields import Day
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.tenancy import TENANT_ID
@@ -110,8 +111,8 @@ def remove(tenant_id: TenantId, principal: Principal) -> Json:
 )
 def usage(
     tenant_id: TenantId,
-    start: Annotated[date | None, Query(description="first day (UTC); default 29 days before end")] = None,
-    end: Annotated[date | None, Query(description="last day (UTC), inclusive; default today")] = None,
+    start: Annotated[Day | None, Query(description="first day (UTC); default 29 days before end")] = None,
+    end: Annotated[Day | None, Query(description="last day (UTC), inclusive; default today")] = None,
 ) -> Json:
     end = end or datetime.now(UTC).date()
     return service(app).usage(tenant_id, start or end - timedelta(days=29), end)

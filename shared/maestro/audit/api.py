@@ -3,7 +3,6 @@ models. Must never let a caller search, verify or report on another tenant's tra
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +11,7 @@ from maestro.audit.records import PostedRecord
 from maestro.audit.service import AuditService
 from maestro.audit.store import AuditStore
 from maestro.core.api import MaestroResolver, current_auth
+from maestro.core.fields import Moment
 from maestro.core.settings import get_settings
 
 MAX_POSTED = 500
@@ -31,6 +31,6 @@ class ReportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["gdpr", "soc2", "hipaa"]
-    start: datetime | None = Field(None, description="default: 30 days ago")
-    end: datetime | None = Field(None, description="default: now")
+    start: Moment | None = Field(None, description="default: 30 days ago")
+    end: Moment | None = Field(None, description="default: now")
     subject: str | None = Field(None, min_length=1, max_length=256, description="GDPR: the data subject's id")

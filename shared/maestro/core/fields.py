@@ -11,9 +11,10 @@ JSON "\\ud800" escape, NaN, numbers beyond DynamoDB's range) is refused for the 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 PARTITION_KEY_BYTES = 2048
 SORT_KEY_BYTES = 1024
@@ -37,6 +38,27 @@ Text = Annotated[str, Field(max_length=TEXT_CHARS)]
 # Control characters have no place in an S3 key: S3's XML listings cannot carry most of them.
 ArtifactPath = Annotated[str, Field(max_length=PATH_CHARS, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
+
+# Moments and days far enough from datetime's own bounds that a window around them (7 days before, 366 after)
+# and an epoch conversion never overflow.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _within_range(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a naive moment is UTC
+    if not EARLIEST <= aware < LATEST:
+        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)")
+    return aware
+
+
+def _day_within_range(day: date) -> date:
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d}")
+    return day
+
+
+Moment = Annotated[datetime, AfterValidator(_within_range)]  # always timezone-aware once validated
+Day = Annotated[date, AfterValidator(_day_within_range)]
 
 # DynamoDB's numbers: 38 significant digits, magnitudes from 1E-130 to 9.9E+125.
 NUMBER_DIGITS = 38

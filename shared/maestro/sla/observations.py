@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.core.errors import ValidationError
+from maestro.core.fields import Moment
 from maestro.sla.evaluate import Aggregate
 from maestro.sla.slo import epoch_minute
 
@@ -26,7 +26,7 @@ class Observation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service: str = Field(min_length=1, max_length=128, pattern=SERVICE_PATTERN)
-    timestamp: datetime = Field(description="when the request was served (ISO 8601 or epoch seconds)")
+    timestamp: Moment = Field(description="when the request was served (ISO 8601 or epoch seconds)")
     latency_ms: float = Field(ge=0, le=3_600_000)
     status: int | None = Field(None, ge=100, le=599, description="HTTP status; 5xx counts as an error")
     error: bool | None = Field(None, description="for non-HTTP services: whether the request failed")

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from maestro.core.fields import Moment
+
 MINUTE = 60
 _DURATION = re.compile(r"^(\d+)([mhd])$")
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440}
@@ -99,8 +101,8 @@ class Exclusion(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
     reason: str = Field("", max_length=256)
 
     @model_validator(mode="after")

@@ -3,12 +3,12 @@ Must never build a service without the caller's verified identity."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from maestro.core.api import MaestroResolver, current_auth
+from maestro.core.fields import Day
 from maestro.core.rbac import ROLES
 from maestro.core.settings import get_settings
 from maestro.core.tenancy import TENANT_ID
@@ -66,8 +66,8 @@ class Grant(BaseModel):
 class ExportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: date
-    end: date = Field(description=f"inclusive; at most {MAX_DAYS} days after start")
+    start: Day
+    end: Day = Field(description=f"inclusive; at most {MAX_DAYS} days after start")
 
 
 PRINCIPAL = r"^[^\s#/]{1,256}$"
