@@ -12,6 +12,7 @@ from typing import Any
 from maestro.core.auth import AuthContext
 from maestro.core.aws import error_code
 from maestro.core.errors import Conflict, NotFound, ValidationError
+from maestro.core.fields import PARAM_VALUE_CHARS, TAG_KEY_CHARS, TAG_VALUE_CHARS
 from maestro.registry import search
 from maestro.registry.artifacts import check_location, default_experiment_location
 from maestro.registry.events import RegistryEvents
@@ -24,7 +25,8 @@ RUN_STATUSES = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"}
 LOGGED_MODEL_STATUSES = {"LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED"}
 VIEW_TYPES = {"ACTIVE_ONLY": {ACTIVE}, "DELETED_ONLY": {DELETED}, "ALL": {ACTIVE, DELETED}}
 RUN_NAME_TAG = "mlflow.runName"
-MAX_KEY_LENGTH, MAX_PARAM_LENGTH, MAX_TAG_LENGTH = 250, 6000, 8000
+# MLflow's limits, defined once with the stores' others
+MAX_KEY_LENGTH, MAX_PARAM_LENGTH, MAX_TAG_LENGTH = TAG_KEY_CHARS, PARAM_VALUE_CHARS, TAG_VALUE_CHARS
 _ADJECTIVES = [
     "amber",
     "bold",
