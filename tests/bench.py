@@ -441,7 +441,7 @@ def bench_sla() -> None:
     from maestro.core.auth import AuthContext
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
-    from maestro.local.dynamodb_cost import cost_proportional_to_the_request
+    from maestro.local.emulator import moto_as_the_local_endpoint
     from maestro.local.functions import load_handler_module
     from maestro.sla.check import check_one
     from maestro.sla.evaluate import Aggregate, status
@@ -456,7 +456,7 @@ def bench_sla() -> None:
     get_settings.cache_clear()
     rng = random.Random(11)
     now = now_minute()
-    cost_proportional_to_the_request()  # as the local endpoint: moto would copy and scan whole tables
+    moto_as_the_local_endpoint()  # moto would copy and scan whole tables, and walk shapes for every item
     with mock_aws():
         import boto3
 
@@ -630,7 +630,7 @@ def bench_audit() -> None:
 
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
-    from maestro.local.dynamodb_cost import cost_proportional_to_the_request
+    from maestro.local.emulator import moto_as_the_local_endpoint
     from maestro.local.functions import load_handler_module
     from tests.integration.conftest import Context
 
@@ -638,7 +638,7 @@ def bench_audit() -> None:
     audit_env()
     client.cache_clear()
     get_settings.cache_clear()
-    cost_proportional_to_the_request()
+    moto_as_the_local_endpoint()
     with mock_aws():
         audit_stores()
         handler = load_handler_module("audit_ingest").handler

@@ -188,7 +188,7 @@ def bench_audit_and_sla_flatness() -> None:
 
     from maestro.core.aws import client
     from maestro.core.settings import get_settings
-    from maestro.local.dynamodb_cost import cost_proportional_to_the_request
+    from maestro.local.emulator import moto_as_the_local_endpoint
     from maestro.local.functions import load_handler_module
     from tests.bench import audit_env, audit_messages, audit_stores
     from tests.integration.conftest import Context, http_event
@@ -198,7 +198,7 @@ def bench_audit_and_sla_flatness() -> None:
     os.environ["MAESTRO_SLA_TABLE"] = "sla"
     client.cache_clear()
     get_settings.cache_clear()
-    cost_proportional_to_the_request()  # as the local platform's endpoint does
+    moto_as_the_local_endpoint()
     with mock_aws():
         audit_stores()
         create_table_with_gsi1("sla")

@@ -1,4 +1,5 @@
-"""Test-wide defaults: no real AWS credentials can be picked up, Powertools is quiet, tracing is off."""
+"""Test-wide defaults: no real AWS credentials can be picked up, Powertools is quiet, tracing is off, and
+moto runs as local mode runs it."""
 
 import os
 
@@ -19,3 +20,7 @@ os.environ.update(
 )
 for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(var, None)
+
+from maestro.local.emulator import moto_as_the_local_endpoint  # noqa: E402
+
+moto_as_the_local_endpoint()  # the tests' in-process moto behaves as the local platform's endpoint does

@@ -13,7 +13,7 @@ from scipy import stats as st
 
 from maestro.ab import stats
 from maestro.ab.experiments import ExperimentSpec, MetricSpec
-from maestro.ab.ingest import EXPOSURES, metric_pair
+from maestro.ab.ingest import EXPOSURES, metric_pair, with_counts
 
 Stats = dict[str, dict[str, dict[str, float]]]
 
@@ -130,6 +130,7 @@ def analyze(
 ) -> dict[str, Any]:
     control = spec.control
     keys = [v.key for v in spec.variants]
+    statistics = with_counts(statistics, [m.name for m in spec.metrics])
     counts = [int(statistics.get(k, {}).get(EXPOSURES, {}).get("n", 0)) for k in keys]
     report: dict[str, Any] = {
         "experiment_id": experiment_id,

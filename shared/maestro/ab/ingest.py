@@ -13,6 +13,20 @@ from maestro.ab.experiments import MetricSpec
 from maestro.core.fields import Key
 
 EXPOSURES = "__exposures__"
+SUM_FIELDS = ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
+
+
+def with_counts(statistics: dict[str, dict[str, dict[str, float]]], metrics: list[str]) -> dict[str, Any]:
+    """Stored sums completed into sufficient statistics: every metric of a variant gets the variant's exposure
+    count as its n (a unit's value counts from its exposure on, zero until its first event), and zero sums
+    where no exposed unit has a value yet."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for variant, per_metric in statistics.items():
+        n = per_metric.get(EXPOSURES, {}).get("n", 0.0)
+        out[variant] = {EXPOSURES: {"n": n}} | {
+            m: {"n": n} | {f: per_metric.get(m, {}).get(f, 0.0) for f in SUM_FIELDS} for m in metrics
+        }
+    return out
 
 
 class Event(BaseModel):
@@ -56,7 +70,7 @@ class UnitUpdate:
     after: UnitState
     new_event_ids: list[str]
     newly_exposed: bool
-    stats_delta: dict[str, dict[str, float]]  # metric -> {n, sum_y, sum_y2, sum_x, sum_x2, sum_xy}
+    stats_delta: dict[str, dict[str, float]]  # metric -> {sum_y, sum_y2, sum_x, sum_x2, sum_xy}
 
 
 def apply_events(
@@ -88,8 +102,7 @@ def apply_events(
     for metric in metrics:
         y0, x0 = metric_pair(metric, state.totals, state.pre) if not exposed_now else (0.0, 0.0)
         y1, x1 = metric_pair(metric, after.totals, after.pre)
-        d = {
-            "n": 1.0 if exposed_now else 0.0,
+        d = {  # a metric's n is its variant's exposure count: a unit counts once it is exposed
             "sum_y": y1 - y0,
             "sum_y2": y1 * y1 - y0 * y0,
             "sum_x": x1 - x0,

@@ -27,11 +27,12 @@ _CONFIGS: dict[tuple[str, str], tuple[float, AssignmentConfig | None, str]] = {}
 
 def chunks(updates: list[UnitUpdate]) -> list[list[UnitUpdate]]:
     """Greedy transactions within DynamoDB's 100 items: one per unit plus one per distinct statistics item
-    (variant x metric, and the variant's exposure counter) the chunk touches."""
+    (variant x metric, and the variant's exposure counter) the chunk touches. Units are taken variant by
+    variant, so a transaction touches one variant's few statistics items and carries more units."""
     out: list[list[UnitUpdate]] = []
     current: list[UnitUpdate] = []
     keys: set[str] = set()
-    for update in updates:
+    for update in sorted(updates, key=lambda u: u.after.variant or ""):
         touched = {f"{update.after.variant}#{m}" for m in update.stats_delta}
         if update.newly_exposed:
             touched.add(f"{update.after.variant}#__exposures__")

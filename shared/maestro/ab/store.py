@@ -8,7 +8,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from maestro.ab.ingest import EXPOSURES, UnitUpdate
+from maestro.ab.ingest import EXPOSURES, SUM_FIELDS, UnitUpdate
 from maestro.core.dynamo import (
     TenantTable,
     across_tenants,
@@ -20,7 +20,6 @@ from maestro.core.dynamo import (
 from maestro.core.errors import Conflict, NotFound
 from maestro.tenants.store import Counter
 
-STAT_FIELDS = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 
 
@@ -36,6 +35,21 @@ def _stored(item: dict[str, Any]) -> dict[str, Any]:
 def _loaded(item: dict[str, Any]) -> dict[str, Any]:
     plain = from_item(item)
     return {**plain, "spec": json.loads(plain["spec"])}
+
+
+# A unit's totals, pre-period values and seen event ids are stored as JSON text, not as DynamoDB maps and
+# lists: every read and write of a unit then carries 6 attribute values instead of ~25, and (de)serialising
+# attribute values is what a batch of units costs most, in boto3 on Lambda as in the local endpoint.
+UNIT_DOCUMENTS = ("totals", "pre", "seen")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _unit_loaded(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored unit, its documents decoded (an item written before they were JSON text reads the same)."""
+    return {k: json.loads(v) if k in UNIT_DOCUMENTS and isinstance(v, str) else v for k, v in item.items()}
 
 
 class AbStore(TenantTable):
@@ -117,7 +131,9 @@ class AbStore(TenantTable):
 
     def get_units(self, experiment_id: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
         pk = self.units_pk(experiment_id)
-        return {item["sk"]: item for item in self._batch_get([self._key(pk, u) for u in unit_ids])}
+        return {
+            item["sk"]: _unit_loaded(item) for item in self._batch_get([self._key(pk, u) for u in unit_ids])
+        }
 
     def apply_units(self, experiment_id: str, updates: list[UnitUpdate]) -> None:
         """One transaction for a chunk of units: each unit's new totals, put only if its version is the one
@@ -133,9 +149,9 @@ class AbStore(TenantTable):
                 "sk": update.unit_id,
                 "variant": after.variant,
                 "version": after.version,
-                "totals": {k: _d(v) for k, v in after.totals.items()},
-                "pre": {k: _d(v) for k, v in after.pre.items()},
-                "seen": sorted(after.seen),
+                "totals": _json(after.totals),
+                "pre": _json(after.pre),
+                "seen": _json(sorted(after.seen)),
             }
             put: dict[str, Any] = {"TableName": self.table, "Item": to_item(unit)}
             if update.before.version == 0:
@@ -145,26 +161,27 @@ class AbStore(TenantTable):
                 put["ExpressionAttributeValues"] = {":v": {"N": str(update.before.version)}}
             ops.append({"Put": put})
             for metric, delta in update.stats_delta.items():
-                total = deltas.setdefault(f"{after.variant}#{metric}", dict.fromkeys(STAT_FIELDS, 0.0))
-                for f in STAT_FIELDS:
+                total = deltas.setdefault(f"{after.variant}#{metric}", dict.fromkeys(SUM_FIELDS, 0.0))
+                for f in SUM_FIELDS:
                     total[f] += delta[f]
             if update.newly_exposed:
-                deltas.setdefault(f"{after.variant}#{EXPOSURES}", dict.fromkeys(STAT_FIELDS, 0.0))["n"] += 1
+                deltas.setdefault(f"{after.variant}#{EXPOSURES}", {"n": 0.0})["n"] += 1
         for sk, delta in deltas.items():
             ops.append(
                 {
                     "Update": {
                         "TableName": self.table,
                         "Key": self._key(stats_pk, sk),
-                        "UpdateExpression": "ADD " + ", ".join(f"{f} :{f}" for f in STAT_FIELDS),
-                        "ExpressionAttributeValues": {f":{f}": {"N": str(_d(delta[f]))} for f in STAT_FIELDS},
+                        "UpdateExpression": "ADD " + ", ".join(f"{f} :{f}" for f in delta),
+                        "ExpressionAttributeValues": {f":{f}": {"N": str(_d(v))} for f, v in delta.items()},
                     }
                 }
             )
         self._call("transact_write_items", TransactItems=ops)
 
     def statistics(self, experiment_id: str) -> dict[str, dict[str, dict[str, float]]]:
-        """variant -> metric (or __exposures__) -> sufficient statistics."""
+        """variant -> metric -> stored sums, and variant -> __exposures__ -> {n} (`ingest.with_counts` makes
+        them sufficient statistics)."""
         out: dict[str, dict[str, dict[str, float]]] = {}
         for item in self._raw_query(
             KeyConditionExpression="pk = :p",
@@ -173,13 +190,15 @@ class AbStore(TenantTable):
         ):
             plain = from_item(item)
             variant, metric = plain["sk"].split("#", 1)
-            out.setdefault(variant, {})[metric] = {f: float(plain.get(f, 0)) for f in STAT_FIELDS}
+            out.setdefault(variant, {})[metric] = {
+                f: float(v) for f, v in plain.items() if f == "n" or f in SUM_FIELDS
+            }
         return out
 
     def unit_values(self, experiment_id: str) -> list[dict[str, Any]]:
         """Every exposed unit's totals (for rank tests and quantiles): cost grows with units, not events."""
         return [
-            from_item(i)
+            _unit_loaded(from_item(i))
             for i in self._raw_query(
                 KeyConditionExpression="pk = :p",
                 ExpressionAttributeValues={":p": {"S": self.units_pk(experiment_id)}},

@@ -110,9 +110,19 @@ def _save_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tupl
         except Exception:  # noqa: BLE001, S112 - moto raises the real error for this operation itself
             continue
         copies["items"] += 1
-        attributes = copy.deepcopy(current.to_json()["Attributes"]) if current else None
-        saved.append((op["TableName"], key, attributes))
+        saved.append((op["TableName"], key, _copied(current.to_json()["Attributes"]) if current else None))
     return saved
+
+
+SCALARS = frozenset(("S", "N", "B", "BOOL", "NULL"))
+
+
+def _copied(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A copy an update in place cannot reach: scalar values are immutable, so only maps, lists and sets
+    need a deep copy."""
+    if all(next(iter(value)) in SCALARS for value in attributes.values()):
+        return {name: dict(value) for name, value in attributes.items()}
+    return copy.deepcopy(attributes)
 
 
 def _restore(backend: Any, saved: list[tuple[str, dict[str, Any], Any]]) -> None:

@@ -3,6 +3,7 @@ handlers (moto alone would only echo). Must never listen beyond the loopback int
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from maestro.local.dynamodb_codec import plain_json_for_dynamodb
 from maestro.local.dynamodb_cost import cost_proportional_to_the_request
 from maestro.local.serving import BackgroundServer
 
@@ -104,7 +106,7 @@ class EmbeddedAws(BackgroundServer):
         self.invoke = invoke
 
     def start(self) -> EmbeddedAws:
-        cost_proportional_to_the_request()
+        moto_as_the_local_endpoint()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)
@@ -121,3 +123,22 @@ class EmbeddedAws(BackgroundServer):
     def configure(self) -> None:
         config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
+
+
+def moto_as_the_local_endpoint() -> None:
+    """moto's engine as local mode runs it (in this process, once): DynamoDB at a cost proportional to the
+    request, read and written as plain JSON, and requests routed without listing moto's package each time.
+    The tests and the benches run in-process moto this way too, so they measure what `make serve` runs."""
+    cost_proportional_to_the_request()
+    plain_json_for_dynamodb()
+    _moto_modules_listed_once()
+
+
+def _moto_modules_listed_once() -> None:
+    """moto's dispatcher lists its own package directory (a stat per service) to route every request; the
+    installed package does not change while the endpoint runs."""
+    from moto import backends
+
+    if not hasattr(backends.list_of_moto_modules, "cache_info"):
+        listed = tuple(backends.list_of_moto_modules())
+        backends.list_of_moto_modules = functools.cache(lambda: listed)
