@@ -18,6 +18,7 @@ from tests.support import create_table_with_gsi1, start_platform
 
 SMALL, LARGE = 10_000, 200_000
 BATCH = 5_000
+PROBES = 3
 AB_SPEC = {
     "name": "ingest",
     "variants": [{"key": k, "weight": w} for k, w in (("control", 0.34), ("a", 0.33), ("b", 0.33))],
@@ -146,8 +147,8 @@ def bench_ab_ingestion_over_http() -> None:
                 for i in range(0, len(batch), BATCH):
                     post(batch[i : i + BATCH])
                 stored += len(batch)
-            rates[target] = probe(f"probe{target}")
-            stored += BATCH
+            rates[target] = float(np.median([probe(f"probe{target}-{k}") for k in range(PROBES)]))
+            stored += PROBES * BATCH
         emit(
             "ab_ingest_events_per_s_flatness",
             rates[LARGE],
@@ -156,7 +157,7 @@ def bench_ab_ingestion_over_http() -> None:
             stored_small=SMALL,
             stored_large=LARGE,
             target="ratio >= 0.8",
-            note="one request of the same shape (700 new units' first 5,000 events) at each size",
+            note=f"median of {PROBES} requests of one shape (700 new units' first 5,000 events) at each size",
         )
     finally:
         platform.stop()
@@ -248,8 +249,8 @@ def bench_audit_and_sla_flatness() -> None:
 
 
 def main() -> int:
+    bench_ab_ingestion_over_http()  # first: the in-process bench leaves moto's items on this client's heap
     bench_audit_and_sla_flatness()
-    bench_ab_ingestion_over_http()
     return 0
 
 
