@@ -142,15 +142,26 @@ def test_renaming_a_model_to_its_own_name_changes_nothing(every_store: None) -> 
     )
 
 
-def test_a_body_that_is_not_json_is_a_415_naming_the_content_type(every_store: None) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "multipart/form-data",  # Was: a 500 (no boundary to split the form on), found by the fuzz tier
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+    ],
+)
+def test_a_body_that_is_not_json_is_a_415_naming_the_content_type(
+    every_store: None, content_type: str
+) -> None:
     # Was: Powertools' RequestUnsupportedContentType escaping as a 500 (found by the fuzz tier)
     event = _request("POST", "/api/2.0/mlflow/registered-models/create", {"name": "m"})
-    event["headers"]["content-type"] = "text/plain"
+    event["headers"]["content-type"] = content_type
     status, body = call("registry", event)
     assert status == 415 and _fields(body) == ["header.content-type"]
-    assert (
-        call("registry", _request("GET", "/api/2.0/mlflow/registered-models/get", query="name=m"))[0] == 404
-    )
+    read = _request("GET", "/api/2.0/mlflow/registered-models/get", query="name=m")
+    read["headers"]["content-type"] = content_type  # no body: nothing to refuse
+    assert call("registry", read)[0] == 404
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -84,6 +87,19 @@ class HttpEvent(APIGatewayProxyEventV2):
         return value
 
 
+class JsonBodies(OpenAPIRequestValidationMiddleware):
+    """Every route reads a JSON body: a form (URL-encoded or multipart, with or without a boundary) is refused
+    like any other content type (415), never parsed into fields nor left to fail as a bug."""
+
+    def _get_body(self, app: Any) -> Any:
+        content_type = app.current_event.headers.get("content-type", "").strip()
+        if not app.current_event.body or not content_type or content_type.startswith("application/json"):
+            return self._parse_json_data(app)
+        message = f"Unsupported content type: {content_type}"
+        error = {"type": "unsupported_content_type", "loc": ("body",), "msg": message, "input": {}, "ctx": {}}
+        raise RequestUnsupportedContentType("Unsupported content type", errors=[error])
+
+
 class MaestroResolver(APIGatewayHttpResolver):
     """A resolver that knows its capability, which names its events' source (maestro.<capability>), and how
     its errors are shaped (the platform's by default; the registry speaks MLflow's)."""
@@ -96,6 +112,7 @@ class MaestroResolver(APIGatewayHttpResolver):
         error_statuses: dict[int, str] = PLATFORM_ERROR_STATUSES,
     ) -> None:
         super().__init__(enable_validation=True)
+        self._request_validation_middleware = JsonBodies()
         self.capability = capability
         self.render_error = render_error
         self.error_schema, self.error_statuses = error_schema, error_statuses
