@@ -12,7 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from maestro.core.api import MaestroResolver
-from maestro.local.functions import FUNCTIONS_ROOT, function_names, load_handler_module
+from maestro.local.functions import FUNCTIONS_ROOT, load_handler_module
+from maestro.local.synth import STACK_NAME, synthesize
+from maestro.local.template import load_model
 from maestro.platform.health import VERSION
 
 DOCUMENT_PATH = FUNCTIONS_ROOT / "openapi" / "openapi.json"
@@ -32,7 +34,9 @@ def build_document() -> dict[str, Any]:
         security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
         on_conflict="error",  # two functions claiming one method+path is a bug, not a warning
     )
-    for name in function_names():
+    # The functions the synthesized template deploys, as everywhere in local mode (not a folder listing).
+    model = load_model(synthesize(), STACK_NAME, "us-east-1")
+    for name in sorted({fn.handler_dir for fn in model.functions.values()}):
         app = getattr(load_handler_module(name), "app", None)
         if isinstance(app, MaestroResolver):
             merger.add_schema(app.openapi_document())

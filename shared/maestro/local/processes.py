@@ -15,6 +15,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from maestro.local.environments import Environments, LambdaContext
 from maestro.local.functions import load_handler_module
 from maestro.local.template import Function
 
@@ -33,7 +34,6 @@ class ProcessFailure(Exception):
 
 def _serve(conn: Connection, fn: Function, root: str, arn: str) -> None:  # runs in the child
     from maestro.core.outcomes import log as outcome_log
-    from maestro.local.invoker import LambdaContext
 
     os.environ.update(fn.environment)
     lines: list[tuple[float, str, str | None]] = []
@@ -86,8 +86,6 @@ class ProcessPool:
     """Environments that are child processes, one invocation at a time each."""
 
     def __init__(self, fn: Function, region: str, root: Path, max_instances: int) -> None:
-        from maestro.local.invoker import Environments
-
         self.fn = fn
         self.environments: Environments[Environment] = Environments(
             lambda _: Environment(fn, root, region), max_instances, destroy=Environment.close
