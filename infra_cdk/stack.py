@@ -12,6 +12,7 @@ from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.audit import Audit
+from infra_cdk.constructs.capability import Shared
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
@@ -66,19 +67,15 @@ class MaestroStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "Maestro",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        common = {
-            "api": api,
-            "bus": bus,
-            "layers": [base_layer],
-            "environment": environment,
-            "access": access,
-        }
-        platform = Platform(self, "Platform", storage=storage, **common)
-        registry = Registry(self, "Registry", **common)
-        ab = AbTesting(self, "Ab", registry_table=registry.table, **common)
-        sla = Sla(self, "Sla", **common)
-        audit = Audit(self, "Audit", storage=storage, lock_days=audit_lock_days, **common)
-        explain = Explain(self, "Explain", scientific=ab.scientific, registry_table=registry.table, **common)
+        shared = Shared(api=api, bus=bus, layers=[base_layer], environment=environment, access=access)
+        platform = Platform(self, "Platform", shared=shared, storage=storage)
+        registry = Registry(self, "Registry", shared=shared)
+        ab = AbTesting(self, "Ab", shared=shared, registry_table=registry.table)
+        sla = Sla(self, "Sla", shared=shared)
+        audit = Audit(self, "Audit", shared=shared, storage=storage, lock_days=audit_lock_days)
+        explain = Explain(
+            self, "Explain", shared=shared, scientific=ab.scientific, registry_table=registry.table
+        )
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,
@@ -94,7 +91,7 @@ class MaestroStack(Stack):
             tables=tables,
             archive=audit.archive,
             explain_machine=explain.state_machine,
-            **common,
+            shared=shared,
         )
         for variable, table in tables.items():
             platform.watch_table(variable, table)

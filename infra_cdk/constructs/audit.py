@@ -5,25 +5,20 @@ Must never let the archive's lock be shorter than the retention the stack was gi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra_cdk.constructs.api import HttpApi
-from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import MaestroFunction, table_function
+from infra_cdk.constructs.capability import CapabilityFunctions, Shared
+from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.nag import acknowledge, resource_finding
 from infra_cdk.constructs.storage import Storage, private_bucket, table_with_gsi1
-from infra_cdk.constructs.tenant_access import TenantAccess
 
 INGEST_TIMEOUT = Duration.seconds(60)
 
@@ -34,19 +29,15 @@ class Audit(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        api: HttpApi,
-        bus: EventBus,
+        shared: Shared,
         storage: Storage,
-        layers: Sequence[lambda_.ILayerVersion],
-        environment: Mapping[str, str],
-        access: TenantAccess,
         lock_days: int = 365,
         archive_days: int = 2555,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.table = table_with_gsi1(self, "AuditTable", ttl_attribute="expires_at")
-        access.include_tables([self.table])
+        shared.access.include_tables([self.table])
         self.archive = private_bucket(
             self,
             "ArchiveBucket",
@@ -89,36 +80,21 @@ class Audit(Construct):
         events.Rule(
             self,
             "EveryMaestroEvent",
-            event_bus=bus.bus,
+            event_bus=shared.bus.bus,
             event_pattern=events.EventPattern(source=events.Match.prefix("maestro.")),
             targets=[targets.SqsQueue(self.queue)],
             description="Every Maestro ML event into the audit trail",
         )
         env = {
-            **environment,
+            **shared.environment,
             "MAESTRO_AUDIT_TABLE": self.table.table_name,
             "MAESTRO_AUDIT_ARCHIVE_BUCKET": self.archive.bucket_name,
             "MAESTRO_AUDIT_SIGNING_KEY": alias,
             "MAESTRO_AUDIT_QUEUE_URL": self.queue.queue_url,
         }
 
-        def function(
-            name: str, *, scoped: bool = True, memory_mb: int = 512, timeout: Duration | None = None
-        ) -> MaestroFunction:
-            """scoped: the API, the trail only through tenant sessions; else the queue's and the schedules'
-            work across tenants, with their own grants."""
-            return table_function(
-                self,
-                name,
-                table=self.table,
-                owner="audit",
-                bus=bus.bus,
-                layers=layers,
-                environment=env,
-                tenant_access=access if scoped else None,
-                memory_mb=memory_mb,
-                timeout=timeout,
-            )
+        # The API acts for the caller's tenant (scoped); the queue's and the schedules' work spans tenants.
+        function = CapabilityFunctions(self, shared, table=self.table, owner="audit", environment=env)
 
         def may_sign(fn: MaestroFunction) -> None:
             fn.function.add_to_role_policy(
@@ -130,7 +106,7 @@ class Audit(Construct):
 
         # Tenant sessions write and read the tenant's archive objects, never delete them (Object Lock would
         # refuse anyway).
-        access.include_objects(self.archive, ["s3:GetObject", "s3:PutObject"])
+        shared.access.include_objects(self.archive, ["s3:GetObject", "s3:PutObject"])
 
         def may_archive(fn: MaestroFunction) -> None:
             # Write and read objects, never delete them (Object Lock would refuse anyway); ListBucket makes a
@@ -153,7 +129,8 @@ class Audit(Construct):
         trail = function("audit", timeout=Duration.seconds(29))
         may_sign(trail)
         self.queue.grant_send_messages(trail.function)
-        for method, path in (
+        function.routes(
+            trail,
             ("GET", "/audit/events"),
             ("GET", "/audit/verify"),
             ("POST", "/audit/digests"),
@@ -161,8 +138,7 @@ class Audit(Construct):
             ("GET", "/audit/settings"),
             ("PUT", "/audit/settings"),
             ("POST", "/audit/records"),
-        ):
-            api.route(method, path, trail.function)
+        )
 
         ingest = function("audit_ingest", scoped=False, memory_mb=1024, timeout=INGEST_TIMEOUT)
         # Which tenants are being deleted (their records are dropped): their profiles, read only.
@@ -183,21 +159,16 @@ class Audit(Construct):
         scheduled = function("audit_schedule", scoped=False, memory_mb=1024, timeout=Duration.minutes(10))
         may_sign(scheduled)
         may_archive(scheduled)
-        events.Rule(
-            self,
+        function.schedule(
+            scheduled,
             "HourlyDigest",
-            schedule=events.Schedule.rate(Duration.hours(1)),
-            targets=[targets.LambdaFunction(scheduled.function)],
-            description="Digest, archive and verify every tenant's audit chain",
+            events.Schedule.rate(Duration.hours(1)),
+            "Digest, archive and verify every tenant's audit chain",
         )
-        events.Rule(
-            self,
+        function.schedule(
+            scheduled,
             "DailyReport",
-            schedule=events.Schedule.cron(minute="15", hour="0"),
-            targets=[
-                targets.LambdaFunction(
-                    scheduled.function, event=events.RuleTargetInput.from_object({"task": "daily-report"})
-                )
-            ],
-            description="A SOC 2 report of the day before for every tenant",
+            events.Schedule.cron(minute="15", hour="0"),
+            "A SOC 2 report of the day before for every tenant",
+            payload={"task": "daily-report"},
         )

@@ -5,7 +5,6 @@ Must never let a job end without a final status: the fail step records the reaso
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Duration
@@ -16,12 +15,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra_cdk.bundling import layer_code
-from infra_cdk.constructs.api import HttpApi
-from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import RUNTIME, MaestroFunction, table_function
+from infra_cdk.constructs.capability import CapabilityFunctions, Shared
+from infra_cdk.constructs.functions import RUNTIME
 from infra_cdk.constructs.nag import acknowledge, logical_id
 from infra_cdk.constructs.storage import table_with_gsi1
-from infra_cdk.constructs.tenant_access import TenantAccess
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
 MAP_CONCURRENCY = 10
@@ -33,21 +30,17 @@ class Explain(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        api: HttpApi,
-        bus: EventBus,
-        layers: Sequence[lambda_.ILayerVersion],
+        shared: Shared,
         scientific: lambda_.ILayerVersion,
-        environment: Mapping[str, str],
-        access: TenantAccess,
         registry_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "ExplainTable")
         # Every function here acts for one tenant (the caller's, or the job's): its jobs, the registry's
         # model versions and the tenant's artifacts only through tenant sessions.
-        access.include_tables([self.table])
+        shared.access.include_tables([self.table])
         env = {
-            **environment,
+            **shared.environment,
             "MAESTRO_EXPLAIN_TABLE": self.table.table_name,
             "MAESTRO_REGISTRY_TABLE": registry_table.table_name,
         }
@@ -70,17 +63,7 @@ class Explain(Construct):
         plots = layer("plots", "numpy, matplotlib")
         tables = layer("tables", "pandas, fastparquet")
 
-        def function(name: str, **options: Any) -> MaestroFunction:
-            return table_function(
-                self,
-                name,
-                table=self.table,
-                owner="explanation",
-                bus=bus.bus,
-                environment=env,
-                tenant_access=access,
-                **options,
-            )
+        function = CapabilityFunctions(self, shared, table=self.table, owner="explanation", environment=env)
 
         # 3,538 MB is two full vCPUs: shap's explainers and the model's predictions use both.
         worker = function(
@@ -96,7 +79,7 @@ class Explain(Construct):
 
         self.state_machine = self._state_machine(worker.function, data.function)
 
-        submitter = function("explain", layers=layers, memory_mb=1024)
+        submitter = function("explain", memory_mb=1024)
         self.state_machine.grant_start_execution(submitter.function)
         self.state_machine.grant_execution(
             submitter.function, "states:DescribeExecution", "states:StopExecution"
@@ -110,14 +93,14 @@ class Explain(Construct):
             f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
             "Describe and stop the explanation machine's own executions, whose names are job ids.",
         )
-        for method, path in (
+        function.routes(
+            submitter,
             ("POST", "/explanations"),
             ("GET", "/explanations"),
             ("GET", "/explanations/{job_id}"),
             ("GET", "/explanations/{job_id}/results"),
             ("POST", "/explanations/{job_id}/cancel"),
-        ):
-            api.route(method, path, submitter.function)
+        )
         self.functions.append(submitter)
 
     def _state_machine(self, worker: lambda_.IFunction, data: lambda_.IFunction) -> sfn.StateMachine:

@@ -3,37 +3,22 @@ Must never grant these functions write access: they only read."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra_cdk.constructs.api import HttpApi
-from infra_cdk.constructs.events import EventBus
+from infra_cdk.constructs.capability import Shared
 from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.storage import Storage
-from infra_cdk.constructs.tenant_access import TenantAccess
 
 
 class Platform(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        api: HttpApi,
-        storage: Storage,
-        bus: EventBus,
-        layers: Sequence[lambda_.ILayerVersion],
-        environment: Mapping[str, str],
-        access: TenantAccess,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared, storage: Storage) -> None:
         super().__init__(scope, construct_id)
+        api, bus, layers, environment = shared.api, shared.bus, shared.layers, shared.environment
         health = MaestroFunction(self, "Health", name="health", layers=layers, environment=environment)
         self.health = health
         health.function.add_to_role_policy(
@@ -47,7 +32,7 @@ class Platform(Construct):
 
         whoami = MaestroFunction(self, "Whoami", name="whoami", layers=layers, environment=environment)
         bus.bus.grant_put_events_to(whoami.function)  # AccessDenied events
-        access.grant_assume(whoami)  # admission reads and counts on the caller's tenant profile
+        shared.access.grant_assume(whoami)  # admission reads and counts on the caller's tenant profile
         api.route("GET", "/whoami", whoami.function)
         api.route("POST", "/whoami/check", whoami.function)
 

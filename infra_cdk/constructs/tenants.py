@@ -12,7 +12,6 @@ from typing import Any
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -20,12 +19,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra_cdk.constructs.api import HttpApi
-from infra_cdk.constructs.events import EventBus
-from infra_cdk.constructs.functions import MaestroFunction, send_outcomes, table_function
+from infra_cdk.constructs.capability import CapabilityFunctions, Shared
+from infra_cdk.constructs.functions import MaestroFunction, send_outcomes
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.storage import Storage
-from infra_cdk.constructs.tenant_access import TenantAccess
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 from maestro.core.settings import Settings
 
@@ -46,13 +43,9 @@ class Tenants(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        api: HttpApi,
-        storage: Storage,
-        bus: EventBus,
-        layers: Sequence[lambda_.ILayerVersion],
-        environment: Mapping[str, str],
-        access: TenantAccess,
+        shared: Shared,
         tables: Mapping[str, dynamodb.ITable],
+        storage: Storage,
         archive: s3.IBucket,
         explain_machine: sfn.IStateMachine,
     ) -> None:
@@ -60,18 +53,15 @@ class Tenants(Construct):
         them all); `archive`: the audit archive; `explain_machine`: whose executions a deletion stops."""
         super().__init__(scope, construct_id)
         names = {variable: t.table_name for variable, t in tables.items()}
-        env = {**environment, **names, "MAESTRO_AUDIT_ARCHIVE_BUCKET": archive.bucket_name}
-        admin = table_function(
-            self,
-            "tenants",
-            table=storage.platform_table,
-            owner="platform",
-            bus=bus.bus,
-            layers=layers,
-            environment=env,
+        env = {**shared.environment, **names, "MAESTRO_AUDIT_ARCHIVE_BUCKET": archive.bucket_name}
+        # Tenancy works across tenants: its functions reach the platform table with their own grants.
+        function = CapabilityFunctions(
+            self, shared, table=storage.platform_table, owner="platform", environment=env
         )
+        admin = function("tenants", scoped=False)
         self._billing(admin, storage)  # the billing export: under the platform tenant's own prefix only
-        for method, path in (
+        function.routes(
+            admin,
             ("POST", "/tenants"),
             ("GET", "/tenants"),
             ("GET", "/tenants/{tenant_id}"),
@@ -85,24 +75,12 @@ class Tenants(Construct):
             ("GET", "/tenants/{tenant_id}/usage"),
             ("POST", "/tenants/export"),
             ("DELETE", "/tenants/{tenant_id}"),
-        ):
-            api.route(method, path, admin.function)
+        )
         self.admin = admin
-
-        def function(name: str, **options: Any) -> MaestroFunction:
-            return table_function(
-                self,
-                name,
-                table=storage.platform_table,
-                owner="platform",
-                bus=bus.bus,
-                layers=layers,
-                **options,
-            )
 
         # Metering: outcome lines of every function (subscribe_outcomes), and the hourly measurement, which
         # counts registered models and running experiments from their tables and lists the tenants' objects.
-        self.meter = function("tenants_meter", environment=env, memory_mb=1024, timeout=Duration.minutes(10))
+        self.meter = function("tenants_meter", scoped=False, memory_mb=1024, timeout=Duration.minutes(10))
         for variable in ("MAESTRO_REGISTRY_TABLE", "MAESTRO_AB_TABLE"):
             tables[variable].grant_read_data(self.meter.function)
             acknowledge(
@@ -114,16 +92,15 @@ class Tenants(Construct):
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.artifacts.bucket_arn])
         )
         self._billing(self.meter, storage)
-        events.Rule(
-            self,
+        function.schedule(
+            self.meter,
             "HourlyMeasurement",
-            schedule=events.Schedule.rate(Duration.hours(1)),
-            targets=[targets.LambdaFunction(self.meter.function)],
-            description="Measure tenants' storage, correct drifted quota counters, export yesterday's usage",
+            events.Schedule.rate(Duration.hours(1)),
+            "Measure tenants' storage, correct drifted quota counters, export yesterday's usage",
         )
 
         # Deletion: the sweeps read and delete across every table and both buckets.
-        purge = function("tenants_purge", environment=env, memory_mb=1024, timeout=Duration.minutes(5))
+        purge = function("tenants_purge", scoped=False, memory_mb=1024, timeout=Duration.minutes(5))
         for table in tables.values():
             table.grant_read_write_data(purge.function)
             acknowledge(
