@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from maestro.core import workflows
 from maestro.core.auth import AuthContext
-from maestro.core.aws import client, presign_seconds, tenant_client
+from maestro.core.aws import presign_seconds, tenant_client
 from maestro.core.errors import Conflict, DependencyUnavailable, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import Settings
@@ -120,27 +121,16 @@ class ExplainService:
     def _start(self, job: dict[str, Any]) -> dict[str, Any]:
         ref = JobRef(self.auth.tenant, job["job_id"], int(job["attempt"]))
         try:
-            execution = client("stepfunctions").start_execution(
-                stateMachineArn=self.settings.explain_state_machine_arn,
-                name=f"{ref.job_id}-{ref.attempt}",
-                input=json.dumps({"job": ref.to_json()}),
+            arn = workflows.start(
+                self.settings.explain_state_machine_arn, f"{ref.job_id}-{ref.attempt}", {"job": ref.to_json()}
             )
         except Exception as exc:
-            if "ExecutionAlreadyExists" not in str(exc):
-                self.store.finish(
-                    ref.job_id,
-                    ref.attempt,
-                    "FAILED",
-                    error={
-                        "error": "StartFailed",
-                        "reason": "the workflow could not be started; submit again",
-                    },
-                )
-                raise DependencyUnavailable(
-                    "the explanation workflow could not be started; submit again"
-                ) from exc
-            execution = {"executionArn": self._execution_arn(ref)}
-        job = self.store.set_execution(ref.job_id, ref.attempt, execution["executionArn"])
+            failed = {"error": "StartFailed", "reason": "the workflow could not be started; submit again"}
+            self.store.finish(ref.job_id, ref.attempt, "FAILED", error=failed)
+            raise DependencyUnavailable(
+                "the explanation workflow could not be started; submit again"
+            ) from exc
+        job = self.store.set_execution(ref.job_id, ref.attempt, arn)
         publish_safely(
             DomainEvent.by(
                 self.auth,
@@ -160,10 +150,6 @@ class ExplainService:
         )
         return self.shown(job)
 
-    def _execution_arn(self, ref: JobRef) -> str:
-        machine = self.settings.explain_state_machine_arn
-        return machine.replace(":stateMachine:", ":execution:") + f":{ref.job_id}-{ref.attempt}"
-
     # -- read ----------------------------------------------------------------------------------------
     def get(self, job_id: str) -> dict[str, Any]:
         job = self.store.get(job_id)
@@ -174,27 +160,11 @@ class ExplainService:
     def _reconcile(self, job: dict[str, Any]) -> dict[str, Any]:
         """A workflow that ended without reaching its own fail step (timed out, stopped by hand) must not
         leave its job RUNNING forever."""
-        try:
-            execution = client("stepfunctions").describe_execution(executionArn=job["execution_arn"])
-        except Exception:  # noqa: BLE001 - status is still worth showing without the execution's
+        failure = workflows.failure(job["execution_arn"])
+        if failure is None:
             return job
-        if execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
-            reason = (
-                execution.get("cause")
-                or execution.get("error")
-                or f"its workflow ended {execution['status']}"
-            )
-            ended = self.store.finish(
-                job["job_id"],
-                int(job["attempt"]),
-                "FAILED",
-                error={
-                    "error": f"Execution{execution['status'].title().replace('_', '')}",
-                    "reason": str(reason)[:2000],
-                },
-            )
-            return ended or self.store.get(job["job_id"])
-        return job
+        ended = self.store.finish(job["job_id"], int(job["attempt"]), "FAILED", error=failure)
+        return ended or self.store.get(job["job_id"])
 
     def shown(self, job: dict[str, Any]) -> dict[str, Any]:
         total: int | None = job.get("rows_total")
@@ -250,13 +220,7 @@ class ExplainService:
         job = self.store.cancel(job_id)
         rows_quota.release(self.auth.tenant, job)
         if job.get("execution_arn"):
-            try:
-                client("stepfunctions").stop_execution(
-                    executionArn=job["execution_arn"], cause="cancelled by user"
-                )
-            except Exception as exc:
-                if "ExecutionDoesNotExist" not in str(exc):
-                    raise
+            workflows.stop(job["execution_arn"], "cancelled by user")
         publish_safely(
             DomainEvent.by(
                 self.auth, "explain", "ExplanationCancelled", {"job_id": job_id}, self.correlation_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from maestro.core.aws import client
+from maestro.core import workflows
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.observability import logger
 from maestro.core.settings import Settings, get_settings
@@ -79,15 +79,7 @@ def start(state: dict[str, Any]) -> dict[str, Any]:
 def _stop(execution_arn: str | None) -> int:
     if not execution_arn:
         return 0
-    try:
-        client("stepfunctions").stop_execution(
-            executionArn=execution_arn, cause="the tenant is being deleted"
-        )
-    except Exception as exc:
-        if "ExecutionDoesNotExist" in str(exc):
-            return 0
-        raise
-    return 1
+    return int(workflows.stop(execution_arn, "the tenant is being deleted"))
 
 
 def sweep(state: dict[str, Any], slice_s: float = SLICE_S) -> dict[str, Any]:

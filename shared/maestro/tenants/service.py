@@ -5,12 +5,12 @@ address another tenant unless it holds platform:admin."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from maestro.core import workflows
 from maestro.core.auth import AuthContext
 from maestro.core.aws import client, presign
 from maestro.core.dynamo import from_item
@@ -151,10 +151,10 @@ class TenantService:
             return self.shown(store, profile, deletion), False
         requested = now_ms()
         try:
-            execution = client("stepfunctions").start_execution(
-                stateMachineArn=self.settings.tenants_purge_state_machine_arn,
-                name=f"{tenant_id}-{requested}",
-                input=json.dumps({"purge": {"tenant": tenant_id, "requested_by": self.auth.principal}}),
+            arn = workflows.start(
+                self.settings.tenants_purge_state_machine_arn,
+                f"{tenant_id}-{requested}",
+                {"purge": {"tenant": tenant_id, "requested_by": self.auth.principal}},
             )
         except Exception as exc:
             raise DependencyUnavailable(
@@ -165,7 +165,7 @@ class TenantService:
             "status": "RUNNING",
             "requested_at": requested,
             "requested_by": self.auth.principal,
-            "execution_arn": execution["executionArn"],
+            "execution_arn": arn,
             "attempt": int((deletion or {}).get("attempt", 0)) + 1,
         }
         store.put_deletion(started)
@@ -243,16 +243,9 @@ class TenantService:
     def _reconciled(store: TenantStore, deletion: dict[str, Any]) -> dict[str, Any]:
         """A deletion whose workflow ended without reaching its own fail step (stopped, timed out, or failing
         before it could record why) must not show RUNNING forever."""
-        try:
-            execution = client("stepfunctions").describe_execution(executionArn=deletion["execution_arn"])
-        except Exception:  # noqa: BLE001 - the record is still worth showing without the execution's status
+        error = workflows.failure(deletion["execution_arn"])
+        if error is None:
             return deletion
-        if execution["status"] not in ("FAILED", "TIMED_OUT", "ABORTED"):
-            return deletion
-        error = {
-            "error": f"Execution{execution['status'].title().replace('_', '')}",
-            "reason": str(execution.get("cause") or execution.get("error") or execution["status"])[:2000],
-        }
         store.update_deletion(status="FAILED", finished_at=now_ms(), error=error)
         return {**deletion, "status": "FAILED", "error": error}
 
