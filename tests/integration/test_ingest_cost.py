@@ -59,7 +59,6 @@ class Cost:
 
 @pytest.fixture
 def ab(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[AbService, str]:
-    dynamodb_cost.cost_proportional_to_the_request()
     monkeypatch.setenv("MAESTRO_AB_TABLE", "ab")
     import boto3
 

@@ -18,7 +18,6 @@ def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def table() -> object:
-    dynamodb_cost.cost_proportional_to_the_request()
     with mock_aws():
         create_table_with_gsi1("t")
         yield boto3.client("dynamodb", region_name="us-east-1")

@@ -16,7 +16,9 @@ EXPOSURES = "__exposures__"
 SUM_FIELDS = ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
 
 
-def with_counts(statistics: dict[str, dict[str, dict[str, float]]], metrics: list[str]) -> dict[str, Any]:
+def with_counts(
+    statistics: dict[str, dict[str, dict[str, float]]], metrics: list[str]
+) -> dict[str, dict[str, dict[str, float]]]:
     """Stored sums completed into sufficient statistics: every metric of a variant gets the variant's exposure
     count as its n (a unit's value counts from its exposure on, zero until its first event), and zero sums
     where no exposed unit has a value yet."""
