@@ -11,8 +11,9 @@ from maestro.core.api import PathKey, create_app, requires
 from maestro.core.api_docs import answers
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
+from maestro.tenants.admission import admit
 
-app = create_app("ab")
+app = create_app("ab", admission=admit)
 Json = dict
 
 

@@ -13,8 +13,9 @@ from maestro.ab.experiments import ExperimentSpec
 from maestro.core.api import PathKey, create_app, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
+from maestro.tenants.admission import admit
 
-app = create_app("ab")
+app = create_app("ab", admission=admit)
 
 
 @app.get(

@@ -8,8 +8,9 @@ from maestro.ab.api import AssignRequest, BatchAssignRequest, service
 from maestro.core.api import create_app, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
+from maestro.tenants.admission import admit
 
-app = create_app("ab")
+app = create_app("ab", admission=admit)
 
 
 @app.post("/ab/assign", summary="Assign one unit", **requires(P.AB_ASSIGN))

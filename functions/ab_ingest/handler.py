@@ -7,8 +7,9 @@ from maestro.ab.api import EventsRequest, service
 from maestro.core.api import create_app, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
+from maestro.tenants.admission import admit
 
-app = create_app("ab")
+app = create_app("ab", admission=admit)
 
 
 @app.post("/ab/events", summary="Ingest exposures and metric events (up to 5,000)", **requires(P.AB_INGEST))

@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from maestro.audit.api import PostedRecords, ReportRequest, service
+from maestro.audit.gateway import enqueue
 from maestro.audit.records import from_posted
 from maestro.audit.reports import generate
-from maestro.audit.service import enqueue
 from maestro.audit.settings import AuditSettings
 from maestro.core.api import create_app, current_auth, decode_cursor, encode_cursor, requires
 from maestro.core.api_docs import answers
@@ -20,8 +20,9 @@ from maestro.core.fields import Key, Moment
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.settings import get_settings
+from maestro.tenants.admission import admit
 
-app = create_app("audit")
+app = create_app("audit", admission=admit)
 Json = dict
 
 

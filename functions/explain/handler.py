@@ -23,8 +23,9 @@ from maestro.core.settings import get_settings
 from maestro.explain.service import ExplainService
 from maestro.explain.spec import ExplanationRequest
 from maestro.explain.store import ExplainStore
+from maestro.tenants.admission import admit
 
-app = create_app("explain")
+app = create_app("explain", admission=admit)
 Json = dict
 
 

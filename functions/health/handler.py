@@ -10,8 +10,9 @@ from maestro.core.api import create_app
 from maestro.core.observability import lambda_entry
 from maestro.core.settings import get_settings
 from maestro.platform.health import check_health, platform_probes
+from maestro.tenants.admission import admit
 
-app = create_app("platform")
+app = create_app("platform", admission=admit)
 
 
 class DependencyCheck(BaseModel):

@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from maestro.core.api import create_app
 from maestro.core.observability import lambda_entry
+from maestro.tenants.admission import admit
 
-app = create_app("platform")
+app = create_app("platform", admission=admit)
 DOCUMENT = (Path(__file__).parent / "openapi.json").read_text()
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from maestro.core.api import create_app
 from maestro.core.observability import lambda_entry
 from maestro.registry.protocol import MLFLOW_ERROR_SCHEMA, MLFLOW_ERROR_STATUSES, mlflow_error
-from maestro.registry.routes import artifacts, models, tracking
+from maestro.registry.routes import artifacts, experiments, logged_models, models, runs
+from maestro.tenants.admission import admit
 
-app = create_app("registry", mlflow_error, MLFLOW_ERROR_SCHEMA, MLFLOW_ERROR_STATUSES)
-for routes in (tracking, models, artifacts):
+app = create_app("registry", mlflow_error, MLFLOW_ERROR_SCHEMA, MLFLOW_ERROR_STATUSES, admission=admit)
+for routes in (experiments, runs, logged_models, models, artifacts):
     routes.register(app)
 
 

@@ -17,8 +17,9 @@ from maestro.core.rbac import Permission as P
 from maestro.sla.api import service
 from maestro.sla.service import now_minute
 from maestro.sla.slo import SloSpec, epoch_minute
+from maestro.tenants.admission import admit
 
-app = create_app("sla")
+app = create_app("sla", admission=admit)
 Json = dict
 
 

@@ -14,8 +14,9 @@ from maestro.sla.collect import batches_from_logs
 from maestro.sla.observations import ObservationBatch
 from maestro.sla.service import SlaService
 from maestro.sla.store import SlaStore
+from maestro.tenants.admission import admit
 
-app = create_app("sla")
+app = create_app("sla", admission=admit)
 COLLECTOR = "maestro-sla-collector"
 
 

@@ -15,9 +15,10 @@ from maestro.core.fields import Day
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.tenancy import TENANT_ID
+from maestro.tenants.admission import admit
 from maestro.tenants.api import PRINCIPAL, ExportRequest, Grant, NewTenant, Suspension, TenantChange, service
 
-app = create_app("tenants")
+app = create_app("tenants", admission=admit)
 Json = dict
 TenantId = Annotated[str, Path(pattern=TENANT_ID.pattern)]
 Principal = Annotated[str, Path(pattern=PRINCIPAL, description="the caller's `sub` claim")]

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 from maestro.core.api import create_app, current_auth, requires
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission
+from maestro.tenants.admission import admit
 
-app = create_app("platform")
+app = create_app("platform", admission=admit)
 
 
 class Identity(BaseModel):

@@ -10,6 +10,7 @@ import pytest
 
 from maestro.core.api import create_app
 from maestro.core.fields import KEY_CHARS, S3_KEY_BYTES
+from maestro.tenants.admission import admit
 from tests.integration.conftest import Context, call, http_event
 
 ADMIN = {"sub": "alice", "custom:tenant": "acme", "cognito:groups": "[admin]"}
@@ -180,7 +181,7 @@ def test_a_moment_near_datetimes_bounds_is_refused_before_any_arithmetic(
 
 
 def test_an_unknown_method_gets_the_resolvers_404_not_a_crash() -> None:
-    app = create_app("tests")
+    app = create_app("tests", admission=admit)
     event = http_event("TRACE", "/anything")
     response = app.resolve(event, Context())
     assert (

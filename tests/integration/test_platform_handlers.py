@@ -7,6 +7,7 @@ import pytest
 
 from maestro.core.api import create_app, requires
 from maestro.core.rbac import Permission
+from maestro.tenants.admission import admit
 from tests.integration.conftest import Context, call, drain, http_event
 
 VIEWER = {"sub": "alice", "custom:tenant": "acme", "cognito:groups": "[viewer]"}
@@ -54,7 +55,7 @@ def test_access_denied_still_403_when_the_bus_is_unreachable(aws: None) -> None:
 
 
 def test_a_bug_gives_500_with_a_correlation_id_and_no_trace(aws: None) -> None:
-    app = create_app("platform")
+    app = create_app("platform", admission=admit)
 
     @app.get("/explode", **requires(Permission.PLATFORM_WHOAMI))
     def explode() -> dict:

@@ -142,21 +142,17 @@ def test_a_tenant_id_is_never_reused_and_tenants_address_only_themselves(aws: No
 
 # -- quota counters, moved by each capability's own transaction ----------------------------------------
 def test_registered_models_are_counted_with_the_models_and_held_to_the_quota(aws: None) -> None:
-    from maestro.registry.events import RegistryEvents
-    from maestro.registry.model_registry import ModelRegistry
-    from maestro.registry.store import RegistryStore
-    from maestro.registry.tracking import Tracking
+    from maestro.registry.services import open_registry
+    from maestro.registry.stores.models import ModelStore
 
     create_table_with_gsi1("maestro-registry")
     quota = tenant("initech", registered_models=2)
     auth = admit(caller("initech", "ml-engineer"), now=NOON)
-    store = RegistryStore("maestro-registry", "initech")
-    events = RegistryEvents(auth, None)
-    models = ModelRegistry(store, auth, Tracking(store, auth, "artifacts", events), events)
-    models.create_registered_model("a", None, [])
-    models.create_registered_model("b", None, [])
+    models = open_registry(auth, None, table="maestro-registry", bucket="artifacts").models
+    models.create("a", None, [])
+    models.create("b", None, [])
     with pytest.raises(QuotaExceeded, match="registered_models: 2 of 2 used") as refused:
-        models.create_registered_model("c", None, [])
+        models.create("c", None, [])
     assert refused.value.details == {
         "limit": "registered_models",
         "maximum": 2,
@@ -165,10 +161,10 @@ def test_registered_models_are_counted_with_the_models_and_held_to_the_quota(aws
         "resets_at": None,
     }
     with pytest.raises(Conflict, match="already exists"):  # a taken name is not a quota refusal
-        models.create_registered_model("a", None, [])
-    models.delete_registered_model("a")
-    models.create_registered_model("c", None, [])
-    assert quota.get_quota()["registered_models"] == store.count_registered_models() == 2
+        models.create("a", None, [])
+    models.delete("a")
+    models.create("c", None, [])
+    assert quota.get_quota()["registered_models"] == ModelStore("maestro-registry", "initech").count() == 2
 
 
 def test_running_experiments_are_counted_by_the_lifecycle_and_held_to_the_quota(aws: None) -> None:
@@ -377,6 +373,6 @@ def test_a_deletion_whose_workflow_ended_outside_its_steps_shows_failed_not_runn
     assert shown["deletion"]["status"] == "FAILED"
     assert shown["deletion"]["error"]["error"] == "ExecutionAborted"
     # AWS's DescribeExecution gives a stopped execution's cause; moto's gives none, and the status stands in
-    # (worded as for an explanation job: both read it through core.workflows).
+    # (worded as for an explanation job: both read it through core.workflow_gateway).
     assert shown["deletion"]["error"]["reason"] in ("stopped by an operator", "its workflow ended ABORTED")
     assert store.get_deletion()["status"] == "FAILED"  # recorded: DELETE starts it again

@@ -4,9 +4,9 @@ import pytest
 
 from maestro.core.errors import ValidationError
 from maestro.registry.artifacts import check_location, safe_path
-from maestro.registry.model_registry import stage, version_number
+from maestro.registry.fields import metric_json, metric_value
+from maestro.registry.model_versions import stage, version_number
 from maestro.registry.routes.artifacts import _file_in
-from maestro.registry.tracking import metric_json, metric_value
 
 
 @pytest.mark.parametrize("path", ["../x", "a/../../b", "/etc/passwd", "a\\b", "C:/x", "a/%2e%2e/b", "a\x00b"])

@@ -69,10 +69,7 @@ def _one(tenant: str, item: dict[str, Any], correlation_id: str | None) -> dict[
 
 def _promote(ab: AbService, experiment_id: str, spec: ExperimentSpec, winner: str) -> None:
     """Conclude, then point the configured registry alias at the winning model version (audited)."""
-    from maestro.registry.events import RegistryEvents
-    from maestro.registry.model_registry import ModelRegistry
-    from maestro.registry.store import RegistryStore
-    from maestro.registry.tracking import Tracking
+    from maestro.registry.interface import point_alias  # deferred: only a promotion needs the registry
 
     ab.act(experiment_id, "conclude", winner=winner)
     model = next(v for v in spec.variants if v.key == winner).model
@@ -80,13 +77,6 @@ def _promote(ab: AbService, experiment_id: str, spec: ExperimentSpec, winner: st
     if model is None or not alias:
         ab.emit("ExperimentAutoConcluded", experiment_id=experiment_id, winner=winner, promoted=None)
         return
-    settings = get_settings()
-    store = RegistryStore(settings.registry_table, ab.auth.tenant)
-    events = RegistryEvents(ab.auth, ab.correlation_id)
-    registry = ModelRegistry(
-        store, ab.auth, Tracking(store, ab.auth, settings.artifacts_bucket, events), events
-    )
-    version = model.version or registry.version_by_alias(model.name, model.alias or "")["version"]
-    registry.set_alias(model.name, alias, version)
+    version = point_alias(ab.auth, ab.correlation_id, model.name, alias, model.version, model.alias)
     promoted = {"model": model.name, "version": version, "alias": alias}
     ab.emit("ExperimentAutoConcluded", experiment_id=experiment_id, winner=winner, promoted=promoted)

@@ -18,7 +18,7 @@ from maestro.core.auth import AuthContext
 from maestro.core.aws import error_code
 from maestro.core.errors import NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
-from maestro.tenants.store import Counter
+from maestro.tenants.counters import Counter
 
 CONFIG_TTL_S = 30.0
 MAX_UNIT_ATTEMPTS = 5

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from maestro.ab.ingest import EXPOSURES, SUM_FIELDS, UnitUpdate
-from maestro.core.dynamo import (
+from maestro.core.dynamo_store import (
     TenantTable,
     across_tenants,
     cancellation_reasons,
@@ -18,7 +18,7 @@ from maestro.core.dynamo import (
     to_item,
 )
 from maestro.core.errors import Conflict, NotFound
-from maestro.tenants.store import Counter
+from maestro.tenants.counters import Counter
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 

@@ -6,47 +6,15 @@ digest whose range is not archived."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from maestro.audit.gateway import SIGNING_ALGORITHM, Signer
 from maestro.audit.records import canonical, digest
 from maestro.audit.store import AuditStore, ChainMoved
-from maestro.core.aws import client, tenant_client
+from maestro.core.object_store import Objects
 from maestro.core.tenancy import tenant_prefix
-
-SIGNING_ALGORITHM = "ECDSA_SHA_256"
-
-
-class Signer:
-    def __init__(self, key_id: str) -> None:
-        self.key_id = key_id
-
-    def sign(self, digest_hash: str) -> str:
-        response = client("kms").sign(
-            KeyId=self.key_id,
-            Message=bytes.fromhex(digest_hash),
-            MessageType="RAW",
-            SigningAlgorithm=SIGNING_ALGORITHM,
-        )
-        return base64.b64encode(response["Signature"]).decode()
-
-    def verify(self, digest_hash: str, signature: str) -> bool:
-        try:
-            return bool(
-                client("kms").verify(
-                    KeyId=self.key_id,
-                    Message=bytes.fromhex(digest_hash),
-                    MessageType="RAW",
-                    Signature=base64.b64decode(signature),
-                    SigningAlgorithm=SIGNING_ALGORITHM,
-                )["SignatureValid"]
-            )
-        except client("kms").exceptions.KMSInvalidSignatureException:
-            return False
-        except ValueError:  # not base64 / not hex: forged
-            return False
 
 
 def archive_key(tenant: str, first_seq: int, last_seq: int) -> str:
@@ -67,10 +35,8 @@ def make_digest(store: AuditStore, bucket: str, signer: Signer) -> dict[str, Any
     texts = [item["record"] for item in store.records(first, head_seq)]
     body = ("\n".join(texts) + "\n").encode()
     key = archive_key(store.tenant, first, head_seq)
-    s3 = tenant_client(store.tenant, "s3")
-    s3.put_object(
-        Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson", ChecksumAlgorithm="SHA256"
-    )
+    archive = Objects.of_tenant(bucket, store.tenant)
+    archive.put(key, body, "application/x-ndjson", checksum=True)
     content = {
         "tenant": store.tenant,
         "number": previous["number"] + 1,
@@ -87,13 +53,8 @@ def make_digest(store: AuditStore, bucket: str, signer: Signer) -> dict[str, Any
     }
     signed = {**content, "hash": digest(content)}
     signature = signer.sign(signed["hash"])
-    s3.put_object(
-        Bucket=bucket,
-        Key=digest_key(store.tenant, signed["number"]),
-        Body=canonical({"digest": signed, "signature": signature}).encode(),
-        ContentType="application/json",
-        ChecksumAlgorithm="SHA256",
-    )
+    signed_digest = canonical({"digest": signed, "signature": signature}).encode()
+    archive.put(digest_key(store.tenant, signed["number"]), signed_digest, "application/json", checksum=True)
     try:
         store.put_digest(signed, signature, key, previous["number"])
     except ChainMoved:

@@ -13,9 +13,8 @@ from maestro.audit.service import AuditService
 from maestro.audit.store import AuditStore
 from maestro.core.errors import Forbidden
 from maestro.core.observability import logger
-from maestro.core.settings import get_settings
 from maestro.core.tenancy import validate_tenant_id
-from maestro.tenants.store import statuses
+from maestro.tenants.counters import statuses
 
 POSTED = "maestro_audit_record"
 REQUIRED = (
@@ -70,7 +69,7 @@ def ingest(
     for tenant, kind, payload in messages:
         by_tenant.setdefault(tenant, []).append((kind, payload))
     totals = {"appended": 0, "duplicates": 0, "tenants": len(by_tenant), "dropped": 0}
-    status = statuses(get_settings().platform_table, set(by_tenant))
+    status = statuses(set(by_tenant))
     for tenant in [t for t in by_tenant if status.get(t) in ("deleting", "deleted")]:
         dropped = by_tenant.pop(tenant)
         totals["dropped"] += len(dropped)

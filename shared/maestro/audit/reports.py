@@ -19,8 +19,8 @@ from typing import Any, Literal
 from maestro.audit.records import canonical, mask
 from maestro.audit.settings import AuditSettings
 from maestro.audit.store import AuditStore
-from maestro.core.aws import presign, tenant_client
 from maestro.core.errors import ValidationError
+from maestro.core.object_store import Objects
 from maestro.core.tenancy import tenant_prefix
 
 Kind = Literal["gdpr", "soc2", "hipaa"]
@@ -201,7 +201,7 @@ def generate(
         **body,
     }
     base = f"{tenant_prefix(store.tenant)}audit/reports/{kind}/{report_id}"
-    s3 = tenant_client(store.tenant, "s3")
+    reports = Objects.of_tenant(bucket, store.tenant)
     files = {
         "json": (json.dumps(report, indent=2, default=str), "application/json"),
         "html": (render_html(report), "text/html; charset=utf-8"),
@@ -210,11 +210,9 @@ def generate(
     keys = {}
     for ext, (text, content_type) in files.items():
         key = f"{base}.{ext}"
-        s3.put_object(
-            Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type, ChecksumAlgorithm="SHA256"
-        )
+        reports.put(key, text.encode(), content_type, checksum=True)
         keys[ext] = key
-    urls = {ext: presign(s3, "get_object", {"Bucket": bucket, "Key": key}, 3600) for ext, key in keys.items()}
+    urls = {ext: reports.presigned_get(key, 3600) for ext, key in keys.items()}
     summary = {name: len(rows) for name, rows in report["sections"].items()}
     return {
         "report_id": report_id,

@@ -4,7 +4,6 @@ digesting, and the tenant's settings. Must never append a record twice, nor leav
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import secrets
@@ -14,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from maestro.audit.digests import Signer, make_digest
+from maestro.audit.digests import make_digest
+from maestro.audit.gateway import Signer
 from maestro.audit.records import Redactor, chained
 from maestro.audit.settings import AuditSettings
 from maestro.audit.store import MAX_RECORDS_PER_TRANSACTION, AuditStore, ChainMoved
 from maestro.audit.verify import verify
 from maestro.core.auth import AuthContext
-from maestro.core.aws import client
 from maestro.core.errors import DependencyUnavailable
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
@@ -167,21 +166,3 @@ class AuditService:
     def digest(self) -> dict[str, Any] | None:
         s = get_settings()
         return make_digest(self.store, s.audit_archive_bucket, Signer(s.audit_signing_key))
-
-
-def enqueue(records: list[dict[str, Any]]) -> int:
-    """Posted records go through the same queue as the bus's events (one record per message)."""
-    sqs = client("sqs")
-    url = get_settings().audit_queue_url
-    for start in range(0, len(records), 10):
-        batch = records[start : start + 10]
-        entries = [
-            {"Id": str(i), "MessageBody": json.dumps({"maestro_audit_record": r})}
-            for i, r in enumerate(batch)
-        ]
-        failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
-        if failed:
-            raise DependencyUnavailable(
-                f"{len(failed)} record(s) could not be queued; post them again (they count once)"
-            )
-    return len(records)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from maestro.audit.records import GENESIS, canonical
-from maestro.core.dynamo import (
+from maestro.core.dynamo_store import (
     TenantTable,
     across_tenants,
     cancellation_reasons,

@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from maestro.audit.digests import Signer
+from maestro.audit.gateway import Signer
 from maestro.audit.records import GENESIS, digest, record_hash
 from maestro.audit.store import AuditStore
-from maestro.core.aws import error_code, tenant_client
+from maestro.core.aws import error_code
+from maestro.core.object_store import Objects
 
 INDEXED = ("principal", "action", "resource", "outcome", "occurred_at")
 
@@ -52,8 +53,7 @@ class Walk:
 
 def _archive(tenant: str, bucket: str, key: str) -> tuple[bytes | None, str | None]:
     try:
-        body = tenant_client(tenant, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-        return body, None
+        return Objects.of_tenant(bucket, tenant).get(key), None
     except Exception as exc:  # noqa: BLE001 - a missing or unreadable object is a finding, not a crash
         return None, error_code(exc) or type(exc).__name__
 

@@ -41,7 +41,6 @@ from maestro.core.events import DomainEvent, publish
 from maestro.core.fields import ITEM_BYTES, Key, unstorable_at
 from maestro.core.observability import logger, metrics
 from maestro.core.rbac import Permission
-from maestro.tenants.admission import PrincipalRemoved, TenantSuspended, admit
 
 AUTH_CONTEXT_KEY = "maestro_auth"
 PERMISSION_EXTENSION = "x-maestro-permission"
@@ -56,6 +55,9 @@ _SEGMENT = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+"  # Powertools' own pattern for 
 # A path segment that names a stored thing (an experiment, a job, an SLO): the key limits apply.
 PathKey = Annotated[Key, Path()]
 ErrorRenderer = Callable[[int, str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
+# Admission, before any route: the verified caller as admitted (roles and limits added), or the refusal raised
+# as a DomainError. Tenancy provides it (tenants.admission.admit); core never imports a capability.
+Admission = Callable[[AuthContext], AuthContext]
 
 
 def platform_error(status: int, code: str, message: str, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -107,13 +109,14 @@ class MaestroResolver(APIGatewayHttpResolver):
     def __init__(
         self,
         capability: str,
+        admission: Admission,
         render_error: ErrorRenderer = platform_error,
         error_schema: dict[str, Any] = PLATFORM_ERROR_SCHEMA,
         error_statuses: dict[int, str] = PLATFORM_ERROR_STATUSES,
     ) -> None:
         super().__init__(enable_validation=True)
         self._request_validation_middleware = JsonBodies()
-        self.capability = capability
+        self.capability, self.admission = capability, admission
         self.render_error = render_error
         self.error_schema, self.error_statuses = error_schema, error_statuses
         # API Gateway route key ("POST /sla/slos/{slo_id}") -> the permission its route requires.
@@ -140,9 +143,9 @@ class MaestroResolver(APIGatewayHttpResolver):
         except DomainError:  # no usable identity: the route middleware answers it in the usual shape
             return super().resolve(event, context)
         try:
-            auth = admit(auth)
+            auth = self.admission(auth)
         except DomainError as refused:
-            if isinstance(refused, TenantSuspended | PrincipalRemoved):  # a known tenant's trail records it
+            if refused.audited:  # a known tenant's trail records it
                 self._record_denied(event, auth, refusal=refused.code)
             metrics.add_metric(name="AdmissionRefused", unit="Count", value=1)
             return self._reply(event, refused)
@@ -235,9 +238,12 @@ def create_app(
     render_error: ErrorRenderer = platform_error,
     error_schema: dict[str, Any] = PLATFORM_ERROR_SCHEMA,
     error_statuses: dict[int, str] = PLATFORM_ERROR_STATUSES,
+    *,
+    admission: Admission,
 ) -> MaestroResolver:
-    """One resolver per function, with the platform's error mapping (or another shape and its statuses)."""
-    app = MaestroResolver(capability, render_error, error_schema, error_statuses)
+    """One resolver per function, with the platform's error mapping (or another shape and its statuses), that
+    admits every verified caller through `admission` (tenancy's) before anything else."""
+    app = MaestroResolver(capability, admission, render_error, error_schema, error_statuses)
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response:

@@ -11,6 +11,8 @@ class DomainError(Exception):
 
     status = 400
     code = "BAD_REQUEST"
+    # An admission refusal the tenant's audit trail records (AccessDenied): a known tenant refused.
+    audited = False
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -4,26 +4,20 @@ Must never drop an event silently: entries PutEvents rejects are retried, then r
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from maestro.core.auth import AuthContext
-from maestro.core.aws import client
+from maestro.core.event_gateway import EventPublishError, put_entries
 from maestro.core.settings import get_settings
 
 MAX_ENTRIES_PER_CALL = 10  # PutEvents limit
 MAX_ENTRY_BYTES = 256 * 1024  # PutEvents limit for one entry (detail + source + detail-type + ...)
+__all__ = ["DomainEvent", "EventPublishError", "EventPublisher", "publish", "publish_safely"]
 ENVELOPE = frozenset({"event_id", "tenant", "principal", "correlation_id", "roles"})
-
-
-class EventPublishError(Exception):
-    def __init__(self, failed: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(failed)} event(s) were rejected by EventBridge: {failed[:3]}")
-        self.failed = failed
 
 
 @dataclass(frozen=True)
@@ -97,25 +91,8 @@ class EventPublisher:
     def publish(self, events: Iterable[DomainEvent]) -> int:
         entries = [e.to_entry(self.bus) for e in events]
         for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
-            self._put_with_retry(entries[start : start + MAX_ENTRIES_PER_CALL])
+            put_entries(entries[start : start + MAX_ENTRIES_PER_CALL], self.max_attempts, self.base_delay)
         return len(entries)
-
-    def _put_with_retry(self, batch: Sequence[dict[str, Any]]) -> None:
-        pending = list(batch)
-        for attempt in range(self.max_attempts):
-            response = client("events").put_events(Entries=pending)
-            if not response.get("FailedEntryCount"):
-                return
-            # Results are positional: resend only the entries that carry an ErrorCode.
-            failed = [
-                (entry, result)
-                for entry, result in zip(pending, response["Entries"], strict=True)
-                if result.get("ErrorCode")
-            ]
-            pending = [entry for entry, _ in failed]
-            if attempt + 1 < self.max_attempts:
-                time.sleep(self.base_delay * 2**attempt)
-        raise EventPublishError([{**r, "DetailType": e["DetailType"]} for e, r in failed])
 
 
 def publish(*events: DomainEvent) -> int:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.aws import is_missing, presign, tenant_client
+from maestro.core.object_store import Objects
 from maestro.core.tenancy import tenant_prefix
 
 PRESIGN_SECONDS = 3600
@@ -34,27 +34,20 @@ class JobFiles:
         self.bucket = bucket
         self.job_prefix = f"{tenant_prefix(ref.tenant)}explanations/{ref.job_id}/"
         self.root = f"{self.job_prefix}{ref.attempt}/"
-        self.s3 = tenant_client(ref.tenant, "s3")
+        self.objects = Objects.of_tenant(bucket, ref.tenant)
 
     def key(self, name: str) -> str:
         return self.root + name
 
     def put(self, name: str, body: bytes, content_type: str = "application/octet-stream") -> str:
-        self.s3.put_object(Bucket=self.bucket, Key=self.key(name), Body=body, ContentType=content_type)
+        self.objects.put(self.key(name), body, content_type)
         return self.key(name)
 
     def get(self, name: str) -> bytes:
-        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
-        return body
+        return self.objects.get(self.key(name))
 
     def exists(self, name: str) -> bool:
-        try:
-            self.s3.head_object(Bucket=self.bucket, Key=self.key(name))
-        except Exception as exc:
-            if is_missing(exc):
-                return False
-            raise
-        return True
+        return self.objects.exists(self.key(name))
 
     def put_json(self, name: str, data: Any) -> str:
         return self.put(name, json.dumps(data, indent=1).encode(), "application/json")
@@ -76,4 +69,4 @@ class JobFiles:
             return {k: loaded[k] for k in loaded.files}
 
     def presigned(self, key: str) -> str:
-        return presign(self.s3, "get_object", {"Bucket": self.bucket, "Key": key}, PRESIGN_SECONDS)
+        return self.objects.presigned_get(key, PRESIGN_SECONDS)

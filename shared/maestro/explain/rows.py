@@ -10,16 +10,10 @@ from typing import Any
 
 from maestro.core.auth import AuthContext
 from maestro.core.errors import QuotaExceeded
-from maestro.core.settings import get_settings
 from maestro.explain.errors import ExplainError
 from maestro.explain.spec import ExplanationRequest
-from maestro.tenants.plans import Limit, day_of, day_resets_at
-from maestro.tenants.quotas import quota_exceeded
-from maestro.tenants.store import TenantStore
-
-
-def _tenant(tenant: str) -> TenantStore:
-    return TenantStore(get_settings().platform_table, tenant)
+from maestro.tenants.counters import DailyRows
+from maestro.tenants.plans import Limit, day_of
 
 
 def check(auth: AuthContext, request: ExplanationRequest) -> None:
@@ -36,19 +30,15 @@ def check(auth: AuthContext, request: ExplanationRequest) -> None:
         wanted = max(1, min(stop, len(request.dataset.rows)) - request.rows.start)
     else:
         wanted = 1
-    used = _tenant(auth.tenant).rows_reserved(day)
-    if used + wanted > maximum:
-        raise quota_exceeded(Limit.EXPLANATION_ROWS_PER_DAY, maximum, used, wanted, day_resets_at(day))
+    DailyRows(auth.tenant).refuse_if_over(day, wanted, maximum)
 
 
 def reserve(tenant: str, rows: int) -> str:
     """Reserve `rows` of today's quota (the limit read from the tenant's profile); the day they count on.
     A job over the quota fails with the quota's reason (ExplainError)."""
-    store = _tenant(tenant)
-    limits = (store.get_profile() or {}).get("limits") or {}
     day = day_of(time.time())
     try:
-        store.reserve_rows(day, rows, limits.get(Limit.EXPLANATION_ROWS_PER_DAY))
+        DailyRows(tenant).reserve(day, rows)
     except QuotaExceeded as exc:
         raise ExplainError(exc.message) from exc
     return day
@@ -57,8 +47,8 @@ def reserve(tenant: str, rows: int) -> str:
 def release(tenant: str, item: dict[str, Any]) -> None:
     """An attempt that failed or was cancelled gives its reserved rows back to the day it took them from."""
     if item.get("rows_reserved"):
-        _tenant(tenant).add_usage(item["rows_day"], {"rows_reserved": -int(item["rows_reserved"])})
+        DailyRows(tenant).give_back(item["rows_day"], int(item["rows_reserved"]))
 
 
 def meter(tenant: str, rows: int) -> None:
-    _tenant(tenant).add_usage(day_of(time.time()), {"rows_explained": rows})
+    DailyRows(tenant).explained(day_of(time.time()), rows)

@@ -11,11 +11,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core import workflows
+from maestro.core import workflow_gateway as workflows
 from maestro.core.auth import AuthContext
-from maestro.core.aws import presign_seconds, tenant_client
+from maestro.core.aws import presign_seconds
 from maestro.core.errors import Conflict, DependencyUnavailable, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
+from maestro.core.object_store import Objects
 from maestro.core.settings import Settings
 from maestro.explain import rows as rows_quota
 from maestro.explain.files import PRESIGN_SECONDS, JobFiles, JobRef
@@ -84,9 +85,7 @@ class ExplainService:
         ref = JobRef(tenant, job_id, 1)
         if inline_csv is not None:  # stored once per job id: the same rows give the same object
             key = JobFiles(bucket, ref).job_prefix + "input.csv"
-            tenant_client(tenant, "s3").put_object(
-                Bucket=bucket, Key=key, Body=inline_csv, ContentType="text/csv"
-            )
+            Objects.of_tenant(bucket, tenant).put(key, inline_csv, "text/csv")
             dataset = S3Object(bucket, key)
         assert dataset is not None
         resolved |= {"dataset": dataset.to_json(), "dataset_format": fmt}

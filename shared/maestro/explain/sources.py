@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.aws import error_code, is_missing, tenant_client
+from maestro.core.aws import error_code, is_missing
 from maestro.core.errors import ValidationError
+from maestro.core.object_store import Objects
 from maestro.core.tenancy import tenant_prefix
-from maestro.registry.artifacts import PROXY_SCHEME, safe_path
+from maestro.registry.interface import PROXY_SCHEME, safe_path
 
 FLAVORS = ("sklearn", "xgboost", "lightgbm")
 MAX_DATASET_BYTES = 2 * 1024**3
@@ -46,7 +47,7 @@ def head(tenant: str, bucket: str, key: str, field: str) -> S3Object:
     """The object's metadata, read with `tenant`'s credentials (the tenant the job or caller belongs to,
     never one read off the key)."""
     try:
-        found = tenant_client(tenant, "s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        found = Objects.of_tenant(bucket, tenant).head(key)
     except Exception as exc:
         if is_missing(exc) or error_code(exc) in ("403", "AccessDenied"):
             raise ValidationError(field, f"s3://{bucket}/{key} cannot be read ({error_code(exc)})") from exc
@@ -56,10 +57,7 @@ def head(tenant: str, bucket: str, key: str, field: str) -> S3Object:
 
 def read_verified(tenant: str, obj: S3Object) -> bytes:
     """The object's bytes at the recorded version, refused unless their SHA-256 is the recorded one."""
-    args: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key, "ChecksumMode": "ENABLED"}
-    if obj.version_id:
-        args["VersionId"] = obj.version_id
-    body: bytes = tenant_client(tenant, "s3").get_object(**args)["Body"].read()
+    body = Objects.of_tenant(obj.bucket, tenant).get_checked(obj.key, obj.version_id)
     if not obj.sha256 or sha256_b64(body) != obj.sha256:
         raise ChecksumMismatch(
             f"s3://{obj.bucket}/{obj.key} does not match the checksum recorded at submission"
@@ -124,13 +122,13 @@ class ModelResolver:
     """Registered model (name + version or alias) -> the checksummed files of its MLflow model directory."""
 
     def __init__(self, registry_table: str, bucket: str, tenant: str) -> None:
-        from maestro.registry.store import RegistryStore  # deferred: only submissions resolve models
+        from maestro.registry.interface import ModelLookup  # deferred: only submissions resolve models
 
-        self.store = RegistryStore(registry_table, tenant)
+        self.registry = ModelLookup(tenant, registry_table)
         self.bucket, self.tenant = bucket, tenant
 
     def resolve(self, name: str, version: int | None, alias: str | None) -> ResolvedModel:
-        model = self.store.get_registered_model(name)
+        model = self.registry.registered_model(name)
         if model is None:
             raise ValidationError("model.name", f"no registered model is named {name!r}")
         if alias is not None:
@@ -139,7 +137,7 @@ class ModelResolver:
                 raise ValidationError("model.alias", f"model {name!r} has no alias {alias!r}")
             version = int(number)
         assert version is not None  # the request model requires a version or an alias
-        found = self.store.get_version(model["uid"], version)
+        found = self.registry.version(model, version)
         if found is None:
             raise ValidationError("model.version", f"model {name!r} has no version {version}")
         root = self._root(found.get("source", ""), found.get("run_id") or "")
@@ -177,17 +175,17 @@ class ModelResolver:
         )
 
     def _root(self, source: str, run_id: str) -> str:
-        from maestro.registry.model_registry import MODEL_URI
+        from maestro.registry.interface import MODEL_URI
 
         match = MODEL_URI.match(source)
         if match:
-            logged = self.store.get_logged_model(match.group("model_id"))
+            logged = self.registry.logged_model(match.group("model_id"))
             if logged is None:
                 raise ValidationError("model", f"the logged model {match.group('model_id')} is gone")
             source = logged["artifact_location"]
         elif source.startswith(RUNS_URI):
             run_part, _, path = source[len(RUNS_URI) :].partition("/")
-            run = self.store.get_run(run_part or run_id)
+            run = self.registry.run(run_part or run_id)
             if run is None:
                 raise ValidationError("model", f"the run of {source} is gone")
             source = f"{run['artifact_uri'].rstrip('/')}/{path}"
@@ -206,8 +204,7 @@ class ModelResolver:
         import yaml  # deferred: only submissions read MLmodel files
 
         try:
-            s3 = tenant_client(self.tenant, "s3")
-            parsed = yaml.safe_load(s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read())
+            parsed = yaml.safe_load(Objects.of_tenant(obj.bucket, self.tenant).get(obj.key))
         except yaml.YAMLError as exc:
             raise ValidationError("model", f"the MLmodel file is not valid YAML: {exc}") from exc
         if not isinstance(parsed, dict):
@@ -217,10 +214,8 @@ class ModelResolver:
 
 def csv_header(tenant: str, obj: S3Object) -> list[str]:
     """The first line of a CSV object, read with one ranged GET."""
-    body = tenant_client(tenant, "s3").get_object(
-        Bucket=obj.bucket, Key=obj.key, Range=f"bytes=0-{HEADER_BYTES - 1}"
-    )["Body"]
-    first = body.read().split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r\ufeff")
+    body = Objects.of_tenant(obj.bucket, tenant).get(obj.key, first_bytes=HEADER_BYTES)
+    first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r\ufeff")
     return [c.strip().strip('"') for c in first.split(",")] if first else []
 
 

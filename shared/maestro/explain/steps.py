@@ -16,7 +16,7 @@ from typing import Any
 from maestro.core import outcomes
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
-from maestro.core.workflows import failure_reason
+from maestro.core.workflow_gateway import failure_reason
 from maestro.explain import rows as rows_quota
 from maestro.explain.errors import ExplainError
 from maestro.explain.files import JobFiles, JobRef
@@ -69,10 +69,10 @@ class StaleAttempt(Exception):
 def _frame(tenant: str, obj: S3Object, fmt: str) -> Any:
     import pandas as pd
 
-    from maestro.core.aws import tenant_client
+    from maestro.core.object_store import Objects
 
-    version = {"VersionId": obj.version_id} if obj.version_id else {}  # the data the job was submitted with
-    body = tenant_client(tenant, "s3").get_object(Bucket=obj.bucket, Key=obj.key, **version)["Body"].read()
+    # the data the job was submitted with: its version
+    body = Objects.of_tenant(obj.bucket, tenant).get(obj.key, version_id=obj.version_id)
     try:
         if fmt == "parquet":  # fastparquet's own reader: pandas deprecates its fastparquet engine
             import fastparquet

@@ -9,7 +9,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from maestro.core.dynamo import TenantTable, expression_values, from_item, is_conditional_failure, to_item
+from maestro.core.dynamo_store import (
+    TenantTable,
+    expression_values,
+    from_item,
+    is_conditional_failure,
+    to_item,
+)
 from maestro.core.errors import Conflict, NotFound
 
 FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")

@@ -3,18 +3,11 @@ services built from the caller's identity. Must never build a service for a requ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from maestro.core.api import MaestroResolver, current_auth
-from maestro.core.settings import get_settings
-from maestro.registry.artifacts import ArtifactStore
-from maestro.registry.events import RegistryEvents
-from maestro.registry.model_registry import ModelRegistry
-from maestro.registry.store import RegistryStore
-from maestro.registry.tracking import Tracking
-from maestro.tenants.store import Counter
+from maestro.registry.services import Registry, open_registry
 
 # Our error codes -> MLflow's (databricks.proto ErrorCode) and the status the mlflow client expects.
 MLFLOW_ERRORS = {
@@ -81,18 +74,7 @@ def first(params: dict[str, list[str]], *names: str) -> str | None:
     return None
 
 
-@dataclass
-class Services:
-    tracking: Tracking
-    models: ModelRegistry
-    artifacts: ArtifactStore
-
-
-def services(router: MaestroResolver) -> Services:
-    auth = current_auth(router)
-    settings = get_settings()
-    store = RegistryStore(settings.registry_table, auth.tenant)
-    events = RegistryEvents(auth, router.current_event.raw_event.get("requestContext", {}).get("requestId"))
-    tracking = Tracking(store, auth, settings.artifacts_bucket, events)
-    artifacts = ArtifactStore(settings.artifacts_bucket, auth.tenant, Counter.of(auth, "storage_bytes"))
-    return Services(tracking, ModelRegistry(store, auth, tracking, events, artifacts), artifacts)
+def services(router: MaestroResolver) -> Registry:
+    """The caller's registry, its events correlated with the request."""
+    request_id = router.current_event.raw_event.get("requestContext", {}).get("requestId")
+    return open_registry(current_auth(router), request_id)

@@ -10,7 +10,7 @@ import random
 import time
 from typing import Any
 
-from maestro.core.dynamo import (
+from maestro.core.dynamo_store import (
     TenantTable,
     across_tenants,
     cancellation_reasons,

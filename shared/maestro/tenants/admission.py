@@ -36,6 +36,7 @@ class TenantUnknown(Forbidden):
 
 class TenantSuspended(Forbidden):
     code = "TENANT_SUSPENDED"
+    audited = True
 
 
 class TenantDeleted(Forbidden):
@@ -44,6 +45,7 @@ class TenantDeleted(Forbidden):
 
 class PrincipalRemoved(Forbidden):
     code = "PRINCIPAL_REMOVED"
+    audited = True
 
 
 @dataclass

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import Counter as Tally
 from datetime import date, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
-from maestro.core.aws import client, is_missing
+from maestro.core import capabilities
+from maestro.core.object_store import Objects
 from maestro.core.observability import logger
 from maestro.core.outcomes import OUTCOME_KEY
 from maestro.core.settings import get_settings
@@ -59,24 +59,15 @@ def measure(now: float | None = None) -> dict[str, int]:
     """Each live tenant's stored bytes (its quota counter and the day's usage take them), its registered
     models and running experiments counted from the data (a counter that drifted is corrected unless it moved
     meanwhile), and yesterday's billing export if it is not written yet."""
-    from maestro.ab.store import running_experiments
-    from maestro.registry.store import RegistryStore
-
     now = time.time() if now is None else now
     settings, day = get_settings(), day_of(now)
-    running = Tally(e["gsi1sk"].split("#", 1)[0] for e in running_experiments(settings.ab_table))
+    measured = [p["tenant_id"] for p in all_profiles(settings.platform_table) if p["status"] in MEASURED]
+    by_capability = capabilities.counted(measured)
     tenants = corrected = 0
-    for profile in all_profiles(settings.platform_table):
-        if profile["status"] not in MEASURED:
-            continue
-        tenant = profile["tenant_id"]
+    for tenant in measured:
         store = TenantStore(settings.platform_table, tenant)
         seen = store.get_quota()
-        counted = {
-            "storage_bytes": stored_bytes(settings.artifacts_bucket, tenant),
-            "registered_models": RegistryStore(settings.registry_table, tenant).count_registered_models(),
-            "running_experiments": running[tenant],
-        }
+        counted = {"storage_bytes": stored_bytes(settings.artifacts_bucket, tenant), **by_capability[tenant]}
         store.record_storage(day, counted["storage_bytes"])
         for counter, value in counted.items():
             if store.set_counter(counter, value, seen.get(counter)):
@@ -94,10 +85,6 @@ def export_yesterday(now: float) -> int:
     settings = get_settings()
     yesterday = date.fromisoformat(day_of(now)) - timedelta(days=1)
     key = f"{billing_prefix(settings)}daily/{yesterday.isoformat()}.csv"
-    try:
-        client("s3").head_object(Bucket=settings.artifacts_bucket, Key=key)
+    if Objects.platform(settings.artifacts_bucket).exists(key):
         return 0
-    except Exception as exc:
-        if not is_missing(exc):
-            raise
     return write_export(settings, yesterday, yesterday, key)

@@ -1,4 +1,4 @@
-"""Deleting a tenant, as the purge state machine's steps: start (stop its running explanation jobs), sweep
+"""Deleting a tenant, as the purge state machine's steps: start (stop its running work), sweep
 (its data in every table and bucket, one bounded slice per invocation, until a whole sweep finds nothing
 more: what was written while the first sweep ran is found by the next), finish (the report; the tenant
 becomes deleted) and fail. Must never call a deletion done while its last sweep still found data, and never
@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from maestro.core import workflows
+from maestro.core import capabilities
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.observability import logger
 from maestro.core.settings import Settings, get_settings
-from maestro.core.workflows import failure_reason
+from maestro.core.workflow_gateway import failure_reason
 from maestro.tenants.plans import iso_ms
 from maestro.tenants.purge_store import Page, purge_bucket_page, purge_table_page
 from maestro.tenants.store import TenantStore, now_ms
@@ -33,37 +33,23 @@ KEPT = [
 
 
 def targets(settings: Settings) -> list[str]:
-    tables = (
-        settings.registry_table,
-        settings.ab_table,
-        settings.sla_table,
-        settings.audit_table,
-        settings.explain_table,
-        settings.platform_table,
-    )
-    return [f"dynamodb:{t}" for t in tables] + [
-        f"s3:{settings.artifacts_bucket}",
-        f"s3:{settings.audit_archive_bucket}",
-    ]
+    """Where a tenant's data lives: every installed capability's tables, the platform table, then every
+    bucket (once, though several capabilities keep objects in one)."""
+    stores = [s for c in capabilities.installed() for s in c.stores(settings)]
+    tables = [s for s in stores if s.startswith("dynamodb:")] + [f"dynamodb:{settings.platform_table}"]
+    return tables + list(dict.fromkeys(s for s in stores if s.startswith("s3:")))
 
 
 def start(state: dict[str, Any]) -> dict[str, Any]:
-    """Stop the tenant's explanation executions first: a running job would go on writing results."""
-    from maestro.explain.store import ExplainStore
-
-    settings, tenant = get_settings(), state["tenant"]
-    jobs, stopped, cursor = ExplainStore(settings.explain_table, tenant), 0, None
-    for status in ("SUBMITTED", "RUNNING"):
-        while True:
-            page, cursor = jobs.list(status, 100, cursor)
-            for job in page:
-                stopped += _stop(job.get("execution_arn"))
-            if cursor is None:
-                break
+    """Stop the tenant's running work first (each capability's that has some): it would go on writing."""
+    stopped: dict[str, int] = {}
+    for capability in capabilities.installed():
+        if capability.stop is not None:
+            stopped |= capability.stop(state["tenant"])
     state = {
         **state,
         "started_at": now_ms(),
-        "explanation_jobs_stopped": stopped,
+        "stopped": stopped,
         "sweep": 1,
         "target": 0,
         "cursor": None,
@@ -74,12 +60,6 @@ def start(state: dict[str, Any]) -> dict[str, Any]:
     }
     _progress(state)
     return state
-
-
-def _stop(execution_arn: str | None) -> int:
-    if not execution_arn:
-        return 0
-    return int(workflows.stop(execution_arn, "the tenant is being deleted"))
 
 
 def sweep(state: dict[str, Any], slice_s: float = SLICE_S) -> dict[str, Any]:
@@ -149,7 +129,7 @@ def finish(state: dict[str, Any]) -> dict[str, Any]:
         "started_at": iso_ms(state.get("started_at")),
         "finished_at": iso_ms(now_ms()),
         "sweeps": state["sweep"],
-        "explanation_jobs_stopped": state["explanation_jobs_stopped"],
+        **{f"{kind}_stopped": n for kind, n in state.get("stopped", {}).items()},
         "removed": state["removed"],
         "retained_by_object_lock": state["retained"],
         "kept": KEPT,

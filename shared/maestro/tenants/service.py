@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from maestro.core import workflows
+from maestro.core import workflow_gateway as workflows
 from maestro.core.auth import AuthContext
-from maestro.core.aws import client, presign
-from maestro.core.dynamo import from_item
+from maestro.core.dynamo_store import from_item
 from maestro.core.errors import Conflict, DependencyUnavailable, Forbidden, NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
+from maestro.core.object_store import Objects
 from maestro.core.rbac import Permission
 from maestro.core.settings import Settings
 from maestro.core.tenancy import tenant_prefix
@@ -338,13 +338,13 @@ class TenantService:
         _check_range(start, end)
         key = f"{billing_prefix(self.settings)}usage-{start.isoformat()}-{end.isoformat()}-{now_ms()}.csv"
         rows = write_export(self.settings, start, end, key)
-        s3, bucket = client("s3"), self.settings.artifacts_bucket
+        bucket = self.settings.artifacts_bucket
         self._emit("UsageExported", start=start.isoformat(), end=end.isoformat(), rows=rows, key=key)
         return {
             "rows": rows,
             "columns": metering.EXPORT_COLUMNS,
             "s3_uri": f"s3://{bucket}/{key}",
-            "url": presign(s3, "get_object", {"Bucket": bucket, "Key": key}, EXPORT_URL_SECONDS),
+            "url": Objects.platform(bucket).presigned_get(key, EXPORT_URL_SECONDS),
         }
 
 
@@ -386,9 +386,7 @@ def write_export(settings: Settings, start: date, end: date, key: str) -> int:
         for day in metering.days_between(start, end)
         for row in metering.export_rows(day, usage_of_day(table, day), plans)
     ]
-    client("s3").put_object(
-        Bucket=settings.artifacts_bucket, Key=key, Body=metering.to_csv(rows), ContentType="text/csv"
-    )
+    Objects.platform(settings.artifacts_bucket).put(key, metering.to_csv(rows), "text/csv")
     return len(rows)
 
 

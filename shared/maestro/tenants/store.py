@@ -1,18 +1,15 @@
 """DynamoDB access for tenants, on the platform table: profiles (status, plan, limits, the request counter),
-quota counters, role grants, usage by day and deletion records; and the quota operations other capabilities
-put into their own transactions. The only boto3 user of tenant administration. Must never move a quota
+quota counters, role grants, usage by day and deletion records (the quota and usage items' own updates are
+built in quota_store). Other capabilities reach it only through tenants.counters. Must never move a quota
 counter outside a conditional update or the transaction of the change it counts."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from maestro.core.auth import AuthContext
-from maestro.core.aws import tenant_client
-from maestro.core.dynamo import (
+from maestro.core.dynamo_store import (
     TenantTable,
     across_tenants,
     cancellation_reasons,
@@ -22,119 +19,21 @@ from maestro.core.dynamo import (
     to_item,
 )
 from maestro.core.errors import Conflict, NotFound
+from maestro.core.object_store import Objects
 from maestro.core.settings import get_settings
 from maestro.core.tenancy import tenant_key, tenant_prefix
 from maestro.tenants.plans import Limit, day_resets_at
+from maestro.tenants.quota_store import QUOTA, USAGE_INDEX, _n, _s, quota_op, quota_refusal, usage_update
 from maestro.tenants.quotas import COUNTERS, quota_exceeded
 
-PROFILE, QUOTA, DELETION = "PROFILE", "QUOTA", "DELETION"
+PROFILE, DELETION = "PROFILE", "DELETION"
 TENANTS_INDEX = "TENANTS"  # gsi1pk of every tenant's profile
-USAGE_INDEX = "USAGE#"  # gsi1pk "USAGE#<day>": every tenant's usage of that day (the billing export)
 RPM = str(Limit.REQUESTS_PER_MINUTE)
 NAMES = {"#s": "status", "#l": "limits", "#rpm": RPM, "#w": "rate_window", "#n": "rate_count"}
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(int(value))}
-
-
-def quota_key(tenant: str) -> dict[str, Any]:
-    return {"pk": _s(tenant_key(tenant, "TENANT")), "sk": _s(QUOTA)}
-
-
-def quota_op(table: str, tenant: str, counter: str, delta: int, maximum: int | None) -> dict[str, Any]:
-    """A TransactWriteItems Update that moves `counter` of `tenant`'s quota item by `delta`. An increase
-    against a `maximum` lands only while the counter stays within it, on the tenant's existing quota item (a
-    deleted tenant has none); an unlimited increase, or any decrease, always lands."""
-    update: dict[str, Any] = {
-        "TableName": table,
-        "Key": quota_key(tenant),
-        "UpdateExpression": "ADD #c :d",
-        "ExpressionAttributeNames": {"#c": counter},
-        "ExpressionAttributeValues": {":d": _n(delta)},
-    }
-    if delta > 0 and maximum is not None:
-        update["ConditionExpression"] = "attribute_exists(pk) AND (attribute_not_exists(#c) OR #c <= :room)"
-        update["ExpressionAttributeValues"][":room"] = _n(maximum - delta)
-        update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-    return {"Update": update}
-
-
-@dataclass(frozen=True)
-class Counter:
-    """One of a tenant's quota counters, as a capability's own transaction moves it with the change it counts:
-    `op(delta)` goes into the transaction, `raise_if_refused(exc, index)` tells a refusal by the quota from
-    any other cancellation; `reserve`/`release` move it alone, for changes that are not DynamoDB writes."""
-
-    table: str
-    tenant: str
-    name: str
-    maximum: int | None
-
-    @classmethod
-    def of(cls, auth: AuthContext, name: str) -> Counter:
-        return cls(get_settings().platform_table, auth.tenant, name, auth.limits.get(COUNTERS[name]))
-
-    def op(self, delta: int) -> dict[str, Any]:
-        return quota_op(self.table, self.tenant, self.name, delta, self.maximum)
-
-    def raise_if_refused(self, exc: Exception, index: int, delta: int = 1) -> None:
-        raise_if_quota(exc, index, self.name, delta, self.maximum)
-
-    def reserve(self, amount: int) -> None:
-        """Count `amount` more on its own, for a change that is not a DynamoDB write (an S3 upload)."""
-        TenantStore(self.table, self.tenant).reserve(self.name, amount, self.maximum)
-
-    def release(self, amount: int) -> None:
-        if amount:
-            TenantStore(self.table, self.tenant).release(self.name, amount)
-
-
-def quota_refusal(
-    old_item: Mapping[str, Any] | None, counter: str, delta: int, maximum: int | None
-) -> Exception:
-    """Why a reservation's condition failed, from the quota item as it stood: no item means the tenant's
-    records are gone (it is being deleted); otherwise the limit was reached."""
-    old = from_item(dict(old_item or {}))
-    if not old or maximum is None:
-        return Conflict("the tenant has no quota record: it is being deleted")
-    return quota_exceeded(COUNTERS[counter], maximum, int(old.get(counter, 0)), delta)
-
-
-def raise_if_quota(exc: Exception, index: int, counter: str, delta: int, maximum: int | None) -> None:
-    """A cancelled transaction whose quota operation (at `index`) failed its condition: QuotaExceeded."""
-    reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
-    if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
-        raise quota_refusal(reasons[index].get("Item"), counter, delta, maximum) from exc
-
-
-def usage_update(
-    table: str, tenant: str, day: str, add: Mapping[str, int], put: Mapping[str, int] | None = None
-) -> dict[str, Any]:
-    """An Update (for a transaction or update_item) of `tenant`'s usage of `day`: counts in `add` are added,
-    values in `put` replace what was there; the item joins the day's billing index."""
-    sets = {"gsi1pk": USAGE_INDEX + day, "gsi1sk": tenant, **(put or {})}
-    names = {f"#s{i}": name for i, name in enumerate(sets)} | {f"#a{i}": name for i, name in enumerate(add)}
-    values = {f":s{i}": to_item({"v": v})["v"] for i, v in enumerate(sets.values())}
-    values |= {f":a{i}": _n(v) for i, v in enumerate(add.values())}
-    expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
-    if add:
-        expression += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(add)))
-    return {
-        "TableName": table,
-        "Key": {"pk": _s(tenant_key(tenant, "TENANT", "USAGE")), "sk": _s(day)},
-        "UpdateExpression": expression,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
 
 
 class TenantStore(TenantTable):
@@ -476,9 +375,7 @@ class TenantStore(TenantTable):
 
 def stored_bytes(bucket: str, tenant: str) -> int:
     """The bytes of the tenant's current objects in `bucket` (noncurrent versions expire on their own)."""
-    paginator = tenant_client(tenant, "s3").get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=bucket, Prefix=tenant_prefix(tenant))
-    return sum(int(o["Size"]) for page in pages for o in page.get("Contents", []))
+    return Objects.of_tenant(bucket, tenant).total_bytes(tenant_prefix(tenant))
 
 
 def statuses(table: str, tenants: set[str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from maestro.core.api import MaestroResolver, requires
 from maestro.core.fields import Key, TagKey, TagValue, Text
 from maestro.core.rbac import Permission as P
 from maestro.registry.protocol import query, services
-from maestro.registry.routes.tracking import MAX_ORDER_BY, MAX_TAGS, KeyValue, MaxResults, dumps
+from maestro.registry.routes.common import MAX_ORDER_BY, MAX_TAGS, KeyValue, MaxResults, dumps
 
 FilterParam = Annotated[Text | None, Query()]
 MaxResultsParam = Annotated[MaxResults | None, Query()]
@@ -117,14 +117,14 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def create_registered_model(body: CreateRegisteredModel) -> Json:
-        model = services(router).models.create_registered_model(body.name, body.description, dumps(body.tags))
+        model = services(router).models.create(body.name, body.description, dumps(body.tags))
         return {"registered_model": model}
 
     @router.get(
         MLFLOW + "/registered-models/get", summary="Get a registered model", **requires(P.REGISTRY_READ)
     )
     def get_registered_model(name: Annotated[Key, Query()]) -> Json:
-        return {"registered_model": services(router).models.get_registered_model(name)}
+        return {"registered_model": services(router).models.get(name)}
 
     @router.post(
         MLFLOW + "/registered-models/rename",
@@ -132,7 +132,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def rename_registered_model(body: RenameModel) -> Json:
-        return {"registered_model": services(router).models.rename_registered_model(body.name, body.new_name)}
+        return {"registered_model": services(router).models.rename(body.name, body.new_name)}
 
     @router.patch(
         MLFLOW + "/registered-models/update",
@@ -140,9 +140,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def update_registered_model(body: UpdateModel) -> Json:
-        return {
-            "registered_model": services(router).models.update_registered_model(body.name, body.description)
-        }
+        return {"registered_model": services(router).models.update(body.name, body.description)}
 
     @router.delete(
         MLFLOW + "/registered-models/delete",
@@ -150,7 +148,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_DELETE),
     )
     def delete_registered_model(body: ModelName) -> Json:
-        services(router).models.delete_registered_model(body.name)
+        services(router).models.delete(body.name)
         return {}
 
     @router.get(
@@ -160,14 +158,14 @@ def register(router: MaestroResolver) -> None:
         filter: FilterParam = None, max_results: MaxResultsParam = None, page_token: PageTokenParam = None
     ) -> Json:
         searched = _searched(query(router), filter, max_results, page_token)
-        models, token = services(router).models.search_registered_models(**searched)
+        models, token = services(router).models.search(**searched)
         return {"registered_models": models, **({"next_page_token": token} if token else {})}
 
     @router.post(
         MLFLOW + "/registered-models/set-tag", summary="Tag a registered model", **requires(P.REGISTRY_WRITE)
     )
     def set_registered_model_tag(body: ModelTag) -> Json:
-        services(router).models.set_registered_model_tag(body.name, body.key, body.value or "")
+        services(router).models.set_tag(body.name, body.key, body.value or "")
         return {}
 
     @router.delete(
@@ -176,7 +174,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def delete_registered_model_tag(body: ModelTag) -> Json:
-        services(router).models.set_registered_model_tag(body.name, body.key, None)
+        services(router).models.set_tag(body.name, body.key, None)
         return {}
 
     @router.post(
@@ -185,7 +183,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_READ),
     )
     def get_latest_versions(body: LatestVersions) -> Json:
-        return {"model_versions": services(router).models.get_latest_versions(body.name, body.stages)}
+        return {"model_versions": services(router).models.latest_versions(body.name, body.stages)}
 
     @router.post(
         MLFLOW + "/registered-models/alias",
@@ -193,14 +191,14 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def set_alias(body: SetAlias) -> Json:
-        services(router).models.set_alias(body.name, body.alias, body.version)
+        services(router).versions.set_alias(body.name, body.alias, body.version)
         return {}
 
     @router.delete(
         MLFLOW + "/registered-models/alias", summary="Delete an alias", **requires(P.REGISTRY_WRITE)
     )
     def delete_alias(body: AliasRef) -> Json:
-        services(router).models.delete_alias(body.name, body.alias)
+        services(router).versions.delete_alias(body.name, body.alias)
         return {}
 
     @router.get(
@@ -209,14 +207,14 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_READ),
     )
     def get_version_by_alias(name: Annotated[Key, Query()], alias: Annotated[Key, Query()]) -> Json:
-        return {"model_version": services(router).models.version_by_alias(name, alias)}
+        return {"model_version": services(router).versions.by_alias(name, alias)}
 
     # -- model versions --------------------------------------------------------------------------------------
     @router.post(
         MLFLOW + "/model-versions/create", summary="Register a model version", **requires(P.REGISTRY_WRITE)
     )
     def create_model_version(body: CreateVersion) -> Json:
-        version = services(router).models.create_model_version(
+        version = services(router).versions.create(
             name=body.name,
             source=body.source,
             run_id=body.run_id,
@@ -229,7 +227,7 @@ def register(router: MaestroResolver) -> None:
 
     @router.get(MLFLOW + "/model-versions/get", summary="Get a model version", **requires(P.REGISTRY_READ))
     def get_model_version(name: Annotated[Key, Query()], version: Annotated[Key, Query()]) -> Json:
-        return {"model_version": services(router).models.get_model_version(name, version)}
+        return {"model_version": services(router).versions.get(name, version)}
 
     @router.patch(
         MLFLOW + "/model-versions/update",
@@ -237,11 +235,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def update_model_version(body: UpdateVersion) -> Json:
-        return {
-            "model_version": services(router).models.update_model_version(
-                body.name, body.version, body.description
-            )
-        }
+        return {"model_version": services(router).versions.update(body.name, body.version, body.description)}
 
     @router.delete(
         MLFLOW + "/model-versions/delete",
@@ -249,7 +243,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_DELETE),
     )
     def delete_model_version(body: VersionRef) -> Json:
-        services(router).models.delete_model_version(body.name, body.version)
+        services(router).versions.delete(body.name, body.version)
         return {}
 
     @router.get(
@@ -259,21 +253,21 @@ def register(router: MaestroResolver) -> None:
         filter: FilterParam = None, max_results: MaxResultsParam = None, page_token: PageTokenParam = None
     ) -> Json:
         searched = _searched(query(router), filter, max_results, page_token)
-        versions, token = services(router).models.search_model_versions(**searched)
+        versions, token = services(router).versions.search(**searched)
         return {"model_versions": versions, **({"next_page_token": token} if token else {})}
 
     @router.post(
         MLFLOW + "/model-versions/set-tag", summary="Tag a model version", **requires(P.REGISTRY_WRITE)
     )
     def set_model_version_tag(body: VersionTag) -> Json:
-        services(router).models.set_model_version_tag(body.name, body.version, body.key, body.value or "")
+        services(router).versions.set_tag(body.name, body.version, body.key, body.value or "")
         return {}
 
     @router.delete(
         MLFLOW + "/model-versions/delete-tag", summary="Untag a model version", **requires(P.REGISTRY_WRITE)
     )
     def delete_model_version_tag(body: VersionTag) -> Json:
-        services(router).models.set_model_version_tag(body.name, body.version, body.key, None)
+        services(router).versions.set_tag(body.name, body.version, body.key, None)
         return {}
 
     @router.get(
@@ -282,7 +276,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_READ),
     )
     def get_download_uri(name: Annotated[Key, Query()], version: Annotated[Key, Query()]) -> Json:
-        return {"artifact_uri": services(router).models.download_uri(name, version)}
+        return {"artifact_uri": services(router).versions.download_uri(name, version)}
 
     @router.post(
         MLFLOW + "/model-versions/transition-stage",
@@ -290,7 +284,7 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_WRITE),
     )
     def transition_stage(body: TransitionStage) -> Json:
-        version = services(router).models.transition_stage(
+        version = services(router).versions.transition_stage(
             body.name, body.version, body.stage, body.archive_existing_versions
         )
         return {"model_version": version}
@@ -301,4 +295,4 @@ def register(router: MaestroResolver) -> None:
         **requires(P.REGISTRY_READ),
     )
     def lineage(name: Annotated[Key, Query()], version: Annotated[Key, Query()]) -> Json:
-        return services(router).models.lineage(name, version)
+        return services(router).versions.lineage(name, version)

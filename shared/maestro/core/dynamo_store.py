@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from maestro.core.aws import client, error_code, tenant_client
+from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.tenancy import tenant_key
 
 
@@ -105,6 +106,8 @@ def across_tenants(table: str, gsi1pk: str) -> Iterator[dict[str, Any]]:
 # Operations that name their tables inside the request instead of taking a TableName.
 _MULTI_TABLE = frozenset({"transact_write_items", "batch_get_item", "batch_write_item"})
 BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+BATCH_WRITE_ATTEMPTS = 8
 
 
 class TenantTable:
@@ -120,7 +123,12 @@ class TenantTable:
         self.requests = 0
 
     def k(self, *parts: str) -> str:
-        return tenant_key(self.tenant, self.capability, *parts)
+        """A key led by the tenant, then the capability (a store without one keys by the tenant alone)."""
+        return tenant_key(self.tenant, *((self.capability,) if self.capability else ()), *parts)
+
+    @staticmethod
+    def key(pk: str, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": pk}, "sk": {"S": sk}}
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         self.requests += 1
@@ -172,3 +180,148 @@ class TenantTable:
                 attempt += 1
                 time.sleep(min(1.0, 0.02 * 2**attempt))
         return found
+
+    # -- generic item access, for stores that keep plain items under (pk, sk) ---------------------------
+    def item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._call("get_item", Key=self.key(pk, sk), ConsistentRead=True).get("Item")
+        return from_item(item) if item else None
+
+    def items(
+        self,
+        pk: str,
+        *,
+        sk_prefix: str | None = None,
+        sk_below: str | None = None,
+        index: str | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The items of one partition (of the table, or of gsi1 with index="gsi1"), optionally those whose
+        sort key starts with `sk_prefix` or sorts below `sk_below`; at most `limit` when given."""
+        pk_name, sk_name = ("gsi1pk", "gsi1sk") if index else ("pk", "sk")
+        condition = "#p = :p"
+        values: dict[str, Any] = {":p": {"S": pk}}
+        if sk_prefix is not None:
+            condition += " AND begins_with(#s, :s)"
+            values[":s"] = {"S": sk_prefix}
+        elif sk_below is not None:
+            condition += " AND #s < :s"
+            values[":s"] = {"S": sk_below}
+        args: dict[str, Any] = {
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#p": pk_name, **({"#s": sk_name} if len(values) > 1 else {})},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": forward,
+        }
+        if index:
+            args["IndexName"] = index
+        else:
+            args["ConsistentRead"] = True
+        for returned, item in enumerate(self._raw_query(**args), 1):
+            yield from_item(item)
+            if limit and returned >= limit:
+                return
+
+    def count_items(self, pk: str) -> int:
+        """The items of one partition, counted by DynamoDB (Select COUNT: no item is read out)."""
+        args: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": pk}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._call("query", **args)
+            total += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return total
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def update_item(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        *,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        condition: str | None = None,
+    ) -> dict[str, Any]:
+        """UpdateItem; the item as it is afterwards (plain)."""
+        args: dict[str, Any] = {
+            "Key": self.key(pk, sk),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if names:
+            args["ExpressionAttributeNames"] = names
+        if values:
+            args["ExpressionAttributeValues"] = expression_values(**values)
+        if condition:
+            args["ConditionExpression"] = condition
+        return from_item(self._call("update_item", **args)["Attributes"])
+
+    def update_existing(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        *,
+        missing: str,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        condition: str | None = None,
+    ) -> dict[str, Any]:
+        """Update only an existing item: NotFound (`missing`) when there is none; a failed extra `condition`
+        on an existing item is re-raised for the caller to interpret; an item the change would take past
+        DynamoDB's 400 KB is the body's fault (ValidationError)."""
+        base = "attribute_exists(pk)"
+        try:
+            return self.update_item(
+                pk,
+                sk,
+                expression,
+                names=names,
+                values=values,
+                condition=f"{base} AND ({condition})" if condition else base,
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc) and (condition is None or self.item(pk, sk) is None):
+                raise NotFound(missing) from exc
+            if "Item size has exceeded" in str(exc):
+                raise ValidationError("body", "the item would exceed DynamoDB's 400 KB item limit") from exc
+            raise
+
+    def put_op(self, data: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+        """A TransactWriteItems Put of `data` (plain) into this table."""
+        op: dict[str, Any] = {"Put": {"TableName": self.table, "Item": to_item(data)}}
+        if condition:
+            op["Put"]["ConditionExpression"] = condition
+        return op
+
+    def put_new(self, item: dict[str, Any], conflict: str) -> None:
+        """Put only if no item has this key yet; `conflict` is the error when one does."""
+        try:
+            self._call("put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict(conflict) from exc
+            raise
+
+    def delete_item(self, pk: str, sk: str) -> None:
+        self._call("delete_item", Key=self.key(pk, sk))
+
+    def batch_put(self, items: Iterable[dict[str, Any]]) -> None:
+        """Put every item (plain), 25 a request; items DynamoDB leaves unprocessed (throttling) are sent again
+        after a growing pause, and an error is raised if some are still left."""
+        pending = [{"PutRequest": {"Item": to_item(i)}} for i in items]
+        for start in range(0, len(pending), BATCH_WRITE_LIMIT):
+            batch = pending[start : start + BATCH_WRITE_LIMIT]
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                response = self._call("batch_write_item", RequestItems={self.table: batch})
+                batch = response.get("UnprocessedItems", {}).get(self.table, [])
+                if not batch:
+                    break
+                time.sleep(0.02 * 2**attempt)
+            if batch:
+                raise RuntimeError(f"{len(batch)} items stayed unprocessed after retries")

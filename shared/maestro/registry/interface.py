@@ -1,0 +1,52 @@
+"""What other capabilities may ask of the registry; they never import its stores. Reads return the items as
+stored (the shapes registry.stores documents); changes go through the registry's own rules and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maestro.core.auth import AuthContext
+from maestro.core.settings import get_settings
+from maestro.registry.artifacts import PROXY_SCHEME, safe_path
+from maestro.registry.fields import MODEL_URI
+from maestro.registry.stores.logged_models import LoggedModelStore
+from maestro.registry.stores.models import ModelStore
+from maestro.registry.stores.runs import RunStore
+from maestro.registry.stores.versions import VersionStore
+
+__all__ = ["MODEL_URI", "PROXY_SCHEME", "ModelLookup", "point_alias", "safe_path"]
+
+
+class ModelLookup:
+    """A tenant's registered models, versions, logged models and runs, read as stored (None: none such)."""
+
+    def __init__(self, tenant: str, table: str | None = None) -> None:
+        table = table or get_settings().registry_table
+        self._models, self._versions = ModelStore(table, tenant), VersionStore(table, tenant)
+        self._logged, self._runs = LoggedModelStore(table, tenant), RunStore(table, tenant)
+
+    def registered_model(self, name: str) -> dict[str, Any] | None:
+        return self._models.get(name)
+
+    def version(self, model: dict[str, Any], version: int) -> dict[str, Any] | None:
+        return self._versions.get((model["uid"], version))
+
+    def logged_model(self, model_id: str) -> dict[str, Any] | None:
+        return self._logged.get(model_id)
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        return self._runs.get(run_id)
+
+
+def point_alias(
+    auth: AuthContext, correlation_id: str | None, name: str, alias: str, version: str | None, via: str | None
+) -> str:
+    """Point model `name`'s `alias` at `version` (or at the version alias `via` points at now), as the caller
+    would through MLflow's API: the same checks, the same event. The version pointed at, as text (as
+    MLflow's replies show versions)."""
+    from maestro.registry.services import open_registry  # deferred: readers need none of the services
+
+    registry = open_registry(auth, correlation_id)
+    number: str = version or registry.versions.by_alias(name, via or "")["version"]
+    registry.versions.set_alias(name, alias, number)
+    return number

@@ -1,0 +1,7 @@
+"""SLOs' interface to tenancy (core.capabilities): its table holds tenants' data."""
+
+from __future__ import annotations
+
+from maestro.core.capabilities import Capability
+
+CAPABILITY = Capability("sla", tables=("sla_table",))
