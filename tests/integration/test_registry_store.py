@@ -6,6 +6,7 @@ import pytest
 
 from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict, NotFound
+from maestro.registry.search import Request
 from maestro.registry.services import Registry, open_registry
 from tests.integration.conftest import drain
 from tests.support import create_table_with_gsi1
@@ -58,7 +59,7 @@ def test_rename_keeps_versions_and_aliases_and_frees_the_old_name(
     registry.versions.set_alias("old", "champion", "2")
     renamed = registry.models.rename("old", "new")
     assert renamed["aliases"] == [{"alias": "champion", "version": "2"}]
-    assert [v["version"] for v in registry.versions.search("name = 'new'", None, None, None)[0]] == [
+    assert [v["version"] for v in registry.versions.search(Request("name = 'new'"))[0]] == [
         "2",
         "1",
     ]
@@ -79,7 +80,7 @@ def test_deleting_a_model_takes_its_versions(registry: Registry) -> None:
         name="gone", source="s3://b/k", run_id=None, tags=[], run_link=None, description=None, model_id=None
     )
     registry.models.delete("gone")
-    assert registry.versions.search(None, None, None, None)[0] == []
+    assert registry.versions.search(Request())[0] == []
     registry.models.create("gone", None, [])  # the name is free again, numbering restarts
     again = registry.versions.create(
         name="gone", source="s3://b/k", run_id=None, tags=[], run_link=None, description=None, model_id=None

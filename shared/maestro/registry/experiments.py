@@ -176,7 +176,4 @@ class Experiments:
         )
 
 
-def _experiment_lookup(e: dict[str, Any], c: Any) -> Any:
-    if c.kind == "tags":
-        return (e.get("tags") or {}).get(c.key)
-    return e.get({"id": "experiment_id"}.get(c.key, c.key))
+_experiment_lookup = search.record_lookup({"id": "experiment_id"})

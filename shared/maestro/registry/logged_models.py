@@ -175,9 +175,4 @@ class LoggedModels:
         return [logged_model_json(m) for m in chunk], token
 
 
-def _logged_model_lookup(m: dict[str, Any], c: Any) -> Any:
-    if c.kind == "tags":
-        return (m.get("tags") or {}).get(c.key)
-    if c.kind == "params":
-        return (m.get("params") or {}).get(c.key)
-    return m.get(c.key)
+_logged_model_lookup = search.record_lookup()

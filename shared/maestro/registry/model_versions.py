@@ -182,14 +182,8 @@ class ModelVersions:
             key=key,
         )
 
-    def search(
-        self,
-        filter_string: str | None,
-        max_results: int | None,
-        order_by: list[str] | None,
-        page_token: str | None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        clauses = search.parse_filter(filter_string)
+    def search(self, request: search.Request) -> tuple[list[dict[str, Any]], str | None]:
+        clauses = search.parse_filter(request.filter_string)
         models = {m["uid"]: m for m in self.models.all()}
         names = [c.value for c in clauses if c.kind == "attributes" and c.key == "name" and c.op == "="]
         if names:  # the common case: one model's versions, one query
@@ -198,7 +192,7 @@ class ModelVersions:
         else:
             candidates = self.store.all()
         rows = [(models[v["uid"]], v) for v in candidates if v["uid"] in models]
-        order = search.parse_order_by(order_by) or [
+        order = search.parse_order_by(request.order_by) or [
             search.OrderBy("attributes", "name", True),
             search.OrderBy("attributes", "version_number", False),
         ]
@@ -208,8 +202,8 @@ class ModelVersions:
             order,
             _version_lookup,
             lambda r: (r[0]["name"], r[1]["version"]),
-            page_token,
-            limit(max_results, 10000, 200000),
+            request.page_token,
+            limit(request.max_results, 10000, 200000),
         )
         return [version_json(m["name"], v, m.get("aliases")) for m, v in chunk], token
 

@@ -109,21 +109,15 @@ class RegisteredModels:
             "RegisteredModelTagSet" if value is not None else "RegisteredModelTagDeleted", name=name, key=key
         )
 
-    def search(
-        self,
-        filter_string: str | None,
-        max_results: int | None,
-        order_by: list[str] | None,
-        page_token: str | None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    def search(self, request: search.Request) -> tuple[list[dict[str, Any]], str | None]:
         chunk, token = search.select(
             self.store.all(),
-            search.parse_filter(filter_string),
-            search.parse_order_by(order_by) or [search.OrderBy("attributes", "name", True)],
+            search.parse_filter(request.filter_string),
+            search.parse_order_by(request.order_by) or [search.OrderBy("attributes", "name", True)],
             _model_lookup,
             lambda m: m["name"],
-            page_token,
-            limit(max_results, 100, 1000),
+            request.page_token,
+            limit(request.max_results, 100, 1000),
         )
         return [self.model_json(m) for m in chunk], token
 
@@ -133,7 +127,4 @@ class RegisteredModels:
         return [v for v in latest if not wanted or v["current_stage"] in wanted]
 
 
-def _model_lookup(m: dict[str, Any], c: Any) -> Any:
-    if c.kind == "tags":
-        return tag_or_default(m.get("tags"), c.key)
-    return m.get({"timestamp": "last_updated_timestamp"}.get(c.key, c.key))
+_model_lookup = search.record_lookup({"timestamp": "last_updated_timestamp"}, tag_or_default)

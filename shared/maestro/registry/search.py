@@ -214,6 +214,31 @@ def matches(record: Any, clauses: Sequence[Clause], lookup: Lookup) -> bool:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A model registry search as MLflow's client sends it: filter, page size, ordering and page."""
+
+    filter_string: str | None = None
+    max_results: int | None = None
+    order_by: list[str] | None = None
+    page_token: str | None = None
+
+
+def record_lookup(
+    renames: dict[str, str] | None = None, tag: Callable[[dict[str, str], str], Any] | None = None
+) -> Lookup:
+    """The lookup of a record that keeps `tags` and `params` as maps and its attributes by name (`renames`
+    maps a filter's name to the record's); `tag` reads a tag where a missing one has a default."""
+
+    def lookup(record: dict[str, Any], c: Any) -> Any:
+        if c.kind in ("tags", "params"):
+            values = record.get(c.kind) or {}
+            return tag(values, c.key) if tag and c.kind == "tags" else values.get(c.key)
+        return record.get((renames or {}).get(c.key, c.key))
+
+    return lookup
+
+
+@dataclass(frozen=True)
 class OrderBy:
     kind: str
     key: str

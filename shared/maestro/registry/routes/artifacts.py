@@ -59,9 +59,6 @@ def _file_in(directory: str, local_file: str) -> str:
 
 
 def register(router: MaestroResolver) -> None:
-    """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
-    that includes it, and the local runtime hosts several apps (environments) in one process."""
-
     @router.get(f"{PREFIX}/artifacts", summary="List artifacts under a path", **requires(P.EXPERIMENT_READ))
     def list_artifacts() -> Json:
         return {"files": services(router).artifacts.list_dir(first(query(router), "path") or "")}

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from maestro.core.errors import ValidationError
-from maestro.core.fields import Key, ParamValue, TagKey, TagValue
+from maestro.core.fields import Key, ParamValue, TagKey, TagValue, Text
 
 Json = dict[str, Any]
 MLFLOW = "/api/2.0/mlflow"
@@ -40,5 +40,22 @@ class Param(BaseModel):
     value: ParamValue | None = None
 
 
+class Page(BaseModel):
+    """What every MLflow search body carries: a filter, a page size and the page to read."""
+
+    filter: Text | None = None
+    max_results: MaxResults | None = None
+    page_token: Text | None = None
+
+
+class PageOfExperiments(Page):
+    experiment_ids: list[Key] = Field(default=[], max_length=MAX_TAGS)
+
+
 def dumps(items: list[KeyValue] | list[Param]) -> list[dict[str, Any]]:
     return [i.model_dump() for i in items]
+
+
+def paged(name: str, items: list[Json], token: str | None) -> Json:
+    """A search reply as MLflow's: the items under `name`, and next_page_token when there is a next page."""
+    return {name: items, **({"next_page_token": token} if token else {})}

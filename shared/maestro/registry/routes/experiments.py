@@ -18,8 +18,9 @@ from maestro.registry.routes.common import (
     MLFLOW,
     Json,
     KeyValue,
-    MaxResults,
+    Page,
     dumps,
+    paged,
 )
 
 
@@ -44,18 +45,12 @@ class ExperimentTag(BaseModel):
     value: TagValue | None = None
 
 
-class SearchExperiments(BaseModel):
-    max_results: MaxResults | None = None
-    page_token: Text | None = None
-    filter: Text | None = None
+class SearchExperiments(Page):
     order_by: list[Text] = Field(default=[], max_length=MAX_ORDER_BY)
     view_type: Text | None = None
 
 
 def register(router: MaestroResolver) -> None:
-    """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
-    that includes it, and the local runtime hosts several apps (environments) in one process."""
-
     @router.post(
         MLFLOW + "/experiments/create", summary="Create an experiment", **requires(P.EXPERIMENT_WRITE)
     )
@@ -86,7 +81,7 @@ def register(router: MaestroResolver) -> None:
             max_results=body.max_results,
             page_token=body.page_token,
         )
-        return {"experiments": experiments, **({"next_page_token": token} if token else {})}
+        return paged("experiments", experiments, token)
 
     @router.post(
         MLFLOW + "/experiments/update", summary="Rename an experiment", **requires(P.EXPERIMENT_WRITE)

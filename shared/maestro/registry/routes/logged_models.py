@@ -17,9 +17,10 @@ from maestro.registry.routes.common import (
     MLFLOW,
     Json,
     KeyValue,
-    MaxResults,
+    PageOfExperiments,
     Param,
     dumps,
+    paged,
 )
 
 
@@ -44,19 +45,11 @@ class LoggedModelParams(BaseModel):
     params: list[Param] = Field(default=[], max_length=MAX_TAGS)
 
 
-class SearchLoggedModels(BaseModel):
-    experiment_ids: list[Key] = Field(default=[], max_length=MAX_TAGS)
-    filter: Text | None = None
+class SearchLoggedModels(PageOfExperiments):
     order_by: list[dict[str, Any]] = Field(default=[], max_length=MAX_ORDER_BY)
-    max_results: MaxResults | None = None
-    page_token: Text | None = None
 
 
 def register(router: MaestroResolver) -> None:
-    """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
-    that includes it, and the local runtime hosts several apps (environments) in one process."""
-
-    # -- logged models (MLflow 3) ----------------------------------------------------------------------------
     @router.post(MLFLOW + "/logged-models", summary="Create a logged model", **requires(P.EXPERIMENT_WRITE))
     def create_logged_model(body: CreateLoggedModel) -> Json:
         model = services(router).logged_models.create(
@@ -80,7 +73,7 @@ def register(router: MaestroResolver) -> None:
             max_results=body.max_results,
             page_token=body.page_token,
         )
-        return {"models": models, **({"next_page_token": token} if token else {})}
+        return paged("models", models, token)
 
     @router.get(
         MLFLOW + "/logged-models/<model_id>", summary="Get a logged model", **requires(P.EXPERIMENT_READ)

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from maestro.core.api import MaestroResolver, requires
 from maestro.core.fields import Key, TagKey, TagValue, Text
 from maestro.core.rbac import Permission as P
+from maestro.registry import search
 from maestro.registry.protocol import query, services
-from maestro.registry.routes.common import MAX_ORDER_BY, MAX_TAGS, KeyValue, MaxResults, dumps
+from maestro.registry.routes.common import MAX_ORDER_BY, MAX_TAGS, KeyValue, MaxResults, dumps, paged
 
 FilterParam = Annotated[Text | None, Query()]
 MaxResultsParam = Annotated[MaxResults | None, Query()]
@@ -94,23 +95,15 @@ class AliasRef(BaseModel):
 
 def _searched(
     params: dict[str, list[str]], filter: str | None, max_results: int | None, page_token: str | None
-) -> dict[str, Any]:
+) -> search.Request:
     """order_by may repeat, which API Gateway would join with commas: it is read from the raw query."""
-    return {
-        "filter_string": filter,
-        "max_results": max_results,
-        "order_by": params.get("order_by", [])[:MAX_ORDER_BY],
-        "page_token": page_token,
-    }
+    return search.Request(filter, max_results, params.get("order_by", [])[:MAX_ORDER_BY], page_token)
 
 
 # -- registered models -----------------------------------------------------------------------------------
 
 
 def register(router: MaestroResolver) -> None:
-    """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
-    that includes it, and the local runtime hosts several apps (environments) in one process."""
-
     @router.post(
         MLFLOW + "/registered-models/create",
         summary="Create a registered model",
@@ -158,8 +151,8 @@ def register(router: MaestroResolver) -> None:
         filter: FilterParam = None, max_results: MaxResultsParam = None, page_token: PageTokenParam = None
     ) -> Json:
         searched = _searched(query(router), filter, max_results, page_token)
-        models, token = services(router).models.search(**searched)
-        return {"registered_models": models, **({"next_page_token": token} if token else {})}
+        models, token = services(router).models.search(searched)
+        return paged("registered_models", models, token)
 
     @router.post(
         MLFLOW + "/registered-models/set-tag", summary="Tag a registered model", **requires(P.REGISTRY_WRITE)
@@ -253,8 +246,8 @@ def register(router: MaestroResolver) -> None:
         filter: FilterParam = None, max_results: MaxResultsParam = None, page_token: PageTokenParam = None
     ) -> Json:
         searched = _searched(query(router), filter, max_results, page_token)
-        versions, token = services(router).versions.search(**searched)
-        return {"model_versions": versions, **({"next_page_token": token} if token else {})}
+        versions, token = services(router).versions.search(searched)
+        return paged("model_versions", versions, token)
 
     @router.post(
         MLFLOW + "/model-versions/set-tag", summary="Tag a model version", **requires(P.REGISTRY_WRITE)

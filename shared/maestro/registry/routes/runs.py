@@ -19,11 +19,13 @@ from maestro.registry.routes.common import (
     Json,
     KeyValue,
     MaxResults,
+    PageOfExperiments,
     Param,
     RunRef,
     Step,
     Timestamp,
     dumps,
+    paged,
 )
 
 
@@ -81,20 +83,12 @@ class LogOutputs(RunRef):
     models: list[dict[str, Any]] = Field(default=[], max_length=MAX_TAGS)
 
 
-class SearchRuns(BaseModel):
-    experiment_ids: list[Key] = Field(default=[], max_length=MAX_TAGS)
-    filter: Text | None = None
+class SearchRuns(PageOfExperiments):
     run_view_type: Text | None = None
-    max_results: MaxResults | None = None
     order_by: list[Text] = Field(default=[], max_length=MAX_ORDER_BY)
-    page_token: Text | None = None
 
 
 def register(router: MaestroResolver) -> None:
-    """Defines the routes on `app` itself: a shared module-level Router would be rebound by every app
-    that includes it, and the local runtime hosts several apps (environments) in one process."""
-
-    # -- runs ------------------------------------------------------------------------------------------------
     @router.post(MLFLOW + "/runs/create", summary="Create a run", **requires(P.EXPERIMENT_WRITE))
     def create_run(body: CreateRun) -> Json:
         run = services(router).runs.create(
@@ -191,7 +185,7 @@ def register(router: MaestroResolver) -> None:
             order_by=body.order_by,
             page_token=body.page_token,
         )
-        return {"runs": runs, **({"next_page_token": token} if token else {})}
+        return paged("runs", runs, token)
 
     @router.get(
         MLFLOW + "/metrics/get-history", summary="A metric's full history", **requires(P.EXPERIMENT_READ)
@@ -206,4 +200,4 @@ def register(router: MaestroResolver) -> None:
         metrics, token = services(router).runs.metric_history(
             RunRef(run_id=run_id, run_uuid=run_uuid).id, metric_key, max_results, page_token
         )
-        return {"metrics": metrics, **({"next_page_token": token} if token else {})}
+        return paged("metrics", metrics, token)

@@ -23,6 +23,27 @@ class VersionStore(Entity[VersionId]):
     def missing(self, ident: VersionId) -> str:
         return f"Model Version (version={ident[1]}) not found"
 
+    def _model_update(
+        self,
+        model: dict[str, Any],
+        expression: str,
+        condition: str = "",
+        names: dict[str, str] | None = None,
+        **values: Any,
+    ) -> dict[str, Any]:
+        """A transaction's Update of the model's item, landing only while the item is still this model (its
+        uid: not one deleted and created again, nor renamed) and `condition` (" AND ...") holds."""
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self.key(self.models_pk, model["name"]),
+            "UpdateExpression": expression,
+            "ConditionExpression": "uid = :u" + condition,
+            "ExpressionAttributeValues": expression_values(u=model["uid"], **values),
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}
+
     def of_model(self, uid: str) -> list[dict[str, Any]]:
         return list(self.items(self.k("MV", uid), sk_prefix="V#"))
 
@@ -57,18 +78,15 @@ class VersionStore(Entity[VersionId]):
                 "last_updated_timestamp": when,
                 **fields,
             }
-            numbered = {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": self.key(self.models_pk, model["name"]),
-                    "UpdateExpression": "SET latest_version = :n, last_updated_timestamp = :t",
-                    "ConditionExpression": "uid = :u AND (latest_version = :c OR "
-                    "(attribute_not_exists(latest_version) AND :c = :zero))",
-                    "ExpressionAttributeValues": expression_values(
-                        n=number, t=when, u=model["uid"], c=current, zero=0
-                    ),
-                }
-            }
+            numbered = self._model_update(
+                model,
+                "SET latest_version = :n, last_updated_timestamp = :t",
+                " AND (latest_version = :c OR (attribute_not_exists(latest_version) AND :c = :zero))",
+                n=number,
+                t=when,
+                c=current,
+                zero=0,
+            )
             try:
                 self._transact([numbered, self.put_op(version, "attribute_not_exists(pk)")])
                 return model, version
@@ -92,20 +110,14 @@ class VersionStore(Entity[VersionId]):
                     "ConditionExpression": "attribute_exists(pk)",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": self.key(self.models_pk, model["name"]),
-                    "UpdateExpression": ("REMOVE " + remove + " SET" if aliases else "SET")
-                    + " last_updated_timestamp = :t",
-                    "ConditionExpression": "uid = :u"
-                    + "".join(f" AND aliases.#a{i} = :v" for i in range(len(aliases))),
-                    **({"ExpressionAttributeNames": names} if names else {}),
-                    "ExpressionAttributeValues": expression_values(
-                        t=now_ms(), u=model["uid"], **({"v": version} if aliases else {})
-                    ),
-                }
-            },
+            self._model_update(
+                model,
+                ("REMOVE " + remove + " SET" if aliases else "SET") + " last_updated_timestamp = :t",
+                "".join(f" AND aliases.#a{i} = :v" for i in range(len(aliases))),
+                names,
+                t=now_ms(),
+                **({"v": version} if aliases else {}),
+            ),
         ]
         try:
             self._transact(ops)
@@ -132,18 +144,14 @@ class VersionStore(Entity[VersionId]):
                             "ConditionExpression": "attribute_exists(pk)",
                         }
                     },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": self.key(self.models_pk, model["name"]),
-                            "UpdateExpression": "SET aliases.#a = :v, last_updated_timestamp = :t",
-                            "ConditionExpression": "uid = :u",
-                            "ExpressionAttributeNames": {"#a": alias},
-                            "ExpressionAttributeValues": expression_values(
-                                v=version, t=now_ms(), u=model["uid"]
-                            ),
-                        }
-                    },
+                    self._model_update(
+                        model,
+                        "SET aliases.#a = :v, last_updated_timestamp = :t",
+                        "",
+                        {"#a": alias},
+                        v=version,
+                        t=now_ms(),
+                    ),
                 ]
             )
         except Exception as exc:
