@@ -17,6 +17,7 @@ from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
+from infra_cdk.constructs.model_monitoring import ModelMonitoring
 from infra_cdk.constructs.monitoring import Monitoring
 from infra_cdk.constructs.platform import Platform
 from infra_cdk.constructs.registry import Registry
@@ -76,12 +77,14 @@ class MaestroStack(Stack):
         explain = Explain(
             self, "Explain", shared=shared, scientific=ab.scientific, registry_table=registry.table
         )
+        monitoring = ModelMonitoring(self, "ModelMonitoring", shared=shared, scientific=ab.scientific)
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,
             "MAESTRO_SLA_TABLE": sla.table,
             "MAESTRO_AUDIT_TABLE": audit.table,
             "MAESTRO_EXPLAIN_TABLE": explain.table,
+            "MAESTRO_MONITORING_TABLE": monitoring.table,
             "MAESTRO_PLATFORM_TABLE": storage.platform_table,
         }
         tenants = Tenants(

@@ -73,7 +73,7 @@ def test_tables_are_on_demand_encrypted_with_point_in_time_recovery_and_retained
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     tables = resources(synthesized, "AWS::DynamoDB::Table")
-    assert len(tables) == 7  # platform, idempotency, registry, A/B, SLA, audit, explanations
+    assert len(tables) == 8  # platform, idempotency, registry, A/B, SLA, audit, explanations, monitoring
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -121,6 +121,8 @@ def test_every_function_folder_is_deployed_on_python_312_traced_with_the_layer(
         expected = {
             "ab_analysis": {"Powertools", "AbScientific"},
             "ab_schedule": {"Powertools", "AbScientific"},
+            "monitoring": {"Powertools", "AbScientific"},  # the drift statistics (scipy) in checks on demand
+            "monitoring_check": {"Powertools", "AbScientific"},
             "explain_worker": {"ExplainSlim", "AbScientific", "ExplainExplain", "ExplainBoosters"},
             "explain_data": {"ExplainSlim", "ExplainPlots", "ExplainTables"},
         }.get(fn["Metadata"]["maestro:function"], {"Powertools"})

@@ -25,6 +25,8 @@ AB_SPEC = {
     "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
 }
 SLO = {"name": "api", "service": "svc", "objectives": [{"kind": "availability", "target": 99.0}]}
+MODEL = {"name": "scored", "version": 1}
+MONITOR = {"name": "scored", "model": MODEL, "min_records": 1}
 # Routes no role of a fixture tenant can complete, and why: they are authorized (never 403) and are
 # exercised to success elsewhere.
 NO_SUCCESS_HERE = {
@@ -72,6 +74,13 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/sla/slos/{slo_id}"): lambda r: (f"/sla/slos/{r['slo']}", {}),
     ("GET", "/sla/slos/{slo_id}/status"): lambda r: (f"/sla/slos/{r['slo']}/status", {}),
     ("GET", "/sla/slos/{slo_id}/report"): lambda r: (f"/sla/slos/{r['slo']}/report", {}),
+    ("GET", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {}),
+    ("GET", "/monitoring/monitors/{monitor_id}"): lambda r: (f"/monitoring/monitors/{r['monitor']}", {}),
+    ("GET", "/monitoring/monitors/{monitor_id}/checks"): lambda r: (
+        f"/monitoring/monitors/{r['monitor']}/checks",
+        {},
+    ),
+    ("GET", "/monitoring/baselines/{model}/{version}"): lambda r: ("/monitoring/baselines/scored/1", {}),
     ("GET", "/audit/events"): lambda r: ("/audit/events", {}),
     ("GET", "/audit/verify"): lambda r: ("/audit/verify", {}),
     ("GET", "/audit/settings"): lambda r: ("/audit/settings", {}),
@@ -168,6 +177,19 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
                 "observations": [{"service": "svc", "timestamp": r["now"], "latency_ms": 5, "status": 200}]
             }
         },
+    ),
+    ("POST", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {"json": MONITOR}),
+    ("POST", "/monitoring/monitors/{monitor_id}/check"): lambda r: (
+        f"/monitoring/monitors/{r['monitor']}/check",
+        {},
+    ),
+    ("POST", "/monitoring/baselines"): lambda r: (
+        "/monitoring/baselines",
+        {"json": {"model": MODEL, "rows": [{"x": 1.0, "prediction": 0.5}, {"x": 2.0, "prediction": 0.7}]}},
+    ),
+    ("POST", "/monitoring/records"): lambda r: (
+        "/monitoring/records",
+        {"json": {"model": MODEL, "records": [{"features": {"x": 1.5}, "prediction": 0.6}]}},
     ),
     ("POST", "/audit/records"): lambda r: (
         "/audit/records",
@@ -354,6 +376,10 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         {},
     ),
     ("DELETE", "/sla/slos/{slo_id}"): lambda r: (f"/sla/slos/{r['slo_gone']}", {}),
+    ("DELETE", "/monitoring/monitors/{monitor_id}"): lambda r: (
+        f"/monitoring/monitors/{r['monitor_gone']}",
+        {},
+    ),
     ("DELETE", "/tenants/{tenant_id}/users/{principal}"): lambda r: (f"/tenants/{r.tenant}/users/bob", {}),
     # -- the platform's operators only ----------------------------------------------------------------------
     ("GET", "/tenants"): lambda r: ("/tenants", {}),
@@ -430,6 +456,9 @@ def setup(platform: RunningPlatform, tenant: str, names: str) -> Resources:
     r.ids["ab_draft"] = call("POST", "/ab/experiments", json=AB_SPEC)["experiment_id"]
     r.ids["slo"] = call("POST", "/sla/slos", json=SLO)["slo_id"]
     r.ids["slo_gone"] = call("POST", "/sla/slos", json=SLO)["slo_id"]
+    call("POST", "/monitoring/baselines", json={"model": MODEL, "rows": [{"x": 1.0, "prediction": 0.5}]})
+    r.ids["monitor"] = call("POST", "/monitoring/monitors", json=MONITOR)["monitor_id"]
+    r.ids["monitor_gone"] = call("POST", "/monitoring/monitors", json=MONITOR)["monitor_id"]
     call("PUT", f"/tenants/{tenant}/users/bob", json={"roles": ["viewer"]})
     return r
 

@@ -17,7 +17,7 @@ from maestro.tenants.purge import targets
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "maestro"
 MAX_LINES = 450
 AWS_CLIENTS = {"client", "tenant_client"}
-CAPABILITIES = {"ab", "audit", "explain", "registry", "sla", "tenants", "platform"}
+CAPABILITIES = {"ab", "audit", "explain", "monitoring", "registry", "sla", "tenants", "platform"}
 
 
 def modules() -> Iterator[tuple[str, Path]]:
@@ -134,6 +134,7 @@ def test_a_tenant_deletion_sweeps_every_capability_s_stores_and_the_platform_tab
         "dynamodb:maestro-sla",
         "dynamodb:maestro-audit",
         "dynamodb:maestro-explain",
+        "dynamodb:maestro-monitoring",
         "dynamodb:maestro-platform",
         "s3:maestro-artifacts",
         "s3:maestro-audit-archive",

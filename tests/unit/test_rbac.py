@@ -1,6 +1,17 @@
 from maestro.core.rbac import ROLES, Permission, permissions_for
 
-CAPABILITIES = {"platform", "experiment", "registry", "ab", "explain", "audit", "sla", "tenant", "usage"}
+CAPABILITIES = {
+    "platform",
+    "experiment",
+    "registry",
+    "ab",
+    "explain",
+    "audit",
+    "sla",
+    "monitoring",
+    "tenant",
+    "usage",
+}
 
 
 def test_catalogue_covers_every_capability_with_at_least_22_permissions() -> None:

@@ -37,6 +37,10 @@ class Permission(StrEnum):
     SLA_READ = "sla:read"
     SLA_WRITE = "sla:write"
     SLA_OBSERVE = "sla:observe"
+    # model monitoring
+    MONITORING_READ = "monitoring:read"
+    MONITORING_WRITE = "monitoring:write"
+    MONITORING_CONFIGURE = "monitoring:configure"
     # tenancy
     TENANT_READ = "tenant:read"
     TENANT_USERS = "tenant:users"
@@ -54,6 +58,7 @@ _VIEWER = frozenset(
         P.AB_READ,
         P.EXPLAIN_READ,
         P.SLA_READ,
+        P.MONITORING_READ,
         P.TENANT_READ,
     }
 )
@@ -68,10 +73,14 @@ _ML_ENGINEER = _DATA_SCIENTIST | {
     P.EXPLAIN_CANCEL,
     P.SLA_WRITE,
     P.SLA_OBSERVE,
+    P.MONITORING_WRITE,
+    P.MONITORING_CONFIGURE,
 }
 _AUDITOR = _VIEWER | {P.AUDIT_READ, P.AUDIT_VERIFY, P.AUDIT_REPORT, P.USAGE_READ}
-# A machine caller: serves assignments, reports events and observations, posts audit records.
-_SERVICE = frozenset({P.PLATFORM_WHOAMI, P.AB_ASSIGN, P.AB_INGEST, P.SLA_OBSERVE, P.AUDIT_WRITE})
+# A machine caller: serves assignments, reports events, observations and serving records, posts audit records.
+_SERVICE = frozenset(
+    {P.PLATFORM_WHOAMI, P.AB_ASSIGN, P.AB_INGEST, P.SLA_OBSERVE, P.AUDIT_WRITE, P.MONITORING_WRITE}
+)
 # Everything inside one tenant; only the platform admin acts across tenants.
 _TENANT_ADMIN = frozenset(Permission) - {P.PLATFORM_ADMIN}
 

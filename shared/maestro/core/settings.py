@@ -34,6 +34,7 @@ class Settings(BaseModel):
     audit_signing_key: str = "alias/maestro-audit"
     audit_queue_url: str = ""
     explain_table: str = "maestro-explain"
+    monitoring_table: str = "maestro-monitoring"
     explain_state_machine_arn: str = ""
     tenants_purge_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers

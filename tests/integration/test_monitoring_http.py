@@ -1,0 +1,178 @@
+"""Model monitoring over real HTTP against the local platform: a model version's baseline, serving records
+with a planted shift in two of eight features, a check on demand and from the hourly schedule that names
+exactly those features (DriftDetected), an unshifted version that raises nothing, data-quality failures,
+idempotent batches, bad input, roles and tenants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+
+from tests.support import RunningPlatform, start_platform, wait_for
+
+FEATURES = [f"f{i}" for i in range(8)]
+SHIFTED = ["f2", "f5"]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    running = start_platform(tmp_path_factory.mktemp("monitoring-state"))
+    yield running
+    assert running.stop() == 0, running.log_path.read_text()[-3000:]
+
+
+def api(
+    platform: RunningPlatform, method: str, path: str, token: str | None = None, **kw: Any
+) -> requests.Response:
+    token = token or platform.token("acme", ["ml-engineer"])
+    return requests.request(
+        method, platform.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=120, **kw
+    )
+
+
+def rows(rng: np.random.Generator, n: int, shifted: list[str]) -> list[dict[str, Any]]:
+    data = {f: rng.normal(i, 1.0, n) + (1.0 if f in shifted else 0.0) for i, f in enumerate(FEATURES)}
+    score = 1 / (1 + np.exp(-(data["f0"] - data["f1"])))
+    return [{**{f: float(data[f][j]) for f in FEATURES}, "prediction": float(score[j])} for j in range(n)]
+
+
+def records(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"features": {f: r[f] for f in FEATURES}, "prediction": r["prediction"]} for r in batch]
+
+
+def monitor(platform: RunningPlatform, version: int) -> str:
+    spec = {
+        "name": f"churn v{version}",
+        "model": {"name": "churn", "version": version},
+        # nine columns tested at 5% each: without a correction one false alarm in three checks is expected
+        "drift": {"correction": "holm"},
+        "min_records": 500,
+    }
+    created = api(platform, "POST", "/monitoring/monitors", json=spec)
+    assert created.status_code == 201, created.text
+    return str(created.json()["monitor_id"])
+
+
+def test_two_shifted_features_of_eight_are_named_and_an_unshifted_version_raises_nothing(
+    platform: RunningPlatform,
+) -> None:
+    tap = platform.tap("monitoring-tap", {"source": ["maestro.monitoring"]})
+    rng = np.random.default_rng(17)
+    for version in (1, 2):
+        baseline = api(
+            platform,
+            "POST",
+            "/monitoring/baselines",
+            json={"model": {"name": "churn", "version": version}, "rows": rows(rng, 800, [])},
+        )
+        assert baseline.status_code == 201, baseline.text
+        assert baseline.json()["columns"] == [*FEATURES, "prediction"]
+        assert baseline.json()["profile"]["f3"]["mean"] == pytest.approx(3.0, abs=0.15)
+    drifting, steady = monitor(platform, 1), monitor(platform, 2)
+
+    for version, shifted in ((1, SHIFTED), (2, [])):
+        for batch in range(2):
+            body = {
+                "model": {"name": "churn", "version": version},
+                "batch_id": f"v{version}-{batch}",
+                "records": records(rows(rng, 1000, shifted)),
+            }
+            posted = api(platform, "POST", "/monitoring/records", json=body)
+            assert posted.json() == {"batch_id": f"v{version}-{batch}", "accepted": 1000, "duplicate": False}
+    again = api(platform, "POST", "/monitoring/records", json=body)
+    assert again.json()["duplicate"] is True and again.json()["accepted"] == 0
+
+    checked = api(platform, "POST", f"/monitoring/monitors/{drifting}/check")
+    assert checked.status_code == 200, checked.text
+    result = checked.json()
+    assert result["state"] == "drift" and result["records"] == 2000
+    assert result["drift"]["drifted_columns"] == SHIFTED
+    assert result["drift"]["dataset_drift"] is False  # 2 of 9 columns
+    assert {c["method"] for c in result["drift"]["columns"].values()} == {"ks"}
+    assert api(platform, "POST", f"/monitoring/monitors/{steady}/check").json()["state"] == "ok"
+
+    schedules = requests.get(platform.url + "/_local/schedules", timeout=10).json()["schedules"]
+    (rule,) = [name for name in schedules if "Monitoring" in name and "Hourly" in name]
+    assert requests.post(platform.url + "/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
+
+    seen: list[dict[str, Any]] = []
+
+    def drift_events() -> list[dict[str, Any]]:
+        seen.extend(platform.drain(tap))
+        return [e for e in seen if e["detail-type"] == "DriftDetected"]
+
+    events = wait_for(lambda: len(drift_events()) >= 2 and drift_events(), timeout_s=60)
+    assert {e["detail"]["monitor_id"] for e in events} == {drifting}  # the unshifted version raised nothing
+    assert all(e["detail"]["columns"] == SHIFTED for e in events)
+    status = api(platform, "GET", f"/monitoring/monitors/{drifting}").json()["status"]
+    assert status["state"] == "drift" and status["drifted_columns"] == SHIFTED
+    history = api(platform, "GET", f"/monitoring/monitors/{drifting}/checks", params={"limit": 5}).json()
+    assert [c["state"] for c in history["checks"]] == ["drift", "drift"]
+
+
+def test_data_quality_failures_are_named(platform: RunningPlatform) -> None:
+    tap = platform.tap(
+        "quality-tap", {"source": ["maestro.monitoring"], "detail-type": ["DataQualityFailed"]}
+    )
+    rng = np.random.default_rng(23)
+    reference = [
+        {"age": float(a), "plan": p}
+        for a, p in zip(rng.uniform(18, 80, 600), rng.choice(["basic", "pro"], 600), strict=True)
+    ]
+    body = {"model": {"name": "plans", "version": 1}, "rows": reference, "prediction": None}
+    assert api(platform, "POST", "/monitoring/baselines", json=body).status_code == 201
+    spec = {"name": "plans", "model": {"name": "plans", "version": 1}, "prediction": None, "min_records": 100}
+    monitor_id = api(platform, "POST", "/monitoring/monitors", json=spec).json()["monitor_id"]
+    serving = [
+        {"features": {"age": None if i % 3 == 0 else ("n/a" if i % 7 == 0 else 95.0), "plan": "enterprise"}}
+        for i in range(300)
+    ]
+    posted = api(
+        platform,
+        "POST",
+        "/monitoring/records",
+        json={"model": {"name": "plans", "version": 1}, "records": serving},
+    )
+    assert posted.status_code == 200, posted.text
+    result = api(platform, "POST", f"/monitoring/monitors/{monitor_id}/check").json()
+    failed = {(f["column"], f["check"]) for f in result["quality"]}
+    assert failed == {
+        ("age", "missing_increase"),
+        ("age", "invalid_type"),
+        ("age", "out_of_range"),
+        ("plan", "new_categories"),
+    }
+    event = wait_for(lambda: platform.drain(tap), timeout_s=30)[0]
+    assert {(f["column"], f["check"]) for f in event["detail"]["failures"]} == failed
+
+
+def test_bad_input_names_the_field_and_roles_and_tenants_are_enforced(platform: RunningPlatform) -> None:
+    no_baseline = {"model": {"name": "ghost", "version": 3}, "records": [{"features": {"a": 1.0}}]}
+    assert api(platform, "POST", "/monitoring/records", json=no_baseline).status_code == 409
+    bad_column = {"model": {"name": "ghost", "version": 3}, "records": [{"features": {"a b": 1.0}}]}
+    refused = api(platform, "POST", "/monitoring/records", json=bad_column)
+    assert refused.status_code == 422 and "features" in refused.json()["error"]["fields"][0]["field"]
+    zero = api(
+        platform, "POST", "/monitoring/monitors", json={"name": "x", "model": {"name": "m", "version": 0}}
+    )
+    assert zero.status_code == 422 and zero.json()["error"]["fields"][0]["field"] == "body.model.version"
+    both = {"model": {"name": "m", "version": 1}, "rows": [{"a": 1}], "artifact": "mlflow-artifacts:/x.csv"}
+    assert api(platform, "POST", "/monitoring/baselines", json=both).status_code == 422
+    missing = {"model": {"name": "m", "version": 1}, "artifact": "mlflow-artifacts:/nowhere/ref.csv"}
+    gone = api(platform, "POST", "/monitoring/baselines", json=missing)
+    assert gone.status_code == 422 and gone.json()["error"]["fields"][0]["field"] == "artifact"
+    assert api(platform, "GET", "/monitoring/monitors/mon-nothing").status_code == 404
+
+    viewer = platform.token("acme", ["viewer"])
+    assert api(platform, "POST", "/monitoring/records", token=viewer, json=no_baseline).status_code == 403
+    assert api(platform, "GET", "/monitoring/monitors", token=viewer).status_code == 200
+    mine = api(
+        platform, "POST", "/monitoring/monitors", json={"name": "x", "model": {"name": "m", "version": 1}}
+    ).json()
+    other = platform.token("globex", ["ml-engineer"])
+    assert api(platform, "GET", f"/monitoring/monitors/{mine['monitor_id']}", token=other).status_code == 404
+    assert mine["monitor_id"] not in str(api(platform, "GET", "/monitoring/monitors", token=other).json())
