@@ -77,7 +77,10 @@ class MaestroStack(Stack):
         explain = Explain(
             self, "Explain", shared=shared, scientific=ab.scientific, registry_table=registry.table
         )
-        monitoring = ModelMonitoring(self, "ModelMonitoring", shared=shared, scientific=ab.scientific)
+        monitoring = ModelMonitoring(
+            self, "ModelMonitoring", shared=shared, scientific=ab.scientific, registry_table=registry.table
+        )
+        ab.hold_promotions_on_drift(monitoring.table)
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,

@@ -1,6 +1,6 @@
 """Model monitoring: monitors (create, list, read, delete), a model version's baseline (profiled from rows
-or a CSV among the tenant's artifacts), serving records (batches, kept as per-hour distributions, never as
-rows), a check now, and a monitor's past checks."""
+or a CSV among the tenant's artifacts, and at registration from the registry's ModelVersionCreated event),
+serving records (batches, kept as per-hour distributions, never as rows), a check now, and past checks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from maestro.core.api_docs import answers
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.monitoring.api import service
+from maestro.monitoring.registration import on_version_created
 from maestro.monitoring.spec import MonitorSpec, RecordBatch, Reference
 from maestro.tenants.admission import admit
 
@@ -95,4 +96,6 @@ def records(batch: RecordBatch) -> Json:
 
 @lambda_entry()
 def handler(event, context):
+    if event.get("detail-type") == "ModelVersionCreated":  # the registry's event, through the bus rule
+        return on_version_created(event)
     return app.resolve(event, context)

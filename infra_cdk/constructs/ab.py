@@ -60,7 +60,7 @@ class AbTesting(Construct):
         analysis = function("ab_analysis", layers=[*layers, scientific], memory_mb=1769)
         function.routes(analysis, ("GET", "/ab/experiments/{experiment_id}/analysis"))
 
-        scheduled = function(
+        self.scheduled = scheduled = function(
             "ab_schedule",
             scoped=False,
             layers=[*layers, scientific],
@@ -79,4 +79,14 @@ class AbTesting(Construct):
             "HourlyAnalysis",
             events.Schedule.rate(Duration.hours(1)),
             "Analyze every running experiment; emit analysis, SRM and decision events",
+        )
+
+    def hold_promotions_on_drift(self, monitoring_table: dynamodb.ITable) -> None:
+        """An opted-in promotion reads the winner's monitors first: drift holds it back."""
+        self.scheduled.function.add_environment("MAESTRO_MONITORING_TABLE", monitoring_table.table_name)
+        monitoring_table.grant_read_data(self.scheduled.function)
+        acknowledge(
+            self.scheduled.role,
+            resource_finding(monitoring_table, "/index/*"),
+            "Reads monitoring's table (the read grant includes its GSI) to find the winner's monitors.",
         )

@@ -6,7 +6,9 @@ layer."""
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -16,12 +18,23 @@ from infra_cdk.constructs.storage import table_with_gsi1
 
 class ModelMonitoring(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, shared: Shared, scientific: lambda_.ILayerVersion
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Shared,
+        scientific: lambda_.ILayerVersion,
+        registry_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table_with_gsi1(self, "MonitoringTable", ttl_attribute="expires_at")
         shared.access.include_tables([self.table])
-        env = {**shared.environment, "MAESTRO_MONITORING_TABLE": self.table.table_name}
+        env = {
+            **shared.environment,
+            "MAESTRO_MONITORING_TABLE": self.table.table_name,
+            # a registered version's run names its training data (read through the tenant's session)
+            "MAESTRO_REGISTRY_TABLE": registry_table.table_name,
+        }
         function = CapabilityFunctions(self, shared, table=self.table, owner="Monitoring", environment=env)
         layers = [*shared.layers, scientific]
 
@@ -37,6 +50,18 @@ class ModelMonitoring(Construct):
             ("POST", "/monitoring/baselines"),
             ("GET", "/monitoring/baselines/{model}/{version}"),
             ("POST", "/monitoring/records"),
+        )
+
+        # A baseline for every registered version that names its reference data.
+        events.Rule(
+            self,
+            "BaselineOnRegistration",
+            event_bus=shared.bus.bus,
+            event_pattern=events.EventPattern(
+                source=["maestro.registry"], detail_type=["ModelVersionCreated"]
+            ),
+            targets=[targets.LambdaFunction(api.function)],
+            description="Profile a registered model version's reference data as its monitoring baseline",
         )
 
         check = function(

@@ -5,6 +5,7 @@ idempotent batches, bad input, roles and tenants."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,3 +177,130 @@ def test_bad_input_names_the_field_and_roles_and_tenants_are_enforced(platform: 
     other = platform.token("globex", ["ml-engineer"])
     assert api(platform, "GET", f"/monitoring/monitors/{mine['monitor_id']}", token=other).status_code == 404
     assert mine["monitor_id"] not in str(api(platform, "GET", "/monitoring/monitors", token=other).json())
+
+
+ML, ART = "/api/2.0/mlflow", "/api/2.0/mlflow-artifacts"
+
+
+def test_a_registered_version_gets_its_baseline_from_its_run_s_training_data(
+    platform: RunningPlatform,
+) -> None:
+    tap = platform.tap("baseline-tap", {"source": ["maestro.monitoring"]})
+    experiment = api(platform, "POST", f"{ML}/experiments/create", json={"name": "fraud"}).json()[
+        "experiment_id"
+    ]
+    run = api(platform, "POST", f"{ML}/runs/create", json={"experiment_id": experiment}).json()["run"]["info"]
+    rng = np.random.default_rng(31)
+    lines = ["amount,country,prediction"] + [
+        f"{rng.lognormal(3, 1):.4f},{rng.choice(['de', 'fr', 'us'])},{rng.random():.4f}" for _ in range(500)
+    ]
+    path = f"experiments/{experiment}/data/train.csv"
+    assert api(platform, "PUT", f"{ART}/artifacts/{path}", data="\n".join(lines).encode()).ok
+    dataset = {
+        "name": "train",
+        "digest": "d1",
+        "source_type": "http",
+        "source": json.dumps({"uri": f"mlflow-artifacts:/{path}"}),
+    }
+    logged = api(
+        platform,
+        "POST",
+        f"{ML}/runs/log-inputs",
+        json={
+            "run_id": run["run_id"],
+            "datasets": [{"tags": [{"key": "mlflow.data.context", "value": "training"}], "dataset": dataset}],
+        },
+    )
+    assert logged.ok, logged.text
+    assert api(platform, "POST", f"{ML}/registered-models/create", json={"name": "fraud"}).ok
+    for body in ({"run_id": run["run_id"]}, {}):  # version 1 from the run, version 2 with nothing to profile
+        created = api(
+            platform,
+            "POST",
+            f"{ML}/model-versions/create",
+            json={"name": "fraud", "source": "s3://b/k", **body},
+        )
+        assert created.ok, created.text
+
+    seen: list[dict[str, Any]] = []
+
+    def outcomes() -> list[dict[str, Any]]:
+        seen.extend(e for e in platform.drain(tap) if e["detail"].get("model", {}).get("name") == "fraud")
+        return seen if len(seen) >= 2 else []
+
+    events = {e["detail"]["model"]["version"]: e for e in wait_for(outcomes, timeout_s=60)}
+    assert events[1]["detail-type"] == "BaselineComputed" and events[1]["detail"]["rows"] == 500
+    assert events[2]["detail-type"] == "BaselineNotComputed"
+    assert "no run" in events[2]["detail"]["reason"]
+    baseline = api(platform, "GET", "/monitoring/baselines/fraud/1").json()
+    assert baseline["source"] == f"mlflow-artifacts:/{path}"
+    assert baseline["kinds"] == {"amount": "numeric", "country": "categorical", "prediction": "numeric"}
+    assert api(platform, "GET", "/monitoring/baselines/fraud/2").status_code == 422
+
+
+def test_a_drifting_candidate_holds_back_the_a_b_promotion(platform: RunningPlatform) -> None:
+    tap = platform.tap("promotion-tap", {"source": ["maestro.ab"]})
+    assert api(platform, "POST", f"{ML}/registered-models/create", json={"name": "ranker"}).ok
+    for _ in range(2):
+        assert api(
+            platform, "POST", f"{ML}/model-versions/create", json={"name": "ranker", "source": "s3://b/k"}
+        ).ok
+    rng = np.random.default_rng(41)
+    body = {"model": {"name": "ranker", "version": 2}, "rows": rows(rng, 800, [])}
+    assert api(platform, "POST", "/monitoring/baselines", json=body).status_code == 201
+    spec = {"name": "ranker v2", "model": {"name": "ranker", "version": 2}, "drift": {"correction": "holm"}}
+    monitor_id = api(platform, "POST", "/monitoring/monitors", json=spec).json()["monitor_id"]
+    shifted = {"model": {"name": "ranker", "version": 2}, "records": records(rows(rng, 1000, SHIFTED))}
+    assert api(platform, "POST", "/monitoring/records", json=shifted).ok
+    assert api(platform, "POST", f"/monitoring/monitors/{monitor_id}/check").json()["state"] == "drift"
+
+    experiment = {
+        "name": "ranker-v2",
+        "variants": [
+            {"key": "control", "weight": 0.5, "model": {"name": "ranker", "version": "1"}},
+            {"key": "v2", "weight": 0.5, "model": {"name": "ranker", "version": "2"}},
+        ],
+        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
+        "auto_conclude": {"enabled": True, "alias": "production"},
+    }
+    experiment_id = api(platform, "POST", "/ab/experiments", json=experiment).json()["experiment_id"]
+    api(platform, "POST", f"/ab/experiments/{experiment_id}/start")
+    units = [f"s-{i}" for i in range(3000)]
+    assigned = api(
+        platform, "POST", "/ab/assign/batch", json={"experiment_id": experiment_id, "unit_ids": units}
+    )
+    events = []
+    for a in assigned.json()["assignments"]:
+        events.append({"event_id": f"x{a['unit_id']}", "unit_id": a["unit_id"], "type": "exposure"})
+        if rng.random() < (0.10 if a["variant"] == "control" else 0.20):
+            events.append(
+                {
+                    "event_id": f"p{a['unit_id']}",
+                    "unit_id": a["unit_id"],
+                    "type": "metric",
+                    "name": "purchase",
+                }
+            )
+    assert api(platform, "POST", "/ab/events", json={"experiment_id": experiment_id, "events": events}).ok
+
+    schedules = requests.get(f"{platform.url}/_local/schedules", timeout=10).json()["schedules"]
+    (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
+    assert requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
+
+    seen: list[dict[str, Any]] = []
+
+    def held() -> list[dict[str, Any]]:
+        seen.extend(platform.drain(tap))
+        return [e for e in seen if e["detail-type"] == "ExperimentPromotionHeld"]
+
+    (event,) = wait_for(held, timeout_s=60)
+    assert event["detail"]["winner"] == "v2" and event["detail"]["version"] == 2
+    assert (
+        event["detail"]["drift"]["monitor_id"] == monitor_id
+        and event["detail"]["drift"]["columns"] == SHIFTED
+    )
+    alias = api(
+        platform, "GET", f"{ML}/registered-models/alias", params={"name": "ranker", "alias": "production"}
+    )
+    assert alias.status_code == 404  # the alias was never pointed at the drifting candidate
+    assert api(platform, "GET", f"/ab/experiments/{experiment_id}").json()["status"] == "concluded"

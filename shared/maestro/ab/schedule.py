@@ -68,14 +68,25 @@ def _one(tenant: str, item: dict[str, Any], correlation_id: str | None) -> dict[
 
 
 def _promote(ab: AbService, experiment_id: str, spec: ExperimentSpec, winner: str) -> None:
-    """Conclude, then point the configured registry alias at the winning model version (audited)."""
-    from maestro.registry.interface import point_alias  # deferred: only a promotion needs the registry
+    """Conclude, then point the configured registry alias at the winning model version (audited), unless a
+    monitor of that version shows drift: a failed guardrail holds the promotion back (PromotionHeld)."""
+    from maestro.monitoring.interface import drift_alert  # deferred: only a promotion needs these
+    from maestro.registry.interface import ModelLookup, point_alias
 
     ab.act(experiment_id, "conclude", winner=winner)
     model = next(v for v in spec.variants if v.key == winner).model
     alias = spec.auto_conclude.alias
     if model is None or not alias:
         ab.emit("ExperimentAutoConcluded", experiment_id=experiment_id, winner=winner, promoted=None)
+        return
+    number = ModelLookup(ab.auth.tenant).version_number(model.name, model.version, model.alias)
+    drift = drift_alert(ab.auth.tenant, model.name, number) if number is not None else None
+    if drift is not None:
+        held = {"model": model.name, "version": number, "alias": alias, "drift": drift}
+        ab.emit("ExperimentPromotionHeld", experiment_id=experiment_id, winner=winner, **held)
+        ab.emit(
+            "ExperimentAutoConcluded", experiment_id=experiment_id, winner=winner, promoted=None, held=held
+        )
         return
     version = point_alias(ab.auth, ab.correlation_id, model.name, alias, model.version, model.alias)
     promoted = {"model": model.name, "version": version, "alias": alias}

@@ -37,6 +37,14 @@ class ModelLookup:
     def run(self, run_id: str) -> dict[str, Any] | None:
         return self._runs.get(run_id)
 
+    def version_number(self, name: str, version: str | None, alias: str | None) -> int | None:
+        """The version given, or the one `alias` points at now; None when the model or alias is gone."""
+        if version:
+            return int(version)
+        model = self.registered_model(name)
+        number = ((model or {}).get("aliases") or {}).get(alias or "")
+        return None if number is None else int(number)
+
 
 def point_alias(
     auth: AuthContext, correlation_id: str | None, name: str, alias: str, version: str | None, via: str | None
