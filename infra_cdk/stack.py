@@ -78,7 +78,12 @@ class MaestroStack(Stack):
             self, "Explain", shared=shared, scientific=ab.scientific, registry_table=registry.table
         )
         monitoring = ModelMonitoring(
-            self, "ModelMonitoring", shared=shared, scientific=ab.scientific, registry_table=registry.table
+            self,
+            "ModelMonitoring",
+            shared=shared,
+            scientific=ab.scientific,
+            plots=explain.plots,
+            registry_table=registry.table,
         )
         ab.hold_promotions_on_drift(monitoring.table)
         tables = {

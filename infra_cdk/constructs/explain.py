@@ -60,7 +60,7 @@ class Explain(Construct):
         slim = layer("slim", "aws-lambda-powertools (tracer), pydantic, PyYAML; boto3 from the runtime")
         shap_stack = layer("explain", "shap, scikit-learn, skops, lime, pandas", from_source=("lime",))
         boosters = layer("boosters", "xgboost, lightgbm")
-        plots = layer("plots", "numpy, matplotlib")
+        self.plots = plots = layer("plots", "numpy, matplotlib")
         tables = layer("tables", "pandas, fastparquet")
 
         function = CapabilityFunctions(self, shared, table=self.table, owner="explanation", environment=env)

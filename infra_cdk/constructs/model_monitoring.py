@@ -24,6 +24,7 @@ class ModelMonitoring(Construct):
         *,
         shared: Shared,
         scientific: lambda_.ILayerVersion,
+        plots: lambda_.ILayerVersion,
         registry_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -51,6 +52,12 @@ class ModelMonitoring(Construct):
             ("GET", "/monitoring/baselines/{model}/{version}"),
             ("POST", "/monitoring/records"),
         )
+
+        # Reports draw with matplotlib: their own function, on the plots layer (numpy, matplotlib).
+        reports = function(
+            "monitoring_report", layers=[*shared.layers, plots], memory_mb=1024, timeout=Duration.seconds(29)
+        )
+        function.routes(reports, ("POST", "/monitoring/monitors/{monitor_id}/report"))
 
         # A baseline for every registered version that names its reference data.
         events.Rule(

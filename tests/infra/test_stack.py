@@ -123,6 +123,7 @@ def test_every_function_folder_is_deployed_on_python_312_traced_with_the_layer(
             "ab_schedule": {"Powertools", "AbScientific"},
             "monitoring": {"Powertools", "AbScientific"},  # the drift statistics (scipy) in checks on demand
             "monitoring_check": {"Powertools", "AbScientific"},
+            "monitoring_report": {"Powertools", "ExplainPlots"},  # matplotlib, for the report's figures
             "explain_worker": {"ExplainSlim", "AbScientific", "ExplainExplain", "ExplainBoosters"},
             "explain_data": {"ExplainSlim", "ExplainPlots", "ExplainTables"},
         }.get(fn["Metadata"]["maestro:function"], {"Powertools"})

@@ -183,6 +183,10 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         f"/monitoring/monitors/{r['monitor']}/check",
         {},
     ),
+    ("POST", "/monitoring/monitors/{monitor_id}/report"): lambda r: (
+        f"/monitoring/monitors/{r['monitor']}/report",
+        {},
+    ),
     ("POST", "/monitoring/baselines"): lambda r: (
         "/monitoring/baselines",
         {"json": {"model": MODEL, "rows": [{"x": 1.0, "prediction": 0.5}, {"x": 2.0, "prediction": 0.7}]}},
@@ -458,6 +462,8 @@ def setup(platform: RunningPlatform, tenant: str, names: str) -> Resources:
     r.ids["slo_gone"] = call("POST", "/sla/slos", json=SLO)["slo_id"]
     call("POST", "/monitoring/baselines", json={"model": MODEL, "rows": [{"x": 1.0, "prediction": 0.5}]})
     r.ids["monitor"] = call("POST", "/monitoring/monitors", json=MONITOR)["monitor_id"]
+    serving = [{"features": {"x": 1.5}, "prediction": 0.6}, {"features": {"x": 0.5}, "prediction": 0.4}]
+    call("POST", "/monitoring/records", json={"model": MODEL, "records": serving})
     r.ids["monitor_gone"] = call("POST", "/monitoring/monitors", json=MONITOR)["monitor_id"]
     call("PUT", f"/tenants/{tenant}/users/bob", json={"roles": ["viewer"]})
     return r

@@ -96,6 +96,13 @@ def test_two_shifted_features_of_eight_are_named_and_an_unshifted_version_raises
     assert {c["method"] for c in result["drift"]["columns"].values()} == {"ks"}
     assert api(platform, "POST", f"/monitoring/monitors/{steady}/check").json()["state"] == "ok"
 
+    report = api(platform, "POST", f"/monitoring/monitors/{drifting}/report")
+    assert report.status_code == 200, report.text
+    page = requests.get(report.json()["html"]["url"], timeout=30)
+    assert page.ok and "Drift in f2, f5" in page.text and page.text.count("<img") == 9
+    image = requests.get(report.json()["images"]["f2"], timeout=30)
+    assert image.content.startswith(b"\x89PNG") and len(image.content) > 5_000
+
     schedules = requests.get(platform.url + "/_local/schedules", timeout=10).json()["schedules"]
     (rule,) = [name for name in schedules if "Monitoring" in name and "Hourly" in name]
     assert requests.post(platform.url + "/_local/schedules/fire", params={"rule": rule}, timeout=120).ok

@@ -6,34 +6,15 @@ Must never put user-supplied text into the page unescaped."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
 import numpy as np
 
+from maestro.core.figures import data_uri, figure, png
+
 TOP_FEATURES = 20
 RED, BLUE = "#ff0051", "#008bfb"  # shap's colours for positive and negative contributions
-
-
-def _figure(height: float) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless
-    import matplotlib.pyplot as plt
-
-    return plt.figure(figsize=(8, height), dpi=100)
-
-
-def _png(fig: Any) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def _top(importance: dict[str, Any], output_index: int) -> list[dict[str, Any]]:
@@ -43,7 +24,7 @@ def _top(importance: dict[str, Any], output_index: int) -> list[dict[str, Any]]:
 def bar_plot(importance: dict[str, Any], output_index: int) -> bytes:
     top = _top(importance, output_index)[::-1]
     aggregation = importance["aggregation"]
-    fig = _figure(0.35 * len(top) + 1.2)
+    fig = figure(0.35 * len(top) + 1.2)
     ax = fig.add_subplot()
     ax.barh([t["feature"] for t in top], [abs(t[aggregation]) for t in top], color=RED)
     ax.set_xlabel(
@@ -52,7 +33,7 @@ def bar_plot(importance: dict[str, Any], output_index: int) -> bytes:
         ]
     )
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return png(fig)
 
 
 def beeswarm_plot(values: np.ndarray, X: np.ndarray, names: list[str], order: list[str]) -> bytes:
@@ -60,7 +41,7 @@ def beeswarm_plot(values: np.ndarray, X: np.ndarray, names: list[str], order: li
     value from low (blue) to high (red), stacked where dots crowd, as shap.plots.beeswarm draws it."""
     rng = np.random.default_rng(0)
     features = order[:TOP_FEATURES][::-1]
-    fig = _figure(0.4 * len(features) + 1.5)
+    fig = figure(0.4 * len(features) + 1.5)
     ax = fig.add_subplot()
     for y, name in enumerate(features):
         j = names.index(name)
@@ -81,7 +62,7 @@ def beeswarm_plot(values: np.ndarray, X: np.ndarray, names: list[str], order: li
         ax.collections[0] if ax.collections else None, ax=ax, label="feature value (low → high)", ticks=[]
     )
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return png(fig)
 
 
 def waterfall_plot(values: np.ndarray, x: np.ndarray, expected: float, names: list[str], row: int) -> bytes:
@@ -93,7 +74,7 @@ def waterfall_plot(values: np.ndarray, x: np.ndarray, expected: float, names: li
     if len(values) > len(order):
         labels.insert(0, f"{len(values) - len(order)} other features")
         steps.insert(0, rest)
-    fig = _figure(0.4 * len(steps) + 1.5)
+    fig = figure(0.4 * len(steps) + 1.5)
     ax = fig.add_subplot()
     position = expected
     for y, step in enumerate(steps):
@@ -106,11 +87,11 @@ def waterfall_plot(values: np.ndarray, x: np.ndarray, expected: float, names: li
     ax.set_xlabel(f"E[f(x)] = {expected:.4g}  →  f(x) = {position:.4g}")
     ax.set_title(f"row {row}")
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return png(fig)
 
 
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+def _img(image: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="{data_uri(image)}">'
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.core.auth import AuthContext
-from maestro.core.errors import Conflict, ValidationError
+from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.object_store import Objects
 from maestro.core.tenancy import tenant_prefix
@@ -22,6 +22,7 @@ from maestro.monitoring.spec import MonitorSpec, RecordBatch, Reference
 from maestro.monitoring.store import MonitoringStore, now_ms
 
 HOUR_S = 3600
+REPORT_LINK_SECONDS = 3600
 ARTIFACT_SCHEME = "mlflow-artifacts:/"
 
 
@@ -191,3 +192,43 @@ class MonitoringService:
             failed = [{k: f[k] for k in ("column", "check")} for f in result["quality"]][:50]
             self.emit("DataQualityFailed", **ids, failures=failed)
         return json.loads(json.dumps(result))  # plain JSON types throughout
+
+    # -- reports --------------------------------------------------------------------------------------------
+    def report(self, monitor_id: str, checked_at: int | None = None) -> dict[str, Any]:
+        """The check's report (the latest, or the one at `checked_at`) as HTML and a PNG per column, written
+        under the tenant's prefix; links that read them for an hour."""
+        from maestro.monitoring.report import render  # deferred: matplotlib, in the report function only
+
+        if checked_at is None:
+            latest = self.history(monitor_id, 1)
+            if not latest:
+                raise NotFound(f"monitor {monitor_id} has not been checked yet: POST its /check first")
+            result = latest[0]
+        else:
+            result = self.store.check(monitor_id, checked_at)
+        model = result["model"]
+        found = self.store.baseline(model["name"], int(model["version"]))
+        if found is None or "drift" not in result:
+            raise Conflict(
+                f"the check at {result['checked_at']} tested nothing ({result['state']}): no report"
+            )
+        first, last = result["window"]["from"] // HOUR_S, result["window"]["to"] // HOUR_S - 1
+        current = self.store.window(model["name"], int(model["version"]), first, last)
+        page, images = render(result, found[1], current)
+        objects = Objects.of_tenant(self.bucket, self.auth.tenant)
+        base = f"{tenant_prefix(self.auth.tenant)}monitoring/reports/{monitor_id}/{result['checked_at']}/"
+        objects.put(base + "report.html", page.encode(), "text/html; charset=utf-8", checksum=True)
+        links = {}
+        for column, image in images.items():
+            objects.put(f"{base}{column}.png", image, "image/png", checksum=True)
+            links[column] = objects.presigned_get(f"{base}{column}.png", REPORT_LINK_SECONDS)
+        return {
+            "monitor_id": monitor_id,
+            "checked_at": result["checked_at"],
+            "state": result["state"],
+            "html": {
+                "key": base + "report.html",
+                "url": objects.presigned_get(base + "report.html", REPORT_LINK_SECONDS),
+            },
+            "images": links,
+        }

@@ -171,6 +171,13 @@ class MonitoringStore(TenantTable):
         }
         self._call("put_item", Item=to_item(item))
 
+    def check(self, monitor_id: str, checked_at: int) -> dict[str, Any]:
+        item = self.item(self.k("CHECKS", monitor_id), f"{checked_at:015d}")
+        if item is None:
+            raise NotFound(f"monitor {monitor_id} has no check at {checked_at}")
+        result: dict[str, Any] = json.loads(item["result"])
+        return result
+
     def checks(self, monitor_id: str, limit: int) -> list[dict[str, Any]]:
         """The monitor's latest checks, newest first."""
         items = self.items(self.k("CHECKS", monitor_id), forward=False, limit=limit)
