@@ -311,3 +311,39 @@ def test_a_drifting_candidate_holds_back_the_a_b_promotion(platform: RunningPlat
     )
     assert alias.status_code == 404  # the alias was never pointed at the drifting candidate
     assert api(platform, "GET", f"/ab/experiments/{experiment_id}").json()["status"] == "concluded"
+
+
+def test_the_cli_monitors_a_model_end_to_end(platform: RunningPlatform, tmp_path: Any) -> None:
+    token = platform.token("acme", ["ml-engineer"])
+
+    def maestro(*args: str) -> str:
+        result = platform.cli("monitor", *args, token=token)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    rng = np.random.default_rng(53)
+    header = ",".join([*FEATURES, "prediction"])
+    for name, shifted, n in (("reference.csv", [], 700), ("serving.csv", ["f7"], 1500)):
+        lines = [header] + [
+            ",".join(str(r[c]) for c in [*FEATURES, "prediction"]) for r in rows(rng, n, shifted)
+        ]
+        (tmp_path / name).write_text("\n".join(lines))
+    baseline = json.loads(
+        maestro("baseline", "--model", "cli", "--version", "1", "--file", str(tmp_path / "reference.csv"))
+    )
+    assert baseline["rows"] == 700 and baseline["kinds"]["f7"] == "numeric"
+    spec = {"name": "cli", "model": {"name": "cli", "version": 1}, "drift": {"correction": "holm"}}
+    (tmp_path / "monitor.json").write_text(json.dumps(spec))
+    monitor_id = json.loads(maestro("create", "--file", str(tmp_path / "monitor.json")))["monitor_id"]
+    posted = json.loads(
+        maestro("records", "--model", "cli", "--version", "1", "--file", str(tmp_path / "serving.csv"))
+    )
+    assert posted == {"accepted": 1500, "duplicates": 0}
+    table = maestro("check", monitor_id)
+    assert "DRIFT" in table.splitlines()[0]
+    drifted = [line.split()[0] for line in table.splitlines() if " YES " in line]
+    assert drifted == ["f7"]
+    assert f"{monitor_id}\tcli v1\tdrift\tf7" in maestro("status")
+    maestro("report", monitor_id, "--out", str(tmp_path / "report"))
+    assert (tmp_path / "report" / "f7.png").read_bytes().startswith(b"\x89PNG")
+    assert "Drift in f7" in (tmp_path / "report" / "report.html").read_text()
