@@ -347,3 +347,26 @@ def test_the_cli_monitors_a_model_end_to_end(platform: RunningPlatform, tmp_path
     maestro("report", monitor_id, "--out", str(tmp_path / "report"))
     assert (tmp_path / "report" / "f7.png").read_bytes().startswith(b"\x89PNG")
     assert "Drift in f7" in (tmp_path / "report" / "report.html").read_text()
+
+
+def test_records_are_held_to_the_tenant_s_daily_quota(platform: RunningPlatform) -> None:
+    operator = platform.token("platform", ["admin"], subject="op")
+    tenant = {"tenant_id": "capped", "name": "capped", "quotas": {"monitoring_records_per_day": 1500}}
+    assert platform.api("POST", "/tenants", operator, json=tenant).status_code == 201
+    token = platform.token("capped", ["ml-engineer"], register=False)
+    rng = np.random.default_rng(61)
+    model = {"name": "capped", "version": 1}
+    body = {"model": model, "rows": rows(rng, 200, [])}
+    assert api(platform, "POST", "/monitoring/baselines", token=token, json=body).status_code == 201
+    first = {"model": model, "batch_id": "one", "records": records(rows(rng, 1000, []))}
+    assert api(platform, "POST", "/monitoring/records", token=token, json=first).json()["accepted"] == 1000
+    second = {"model": model, "batch_id": "two", "records": records(rows(rng, 1000, []))}
+    refused = api(platform, "POST", "/monitoring/records", token=token, json=second)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "QUOTA_EXCEEDED", refused.text
+    assert refused.json()["error"]["limit"] == "monitoring_records_per_day"
+    spec = {"name": "capped", "model": model, "min_records": 1}
+    monitor_id = api(platform, "POST", "/monitoring/monitors", token=token, json=spec).json()["monitor_id"]
+    checked = api(platform, "POST", f"/monitoring/monitors/{monitor_id}/check", token=token).json()
+    assert checked["records"] == 1000  # nothing of the refused batch was folded
+    usage = platform.api("GET", "/tenants/capped", operator).json()["quotas"]["monitoring_records_per_day"]
+    assert usage["used"] == 1000 and usage["limit"] == 1500

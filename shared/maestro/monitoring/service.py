@@ -20,6 +20,7 @@ from maestro.monitoring.distribution import Distribution
 from maestro.monitoring.profile import fold, profile, rows_from_csv
 from maestro.monitoring.spec import MonitorSpec, RecordBatch, Reference
 from maestro.monitoring.store import MonitoringStore, now_ms
+from maestro.tenants.counters import DailyRecords
 
 HOUR_S = 3600
 REPORT_LINK_SECONDS = 3600
@@ -128,7 +129,11 @@ class MonitoringService:
         columns = fold(batch.records, summary["kinds"], summary.get("prediction"))
         batch_id = batch.batch_id or hashlib.sha256(batch.model_dump_json().encode()).hexdigest()[:32]
         hour = int((time.time() if now is None else now) // HOUR_S)
-        recorded = self.store.record(batch.model.name, batch.model.version, batch_id, hour, columns)
+        quota = DailyRecords.of(self.auth)
+        model = batch.model
+        recorded = self.store.record(
+            model.name, model.version, batch_id, hour, columns, quota, len(batch.records)
+        )
         return {
             "batch_id": batch_id,
             "accepted": len(batch.records) if recorded else 0,

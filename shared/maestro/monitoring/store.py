@@ -21,6 +21,7 @@ from maestro.core.dynamo_store import (
 )
 from maestro.core.errors import DependencyUnavailable, NotFound
 from maestro.monitoring.distribution import Distribution
+from maestro.tenants.counters import DailyRecords
 
 MONITORS_INDEX = "MON#MONITORS"  # gsi1pk of every tenant's monitors
 WINDOW_DAYS = 35
@@ -105,9 +106,17 @@ class MonitoringStore(TenantTable):
         return self.k("WINDOW", model, str(version))
 
     def record(
-        self, model: str, version: int, batch_id: str, hour: int, columns: dict[str, Distribution]
+        self,
+        model: str,
+        version: int,
+        batch_id: str,
+        hour: int,
+        columns: dict[str, Distribution],
+        quota: DailyRecords,
+        records: int,
     ) -> bool:
-        """Fold one batch's distributions into the hour's buckets, in one transaction with the batch's marker.
+        """Fold one batch's distributions into the hour's buckets, in one transaction with the batch's marker
+        and the day's count of records (held to the tenant's quota: QuotaExceeded, and nothing is folded).
         False when the batch was already recorded."""
         pk = self._window_pk(model, version)
         keys = [(pk, _hour_sk(hour, c)) for c in columns]
@@ -119,7 +128,8 @@ class MonitoringStore(TenantTable):
         }
         for attempt in range(MAX_ATTEMPTS):
             current = {(i["pk"], i["sk"]): i for i in self._batch_get([self.key(p, s) for p, s in keys])}
-            writes = [self.put_op(marker, "attribute_not_exists(pk)")]
+            day = time.strftime("%Y-%m-%d", time.gmtime(hour * 3600))
+            writes = [self.put_op(marker, "attribute_not_exists(pk)"), quota.op(day, records)]
             for (item_pk, sk), delta in zip(keys, columns.values(), strict=True):
                 old = current.get((item_pk, sk))
                 merged = (
@@ -139,6 +149,7 @@ class MonitoringStore(TenantTable):
                     raise
                 if cancellation_reasons(exc)[:1] == ["ConditionalCheckFailed"]:
                     return False  # the marker exists: this batch was recorded before
+                quota.raise_if_refused(exc, 1, day, records)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not security
         raise DependencyUnavailable(
             f"the window's buckets stayed contended after {MAX_ATTEMPTS} attempts; retry the batch "

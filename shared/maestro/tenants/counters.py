@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.core.auth import AuthContext
+from maestro.core.dynamo_store import from_item
 from maestro.core.settings import get_settings
 from maestro.tenants.plans import Limit, day_resets_at
-from maestro.tenants.quota_store import quota_op, raise_if_quota
+from maestro.tenants.quota_store import quota_op, raise_if_quota, usage_update
 from maestro.tenants.quotas import COUNTERS, quota_exceeded
 from maestro.tenants.store import TenantStore
 from maestro.tenants.store import statuses as _statuses
@@ -85,3 +86,43 @@ class DailyRows:
     def explained(self, day: str, rows: int) -> None:
         """Meter `rows` explained on `day` (usage, not quota)."""
         self._store().add_usage(day, {"rows_explained": rows})
+
+
+DAILY_RECORDS = "monitoring_records"  # the usage item's count of the day's serving records
+
+
+@dataclass(frozen=True)
+class DailyRecords:
+    """A tenant's serving records of each day (quota monitoring_records_per_day), counted on its usage item of
+    the day by an Update that goes into the capability's own transaction with the records it counts."""
+
+    table: str
+    tenant: str
+    maximum: int | None
+
+    @classmethod
+    def of(cls, auth: AuthContext) -> DailyRecords:
+        return cls(
+            get_settings().platform_table, auth.tenant, auth.limits.get(Limit.MONITORING_RECORDS_PER_DAY)
+        )
+
+    def op(self, day: str, records: int) -> dict[str, Any]:
+        """Count `records` more on `day`, landing only while the day stays within the limit."""
+        update = usage_update(self.table, self.tenant, day, {DAILY_RECORDS: records})
+        if self.maximum is not None:
+            update["ConditionExpression"] = "attribute_not_exists(#a0) OR #a0 <= :room"
+            update["ExpressionAttributeValues"][":room"] = {"N": str(self.maximum - records)}
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": update}
+
+    def raise_if_refused(self, exc: Exception, index: int, day: str, records: int) -> None:
+        """A cancelled transaction whose quota update (at `index`) failed its condition: QuotaExceeded."""
+        reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
+        if (
+            self.maximum is not None
+            and index < len(reasons)
+            and reasons[index].get("Code") == "ConditionalCheckFailed"
+        ):
+            used = int(from_item(reasons[index].get("Item") or {}).get(DAILY_RECORDS, 0))
+            limit = Limit.MONITORING_RECORDS_PER_DAY
+            raise quota_exceeded(limit, self.maximum, used, records, day_resets_at(day)) from exc

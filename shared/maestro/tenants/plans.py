@@ -15,6 +15,7 @@ class Limit(StrEnum):
     REGISTERED_MODELS = "registered_models"
     RUNNING_EXPERIMENTS = "running_experiments"
     EXPLANATION_ROWS_PER_DAY = "explanation_rows_per_day"
+    MONITORING_RECORDS_PER_DAY = "monitoring_records_per_day"
     STORAGE_BYTES = "storage_bytes"
 
 
@@ -26,6 +27,7 @@ PLANS: dict[str, dict[Limit, int | None]] = {
         Limit.REGISTERED_MODELS: 10,
         Limit.RUNNING_EXPERIMENTS: 2,
         Limit.EXPLANATION_ROWS_PER_DAY: 10_000,
+        Limit.MONITORING_RECORDS_PER_DAY: 100_000,
         Limit.STORAGE_BYTES: 5 * GIB,
     },
     "team": {
@@ -33,6 +35,7 @@ PLANS: dict[str, dict[Limit, int | None]] = {
         Limit.REGISTERED_MODELS: 200,
         Limit.RUNNING_EXPERIMENTS: 20,
         Limit.EXPLANATION_ROWS_PER_DAY: 1_000_000,
+        Limit.MONITORING_RECORDS_PER_DAY: 50_000_000,
         Limit.STORAGE_BYTES: 500 * GIB,
     },
     "enterprise": {
@@ -40,6 +43,7 @@ PLANS: dict[str, dict[Limit, int | None]] = {
         Limit.REGISTERED_MODELS: None,
         Limit.RUNNING_EXPERIMENTS: None,
         Limit.EXPLANATION_ROWS_PER_DAY: None,
+        Limit.MONITORING_RECORDS_PER_DAY: None,
         Limit.STORAGE_BYTES: None,
     },
 }

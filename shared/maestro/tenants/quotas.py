@@ -18,6 +18,7 @@ REMEDY = {
     Limit.REGISTERED_MODELS: "delete a registered model or ask a platform administrator to raise the limit",
     Limit.RUNNING_EXPERIMENTS: "pause or conclude a running experiment first",
     Limit.EXPLANATION_ROWS_PER_DAY: "explain fewer rows, or wait until the quota resets",
+    Limit.MONITORING_RECORDS_PER_DAY: "sample the serving records, or wait until the quota resets",
     Limit.STORAGE_BYTES: "delete artifacts or ask a platform administrator to raise the limit",
 }
 

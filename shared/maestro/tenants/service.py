@@ -20,6 +20,7 @@ from maestro.core.rbac import Permission
 from maestro.core.settings import Settings
 from maestro.core.tenancy import tenant_prefix
 from maestro.tenants import usage as metering
+from maestro.tenants.counters import DAILY_RECORDS
 from maestro.tenants.plans import (
     Limit,
     day_of,
@@ -210,6 +211,11 @@ class TenantService:
             str(Limit.EXPLANATION_ROWS_PER_DAY): {
                 "limit": limits.get(Limit.EXPLANATION_ROWS_PER_DAY),
                 "used": int(today_usage.get("rows_reserved", 0)),
+                "resets_at": day_resets_at(today),
+            },
+            str(Limit.MONITORING_RECORDS_PER_DAY): {
+                "limit": limits.get(Limit.MONITORING_RECORDS_PER_DAY),
+                "used": int(today_usage.get(DAILY_RECORDS, 0)),
                 "resets_at": day_resets_at(today),
             },
         }
