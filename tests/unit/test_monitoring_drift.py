@@ -5,85 +5,18 @@ shifted and unshifted distributions. Corrections are checked against statsmodels
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import pandas as pd
-import pandas.core.dtypes.common as pandas_common
 import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from maestro.monitoring.distribution import ALPHA, CATEGORICAL, NUMERIC, Distribution
+from maestro.monitoring.distribution import ALPHA, NUMERIC, Distribution
 from maestro.monitoring.drift import Options, column_drift, corrected, dataset_drift, ks_test, psi
-
-# Evidently 0.7.23 imports a pandas helper that pandas 3 removed (used only by a data-integrity test we never
-# run): give it back before importing evidently.
-if not hasattr(pandas_common, "infer_dtype_from_object"):
-    pandas_common.infer_dtype_from_object = lambda dtype: pandas_common.pandas_dtype(dtype).type  # type: ignore[attr-defined]
-
-from evidently.legacy.calculations.stattests import psi_stat_test
-from evidently.legacy.calculations.stattests.registry import get_stattest
-from evidently.legacy.core import ColumnType
+from tests.evidently_oracle import SCENARIOS, battery, evidently
 
 EVIDENTLY_NAMES = {"ks": "ks", "chisquare": "chisquare", "z": "z", "wasserstein": "wasserstein"}
 EVIDENTLY_NAMES |= {"jensenshannon": "jensenshannon"}
-
-
-def evidently(ref: pd.Series, cur: pd.Series, kind: str) -> tuple[str, float, bool, float]:
-    """Evidently's own choice of test, statistic and decision, and its PSI, on the non-missing values."""
-    column_type = ColumnType.Categorical if kind == CATEGORICAL else ColumnType.Numerical
-    ref, cur = ref.dropna(), cur.dropna()
-    test = get_stattest(ref, cur, column_type, None)
-    result = test(ref, cur, column_type, None)
-    psi_value = psi_stat_test(ref, cur, column_type, None).drift_score
-    return test.name, float(result.drift_score), bool(result.drifted), float(psi_value)
-
-
-Generator = Callable[[np.random.Generator, int], Any]
-SCENARIOS: dict[str, tuple[str, Generator, Generator]] = {
-    "numeric, no shift": (NUMERIC, lambda r, n: r.normal(10, 2, n), lambda r, n: r.normal(10, 2, n)),
-    "numeric, mean shift": (NUMERIC, lambda r, n: r.normal(10, 2, n), lambda r, n: r.normal(11, 2, n)),
-    "numeric, variance change": (NUMERIC, lambda r, n: r.normal(0, 1, n), lambda r, n: r.normal(0, 2.5, n)),
-    "numeric, missing spike": (
-        NUMERIC,
-        lambda r, n: r.normal(5, 1, n),
-        lambda r, n: np.where(r.random(n) < 0.4, np.nan, r.normal(5, 1, n)),
-    ),
-    "numeric, 3 values": (
-        NUMERIC,
-        lambda r, n: r.choice([1.0, 2.0, 3.0], n),
-        lambda r, n: r.choice([1.0, 2.0, 3.0], n, p=[0.5, 0.3, 0.2]),
-    ),
-    "binary, no shift": (NUMERIC, lambda r, n: r.choice([0.0, 1.0], n), lambda r, n: r.choice([0.0, 1.0], n)),
-    "binary, shift": (
-        NUMERIC,
-        lambda r, n: r.choice([0.0, 1.0], n),
-        lambda r, n: r.choice([0.0, 1.0], n, p=[0.3, 0.7]),
-    ),
-    "categorical, no shift": (
-        CATEGORICAL,
-        lambda r, n: r.choice(list("abcd"), n),
-        lambda r, n: r.choice(list("abcd"), n),
-    ),
-    "categorical, new category": (
-        CATEGORICAL,
-        lambda r, n: r.choice(list("abc"), n),
-        lambda r, n: r.choice(list("abcd"), n, p=[0.3, 0.3, 0.2, 0.2]),
-    ),
-    "categorical, proportions": (
-        CATEGORICAL,
-        lambda r, n: r.choice(list("abc"), n),
-        lambda r, n: r.choice(list("abc"), n, p=[0.5, 0.3, 0.2]),
-    ),
-}
-
-
-def _data(scenario: str, seed: int, n_ref: int, n_cur: int) -> tuple[str, pd.Series, pd.Series]:
-    kind, make_ref, make_cur = SCENARIOS[scenario]
-    rng = np.random.default_rng(seed)
-    return kind, pd.Series(make_ref(rng, n_ref)), pd.Series(make_cur(rng, n_cur))
 
 
 def _ours(kind: str, ref: pd.Series, cur: pd.Series) -> tuple[Distribution, Distribution]:
@@ -94,7 +27,7 @@ def _ours(kind: str, ref: pd.Series, cur: pd.Series) -> tuple[Distribution, Dist
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_on_exact_data_every_statistic_equals_evidently_s(scenario: str, seed: int) -> None:
     """Up to 1,000 values a side: Evidently's small-reference tests (KS, chi-square, Z)."""
-    kind, ref, cur = _data(scenario, seed, 600, 900)
+    kind, ref, cur = battery(scenario, seed, 600, 900)
     name, statistic, drifted, psi_value = evidently(ref, cur, kind)
     ours = column_drift("x", *_ours(kind, ref, cur), Options())
     assert EVIDENTLY_NAMES[ours.method] == name
@@ -108,7 +41,7 @@ def test_large_references_use_distances_within_the_sketch_s_error(scenario: str)
     """More than 1,000 values a side: Wasserstein (numeric) or Jensen-Shannon, on sketches. A sketch moves
     each value by at most ALPHA of itself, so the normalised Wasserstein distance moves by at most
     ALPHA * (mean |x| of both sides) / std; categorical and few-valued columns are counted exactly."""
-    kind, ref, cur = _data(scenario, 7, 20_000, 15_000)
+    kind, ref, cur = battery(scenario, 7, 20_000, 15_000)
     name, statistic, drifted, psi_value = evidently(ref, cur, kind)
     ours_ref, ours_cur = _ours(kind, ref, cur)
     if kind == NUMERIC:
@@ -130,7 +63,7 @@ def test_large_references_use_distances_within_the_sketch_s_error(scenario: str)
 def test_a_small_reference_against_a_sketched_window_keeps_evidently_s_decision(scenario: str) -> None:
     """KS with the current window kept as a sketch: D from the weighted ECDF, off by at most the current
     values' mass within +-ALPHA (relative) of some point, which the test measures on the data itself."""
-    kind, ref, cur = _data(scenario, 11, 800, 6_000)
+    kind, ref, cur = battery(scenario, 11, 800, 6_000)
     name, _, drifted, _ = evidently(ref, cur, kind)
     ours_ref, ours_cur = _ours(kind, ref, cur)
     ours = column_drift("x", ours_ref, ours_cur, Options())
@@ -181,3 +114,15 @@ def test_two_shifted_features_of_eight_are_named_and_the_dataset_does_not_drift(
     assert report["drifted_columns"] == ["f2", "f5"]
     assert report["dataset_drift"] is False
     assert dataset_drift(columns, Options(correction="holm", drift_share=0.25))["dataset_drift"] is True
+
+
+def test_a_column_keeps_a_bounded_number_of_buckets_whatever_it_sees() -> None:
+    """Values around 0 reach ever smaller magnitudes as rows come in: the smallest buckets are collapsed."""
+    from maestro.monitoring.distribution import MAX_BUCKETS
+
+    values = np.random.default_rng(13).normal(0, 1, 200_000)
+    column = Distribution.of(NUMERIC, values.tolist())
+    assert len(column.positive) <= MAX_BUCKETS and len(column.negative) <= MAX_BUCKETS
+    assert sum(column.positive.values()) + sum(column.negative.values()) + column.zeros == 200_000
+    assert Distribution.from_json(column.to_json()).to_json() == column.to_json()
+    assert (column.low, column.high) == (values.min(), values.max())

@@ -18,8 +18,36 @@ ALPHA = 0.005  # DDSketch's relative accuracy: a value is kept within 0.5% of it
 EXACT_LIMIT = 1000  # Evidently's line between small references (KS, chi-square) and large ones
 DISTINCT_LIMIT = 21  # distinct numeric values tracked: enough to tell <= 5 and <= 20 (test choice, binning)
 MAX_CATEGORIES = 1000  # beyond this, a categorical column's rarest values are pooled as OTHER
+# Buckets kept per sign: a factor of about 27,000 between the largest and smallest magnitude at full accuracy
+# (DDSketch's collapsing-lowest store); smaller magnitudes join the smallest kept bucket. Without the bound a
+# column around 0 would keep more buckets the more rows it sees (ever smaller values).
+MAX_BUCKETS = 1024
 OTHER = "__other__"
 NUMERIC, CATEGORICAL = "numeric", "categorical"
+
+
+def _added(into: dict[Any, int], other: dict[Any, int]) -> dict[Any, int]:
+    """`into` with `other`'s counts added (in place: callers merge into a distribution of their own)."""
+    for key, count in other.items():
+        into[key] = into.get(key, 0) + count
+    return into
+
+
+def _dense(store: dict[int, int]) -> list[Any]:
+    """Bucket counts as stored: the lowest key, then the count of each key from it up (most are used)."""
+    if not store:
+        return []
+    low, high = min(store), max(store)
+    return [low, [store.get(k, 0) for k in range(low, high + 1)]]
+
+
+def _sparse(stored: Any) -> dict[int, int]:
+    if isinstance(stored, dict):  # the first stored form: key -> count
+        return {int(k): int(n) for k, n in stored.items()}
+    if not stored:
+        return {}
+    low, counts = stored
+    return {low + i: int(n) for i, n in enumerate(counts) if n}
 
 
 @cache
@@ -101,6 +129,12 @@ class Distribution:
             self.zeros += weight
 
     def _bound(self) -> None:
+        for store in (self.positive, self.negative):
+            if len(store) > MAX_BUCKETS:
+                keys = sorted(store)
+                floor = keys[-MAX_BUCKETS]
+                collapsed = sum(store.pop(k) for k in keys[:-MAX_BUCKETS])
+                store[floor] += collapsed
         if self.exact is not None and len(self.exact) > EXACT_LIMIT:
             self.exact = None
         if self.distinct is not None and len(self.distinct) > DISTINCT_LIMIT:
@@ -119,16 +153,16 @@ class Distribution:
         if self.distinct is None or other.distinct is None:
             self.distinct = None
         else:
-            self.distinct = dict(Counter(self.distinct) + Counter(other.distinct))
-        self.positive = dict(Counter(self.positive) + Counter(other.positive))
-        self.negative = dict(Counter(self.negative) + Counter(other.negative))
+            self.distinct = _added(dict(self.distinct), other.distinct)
+        self.positive = _added(self.positive, other.positive)
+        self.negative = _added(self.negative, other.negative)
         self.zeros += other.zeros
         lows = [v for v in (self.low, other.low) if v is not None]
         highs = [v for v in (self.high, other.high) if v is not None]
         self.low, self.high = (min(lows) if lows else None), (max(highs) if highs else None)
         self.total += other.total
         self.squares += other.squares
-        self.categories = dict(Counter(self.categories) + Counter(other.categories))
+        self.categories = _added(self.categories, other.categories)
         self._bound()
         return self
 
@@ -182,8 +216,8 @@ class Distribution:
         return out | {
             "exact": self.exact,
             "distinct": None if self.distinct is None else [[v, n] for v, n in self.distinct.items()],
-            "positive": {str(k): n for k, n in self.positive.items()},
-            "negative": {str(k): n for k, n in self.negative.items()},
+            "positive": _dense(self.positive),
+            "negative": _dense(self.negative),
             "zeros": self.zeros,
             "low": self.low,
             "high": self.high,
@@ -201,8 +235,8 @@ class Distribution:
         column.distinct = (
             None if data["distinct"] is None else {float(v): int(n) for v, n in data["distinct"]}
         )
-        column.positive = {int(k): int(n) for k, n in data["positive"].items()}
-        column.negative = {int(k): int(n) for k, n in data["negative"].items()}
+        column.positive = _sparse(data["positive"])
+        column.negative = _sparse(data["negative"])
         column.zeros = int(data["zeros"])
         column.low = None if data["low"] is None else float(data["low"])
         column.high = None if data["high"] is None else float(data["high"])
