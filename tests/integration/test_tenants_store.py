@@ -269,9 +269,13 @@ def test_the_hourly_measurement_records_storage_and_corrects_drifted_counters(aw
 
 
 # -- deletion ---------------------------------------------------------------------------------------------
+CAPABILITY_TABLES = ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain")
+CAPABILITY_TABLES += ("maestro-monitoring",)
+
+
 @pytest.fixture
 def every_store(aws: None) -> None:
-    for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain"):
+    for table in CAPABILITY_TABLES:
         create_table_with_gsi1(table)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="artifacts")
@@ -298,7 +302,7 @@ def test_deleting_a_tenant_removes_its_data_everywhere_and_nothing_of_another(ev
     ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
     tenant("acme-2")  # acme is registered already; acme-2's keys start with "acme" too: they must survive
     for name in ("acme", "acme-2"):
-        for table in ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain"):
+        for table in CAPABILITY_TABLES:
             for n in range(3):
                 ddb.put_item(TableName=table, Item={"pk": {"S": f"{name}#X#{n}"}, "sk": {"S": "s"}})
         s3.put_object(Bucket="artifacts", Key=f"tenants/{name}/artifacts/m.pkl", Body=b"v1")
@@ -330,6 +334,7 @@ def test_deleting_a_tenant_removes_its_data_everywhere_and_nothing_of_another(ev
     report = TenantStore("platform", "acme").get_deletion()["report"]
     assert report["sweeps"] == 2 and result["retained_objects"] == 1
     assert report["removed"]["dynamodb:maestro-registry"]["removed"] == 3
+    assert report["removed"]["dynamodb:maestro-monitoring"]["removed"] == 3  # a capability plugged in by name
     assert report["removed"]["dynamodb:platform"]["removed"] == 1  # the quota counters; not the kept records
     assert report["removed"]["s3:artifacts"] == {"removed": 4, "bytes": len(b"v1v2 longerold")}
     (retained,) = report["retained_by_object_lock"].values()
