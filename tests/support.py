@@ -249,3 +249,36 @@ def locked_bucket(name: str, days: int = 1) -> None:
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": days}},
         },
     )
+
+
+def ab_experiment_won_by_v2(platform: RunningPlatform, token: str, name: str, model: str, seed: int) -> str:
+    """An A/B experiment between versions 1 and 2 of `model` that opts into promotion (alias `production`),
+    3,000 units exposed, v2 converting twice as often; the hourly analysis fired. Its id."""
+    import numpy as np
+
+    spec = {
+        "name": name,
+        "variants": [
+            {"key": "control", "weight": 0.5, "model": {"name": model, "version": "1"}},
+            {"key": "v2", "weight": 0.5, "model": {"name": model, "version": "2"}},
+        ],
+        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
+        "auto_conclude": {"enabled": True, "alias": "production"},
+    }
+    experiment_id = str(platform.api("POST", "/ab/experiments", token, json=spec).json()["experiment_id"])
+    platform.api("POST", f"/ab/experiments/{experiment_id}/start", token)
+    units = {"experiment_id": experiment_id, "unit_ids": [f"s-{i}" for i in range(3000)]}
+    assigned = platform.api("POST", "/ab/assign/batch", token, json=units).json()["assignments"]
+    rng, events = np.random.default_rng(seed), []
+    for a in assigned:
+        unit = a["unit_id"]
+        events.append({"event_id": f"x{unit}", "unit_id": unit, "type": "exposure"})
+        if rng.random() < (0.10 if a["variant"] == "control" else 0.20):
+            events.append({"event_id": f"p{unit}", "unit_id": unit, "type": "metric", "name": "purchase"})
+    assert platform.api(
+        "POST", "/ab/events", token, json={"experiment_id": experiment_id, "events": events}
+    ).ok
+    schedules = requests.get(f"{platform.url}/_local/schedules", timeout=10).json()["schedules"]
+    (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
+    assert requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
+    return experiment_id

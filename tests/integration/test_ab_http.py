@@ -13,7 +13,7 @@ import requests
 from scipy import stats as st
 
 from maestro.ab import stats
-from tests.support import RunningPlatform, start_platform, wait_for
+from tests.support import RunningPlatform, ab_experiment_won_by_v2, start_platform, wait_for
 
 SPEC: dict[str, Any] = {
     "name": "checkout-button",
@@ -206,41 +206,10 @@ def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
             f"{registry}/model-versions/create",
             json={"name": "ranker", "source": "s3://b/k"},
         )
-    spec = {
-        **SPEC,
-        "name": "ranker-v2",
-        "variants": [
-            {"key": "control", "weight": 0.5, "model": {"name": "ranker", "version": "1"}},
-            {"key": "v2", "weight": 0.5, "model": {"name": "ranker", "version": "2"}},
-        ],
-        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
-        "auto_conclude": {"enabled": True, "alias": "production"},
-    }
-    experiment_id = api(platform, "POST", "/ab/experiments", json=spec).json()["experiment_id"]
-    api(platform, "POST", f"/ab/experiments/{experiment_id}/start")
-    units = [f"s-{i}" for i in range(3000)]
-    assigned = api(
-        platform, "POST", "/ab/assign/batch", json={"experiment_id": experiment_id, "unit_ids": units}
-    )
-    rng = np.random.default_rng(9)
-    events = []
-    for a in assigned.json()["assignments"]:
-        events.append({"event_id": f"x{a['unit_id']}", "unit_id": a["unit_id"], "type": "exposure"})
-        if rng.random() < (0.10 if a["variant"] == "control" else 0.20):
-            events.append(
-                {
-                    "event_id": f"p{a['unit_id']}",
-                    "unit_id": a["unit_id"],
-                    "type": "metric",
-                    "name": "purchase",
-                }
-            )
-    assert api(platform, "POST", "/ab/events", json={"experiment_id": experiment_id, "events": events}).ok
     platform.drain(bus_tap)
-
-    schedules = requests.get(f"{platform.url}/_local/schedules", timeout=10).json()["schedules"]
-    (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
-    assert requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
+    experiment_id = ab_experiment_won_by_v2(
+        platform, platform.token("acme", ["ml-engineer"]), "ranker-v2", "ranker", seed=9
+    )
 
     concluded = wait_for(
         lambda: (

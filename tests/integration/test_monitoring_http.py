@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import requests
 
-from tests.support import RunningPlatform, start_platform, wait_for
+from tests.support import RunningPlatform, ab_experiment_won_by_v2, start_platform, wait_for
 
 FEATURES = [f"f{i}" for i in range(8)]
 SHIFTED = ["f2", "f5"]
@@ -261,38 +261,8 @@ def test_a_drifting_candidate_holds_back_the_a_b_promotion(platform: RunningPlat
     assert api(platform, "POST", "/monitoring/records", json=shifted).ok
     assert api(platform, "POST", f"/monitoring/monitors/{monitor_id}/check").json()["state"] == "drift"
 
-    experiment = {
-        "name": "ranker-v2",
-        "variants": [
-            {"key": "control", "weight": 0.5, "model": {"name": "ranker", "version": "1"}},
-            {"key": "v2", "weight": 0.5, "model": {"name": "ranker", "version": "2"}},
-        ],
-        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
-        "auto_conclude": {"enabled": True, "alias": "production"},
-    }
-    experiment_id = api(platform, "POST", "/ab/experiments", json=experiment).json()["experiment_id"]
-    api(platform, "POST", f"/ab/experiments/{experiment_id}/start")
-    units = [f"s-{i}" for i in range(3000)]
-    assigned = api(
-        platform, "POST", "/ab/assign/batch", json={"experiment_id": experiment_id, "unit_ids": units}
-    )
-    events = []
-    for a in assigned.json()["assignments"]:
-        events.append({"event_id": f"x{a['unit_id']}", "unit_id": a["unit_id"], "type": "exposure"})
-        if rng.random() < (0.10 if a["variant"] == "control" else 0.20):
-            events.append(
-                {
-                    "event_id": f"p{a['unit_id']}",
-                    "unit_id": a["unit_id"],
-                    "type": "metric",
-                    "name": "purchase",
-                }
-            )
-    assert api(platform, "POST", "/ab/events", json={"experiment_id": experiment_id, "events": events}).ok
-
-    schedules = requests.get(f"{platform.url}/_local/schedules", timeout=10).json()["schedules"]
-    (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
-    assert requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
+    token = platform.token("acme", ["ml-engineer"])
+    experiment_id = ab_experiment_won_by_v2(platform, token, "ranker-v2", "ranker", seed=41)
 
     seen: list[dict[str, Any]] = []
 
