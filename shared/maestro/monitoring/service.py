@@ -119,13 +119,12 @@ class MonitoringService:
 
     # -- serving records ------------------------------------------------------------------------------------
     def record(self, batch: RecordBatch, now: float | None = None) -> dict[str, Any]:
-        found = self.store.baseline(batch.model.name, batch.model.version)
-        if found is None:
+        summary = self.store.baseline_summary(batch.model.name, batch.model.version)
+        if summary is None:
             raise Conflict(
                 f"version {batch.model.version} of {batch.model.name!r} has no baseline: post one to "
                 "/monitoring/baselines first (records are kept as distributions of the baseline's columns)"
             )
-        summary, _ = found
         columns = fold(batch.records, summary["kinds"], summary.get("prediction"))
         batch_id = batch.batch_id or hashlib.sha256(batch.model_dump_json().encode()).hexdigest()[:32]
         hour = int((time.time() if now is None else now) // HOUR_S)

@@ -89,6 +89,11 @@ class MonitoringStore(TenantTable):
         )
         self._call("put_item", Item=to_item({"pk": pk, "sk": "SUMMARY", "summary": json.dumps(summary)}))
 
+    def baseline_summary(self, model: str, version: int) -> dict[str, Any] | None:
+        """The summary alone (the columns and their kinds): one small read, all that ingestion needs."""
+        item = self.item(self._baseline_pk(model, version), "SUMMARY")
+        return None if item is None else dict(json.loads(item["summary"]))
+
     def baseline(self, model: str, version: int) -> tuple[dict[str, Any], dict[str, Distribution]] | None:
         items = {i["sk"]: i for i in self.items(self._baseline_pk(model, version))}
         if "SUMMARY" not in items:
