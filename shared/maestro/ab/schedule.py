@@ -69,7 +69,7 @@ def _one(tenant: str, item: dict[str, Any], correlation_id: str | None) -> dict[
 
 def _promote(ab: AbService, experiment_id: str, spec: ExperimentSpec, winner: str) -> None:
     """Conclude, then point the configured registry alias at the winning model version (audited), unless a
-    monitor of that version shows drift: a failed guardrail holds the promotion back (PromotionHeld)."""
+    monitor of that version shows drift: a failed guardrail, ExperimentPromotionHeld says so."""
     from maestro.monitoring.interface import drift_alert  # deferred: only a promotion needs these
     from maestro.registry.interface import ModelLookup, point_alias
 
