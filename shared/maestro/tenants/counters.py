@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.core.auth import AuthContext
-from maestro.core.dynamo_store import from_item
 from maestro.core.settings import get_settings
 from maestro.tenants.plans import Limit, day_resets_at
-from maestro.tenants.quota_store import quota_op, raise_if_quota, usage_update
+from maestro.tenants.quota_store import daily_quota_update, daily_refusal, quota_op, raise_if_quota
 from maestro.tenants.quotas import COUNTERS, quota_exceeded
 from maestro.tenants.store import TenantStore
 from maestro.tenants.store import statuses as _statuses
@@ -108,11 +107,7 @@ class DailyRecords:
 
     def op(self, day: str, records: int) -> dict[str, Any]:
         """Count `records` more on `day`, landing only while the day stays within the limit."""
-        update = usage_update(self.table, self.tenant, day, {DAILY_RECORDS: records})
-        if self.maximum is not None:
-            update["ConditionExpression"] = "attribute_not_exists(#a0) OR #a0 <= :room"
-            update["ExpressionAttributeValues"][":room"] = {"N": str(self.maximum - records)}
-            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        update = daily_quota_update(self.table, self.tenant, day, DAILY_RECORDS, records, self.maximum)
         return {"Update": update}
 
     def raise_if_refused(self, exc: Exception, index: int, day: str, records: int) -> None:
@@ -123,6 +118,5 @@ class DailyRecords:
             and index < len(reasons)
             and reasons[index].get("Code") == "ConditionalCheckFailed"
         ):
-            used = int(from_item(reasons[index].get("Item") or {}).get(DAILY_RECORDS, 0))
-            limit = Limit.MONITORING_RECORDS_PER_DAY
-            raise quota_exceeded(limit, self.maximum, used, records, day_resets_at(day)) from exc
+            limit, old = Limit.MONITORING_RECORDS_PER_DAY, reasons[index].get("Item")
+            raise daily_refusal(old, DAILY_RECORDS, limit, self.maximum, records, day) from exc

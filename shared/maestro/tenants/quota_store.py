@@ -10,6 +10,7 @@ from typing import Any
 from maestro.core.dynamo_store import from_item, to_item
 from maestro.core.errors import Conflict
 from maestro.core.tenancy import tenant_key
+from maestro.tenants.plans import Limit, day_resets_at
 from maestro.tenants.quotas import COUNTERS, quota_exceeded
 
 QUOTA = "QUOTA"
@@ -83,3 +84,24 @@ def usage_update(
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
+
+
+def daily_quota_update(
+    table: str, tenant: str, day: str, counter: str, amount: int, maximum: int | None
+) -> dict[str, Any]:
+    """An Update (for a transaction or update_item) counting `amount` more of `counter` on `tenant`'s usage
+    item of `day`; against a `maximum` it lands only while the day stays within it."""
+    update = usage_update(table, tenant, day, {counter: amount})
+    if maximum is not None:
+        update["ConditionExpression"] = "attribute_not_exists(#a0) OR #a0 <= :room"
+        update["ExpressionAttributeValues"][":room"] = _n(maximum - amount)
+        update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return update
+
+
+def daily_refusal(
+    old_item: Mapping[str, Any] | None, counter: str, limit: Limit, maximum: int, amount: int, day: str
+) -> Exception:
+    """Why a daily_quota_update was refused, from the usage item as it stood: the limit was reached."""
+    used = int(from_item(dict(old_item or {})).get(counter, 0))
+    return quota_exceeded(limit, maximum, used, amount, day_resets_at(day))

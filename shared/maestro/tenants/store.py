@@ -22,9 +22,19 @@ from maestro.core.errors import Conflict, NotFound
 from maestro.core.object_store import Objects
 from maestro.core.settings import get_settings
 from maestro.core.tenancy import tenant_key, tenant_prefix
-from maestro.tenants.plans import Limit, day_resets_at
-from maestro.tenants.quota_store import QUOTA, USAGE_INDEX, _n, _s, quota_op, quota_refusal, usage_update
-from maestro.tenants.quotas import COUNTERS, quota_exceeded
+from maestro.tenants.plans import Limit
+from maestro.tenants.quota_store import (
+    QUOTA,
+    USAGE_INDEX,
+    _n,
+    _s,
+    daily_quota_update,
+    daily_refusal,
+    quota_op,
+    quota_refusal,
+    usage_update,
+)
+from maestro.tenants.quotas import COUNTERS
 
 PROFILE, DELETION = "PROFILE", "DELETION"
 TENANTS_INDEX = "TENANTS"  # gsi1pk of every tenant's profile
@@ -268,20 +278,13 @@ class TenantStore(TenantTable):
 
     def reserve_rows(self, day: str, rows: int, maximum: int | None) -> None:
         """Explanation rows of `day`, held to `maximum` a day (the day's usage item counts them)."""
-        update = usage_update(self.table, self.tenant, day, {"rows_reserved": rows})
-        if maximum is not None:
-            update["ConditionExpression"] = "attribute_not_exists(rows_reserved) OR rows_reserved <= :room"
-            update["ExpressionAttributeValues"][":room"] = _n(maximum - rows)
-            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         try:
-            self._update(update)
+            self._update(daily_quota_update(self.table, self.tenant, day, "rows_reserved", rows, maximum))
         except Exception as exc:
             if not is_conditional_failure(exc) or maximum is None:
                 raise
-            used = int(from_item(getattr(exc, "response", {}).get("Item") or {}).get("rows_reserved", 0))
-            raise quota_exceeded(
-                Limit.EXPLANATION_ROWS_PER_DAY, maximum, used, rows, day_resets_at(day)
-            ) from exc
+            old, limit = getattr(exc, "response", {}).get("Item"), Limit.EXPLANATION_ROWS_PER_DAY
+            raise daily_refusal(old, "rows_reserved", limit, maximum, rows, day) from exc
 
     def rows_reserved(self, day: str) -> int:
         return int(next(iter(self.usage(day, day)), {}).get("rows_reserved", 0))
