@@ -57,6 +57,11 @@ def _mapping() -> Any:
     return LogarithmicMapping(ALPHA)
 
 
+def is_missing(value: Any) -> bool:
+    """None, an empty cell or NaN: a value the row does not have."""
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
 def _number(value: Any) -> float | None:
     """The value as a finite float, None when it is not one (bool is not a number here)."""
     if isinstance(value, bool) or value is None:
@@ -95,7 +100,7 @@ class Distribution:
         return column
 
     def add(self, value: Any) -> None:
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        if is_missing(value):
             self.missing += 1
         elif self.kind == CATEGORICAL:
             self.count += 1

@@ -11,18 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from maestro.core.errors import ValidationError
-from maestro.monitoring.distribution import CATEGORICAL, NUMERIC, Distribution, _number
+from maestro.monitoring.distribution import CATEGORICAL, NUMERIC, Distribution, _number, is_missing
 from maestro.monitoring.spec import MAX_COLUMNS, MAX_REFERENCE_ROWS, Record
 
 Row = Mapping[str, Any]
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and value != value)
-
-
 def kind_of(values: Iterable[Any]) -> str:
-    present = [v for v in values if not _missing(v)]
+    present = [v for v in values if not is_missing(v)]
     numeric = all(not isinstance(v, bool) and _number(v) is not None for v in present)
     return NUMERIC if present and numeric else CATEGORICAL
 

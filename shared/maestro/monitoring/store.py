@@ -22,6 +22,7 @@ from maestro.core.dynamo_store import (
 from maestro.core.errors import DependencyUnavailable, NotFound
 from maestro.monitoring.distribution import Distribution
 from maestro.tenants.counters import DailyRecords
+from maestro.tenants.plans import day_of
 
 MONITORS_INDEX = "MON#MONITORS"  # gsi1pk of every tenant's monitors
 WINDOW_DAYS = 35
@@ -131,9 +132,9 @@ class MonitoringStore(TenantTable):
             "sk": f"{model}#{version}#{batch_id}",
             "expires_at": int(time.time()) + BATCH_MARKER_SECONDS,
         }
+        day = day_of(hour * 3600)
         for attempt in range(MAX_ATTEMPTS):
             current = {(i["pk"], i["sk"]): i for i in self._batch_get([self.key(p, s) for p, s in keys])}
-            day = time.strftime("%Y-%m-%d", time.gmtime(hour * 3600))
             writes = [self.put_op(marker, "attribute_not_exists(pk)"), quota.op(day, records)]
             for (item_pk, sk), delta in zip(keys, columns.values(), strict=True):
                 old = current.get((item_pk, sk))
