@@ -28,21 +28,23 @@ class Objects:
         extra = {"ChecksumAlgorithm": "SHA256"} if checksum else {}
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, **extra)
 
-    def get(self, key: str, *, version_id: str | None = None, first_bytes: int | None = None) -> bytes:
-        """The object's bytes (of `version_id`, or its first `first_bytes` only, when given)."""
+    def get(
+        self,
+        key: str,
+        *,
+        version_id: str | None = None,
+        first_bytes: int | None = None,
+        checked: bool = False,
+    ) -> bytes:
+        """The object's bytes (of `version_id`, or its first `first_bytes` only, when given); `checked`: with
+        S3's own checksum validation of what it sends."""
         args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if checked:
+            args["ChecksumMode"] = "ENABLED"
         if version_id:
             args["VersionId"] = version_id
         if first_bytes is not None:
             args["Range"] = f"bytes=0-{first_bytes - 1}"
-        body: bytes = self.s3.get_object(**args)["Body"].read()
-        return body
-
-    def get_checked(self, key: str, version_id: str | None = None) -> bytes:
-        """The object's bytes, with S3's own checksum validation of what it sends."""
-        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "ChecksumMode": "ENABLED"}
-        if version_id:
-            args["VersionId"] = version_id
         body: bytes = self.s3.get_object(**args)["Body"].read()
         return body
 

@@ -57,7 +57,7 @@ def head(tenant: str, bucket: str, key: str, field: str) -> S3Object:
 
 def read_verified(tenant: str, obj: S3Object) -> bytes:
     """The object's bytes at the recorded version, refused unless their SHA-256 is the recorded one."""
-    body = Objects.of_tenant(obj.bucket, tenant).get_checked(obj.key, obj.version_id)
+    body = Objects.of_tenant(obj.bucket, tenant).get(obj.key, version_id=obj.version_id, checked=True)
     if not obj.sha256 or sha256_b64(body) != obj.sha256:
         raise ChecksumMismatch(
             f"s3://{obj.bucket}/{obj.key} does not match the checksum recorded at submission"
