@@ -1,5 +1,6 @@
 """The embedded AWS endpoint: moto's server app behind a front that answers Lambda Invoke with the real
-handlers (moto alone would only echo). Must never listen beyond the loopback interface."""
+handlers (moto alone would only echo), and SageMaker's training-job actions by running them (local
+training_jobs). Must never listen beyond the loopback interface."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import requests
@@ -34,16 +35,35 @@ Invoke = Callable[[str, Any], Any]  # (function name or ARN, event) -> result; r
 StartResponse = Callable[..., Any]
 
 
+class JsonService(Protocol):
+    """Answers some actions of a JSON-protocol service (X-Amz-Target) that moto records but does not run."""
+
+    def handles(self, target: str) -> bool: ...
+
+    def answer(self, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]: ...
+
+
 class LambdaInvokeFront:
     """WSGI middleware: POST /2015-03-31/functions/{name}/invocations goes to our invoker, the rest to moto.
     Step Functions' engine calls back to this port (MOTO_PORT) for every Lambda task."""
 
-    def __init__(self, moto_app: Any, invoke: Invoke) -> None:
+    def __init__(self, moto_app: Any, invoke: Invoke, services: tuple[JsonService, ...] = ()) -> None:
         self.moto_app = moto_app
         self.invoke = invoke
+        self.services = services
         self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        service = next((s for s in self.services if target and s.handles(target)), None)
+        if service is not None:
+            status, reply = service.answer(target, json.loads(self._body(environ) or b"{}"))
+            return self._reply(
+                start_response,
+                f"{status} {'OK' if status == 200 else 'Bad Request'}",
+                json.dumps(reply, default=str).encode(),
+                {"Content-Type": "application/x-amz-json-1.1"},
+            )
         match = INVOKE_PATH.match(environ.get("PATH_INFO", ""))
         if not match or environ.get("REQUEST_METHOD") != "POST":
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
@@ -54,8 +74,7 @@ class LambdaInvokeFront:
                     return list(self.moto_app(environ, start_response))
             return self.moto_app(environ, start_response)
         function = unquote(match.group("function"))
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
+        raw = self._body(environ)
         event = json.loads(raw) if raw.strip() else {}
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
         if invocation_type == "Event":
@@ -79,6 +98,11 @@ class LambdaInvokeFront:
             return self._reply(start_response, "200 OK", body, {"X-Amz-Function-Error": "Unhandled"})
         return self._reply(start_response, "200 OK", json.dumps(result, default=str).encode())
 
+    @staticmethod
+    def _body(environ: dict[str, Any]) -> bytes:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return bytes(environ["wsgi.input"].read(length)) if length else b""
+
     def _invoke_quietly(self, function: str, event: Any) -> None:
         try:
             self.invoke(function, event)
@@ -89,27 +113,23 @@ class LambdaInvokeFront:
     def _reply(
         start_response: StartResponse, status: str, body: bytes, headers: dict[str, str] | None = None
     ) -> list[bytes]:
-        start_response(
-            status,
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                *(headers or {}).items(),
-            ],
-        )
+        headers = {"Content-Type": "application/json", **(headers or {}), "Content-Length": str(len(body))}
+        start_response(status, list(headers.items()))
         return [body]
 
 
 class EmbeddedAws(BackgroundServer):
-    def __init__(self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0, services: tuple[JsonService, ...] = ()
+    ) -> None:
         super().__init__(host, port)
-        self.invoke = invoke
+        self.invoke, self.services = invoke, services
 
     def start(self) -> EmbeddedAws:
         moto_as_the_local_endpoint()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke)
+        app = LambdaInvokeFront(DomainDispatcherApplication(create_backend_app), self.invoke, self.services)
         # Threaded: a Map state calls several Lambdas at once while the engine waits on them.
         self._run(
             make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler),

@@ -24,6 +24,7 @@ from maestro.local.pump import EventPump, Scheduler
 from maestro.local.synth import STACK_NAME, synthesize
 from maestro.local.template import LocalModel, load_model
 from maestro.local.tokens import LocalTokens
+from maestro.local.training_jobs import LocalTrainingJobs
 
 DEFAULT_STATE_DIR = REPO_ROOT / ".maestro"
 REGION = "us-east-1"
@@ -60,6 +61,7 @@ class LocalPlatform:
         self.log_subscriptions: LogSubscriptions | None = None
         self.model: LocalModel | None = None
         self.invoker: Invoker | None = None
+        self.training: LocalTrainingJobs | None = None
         self.timings: dict[str, float] = {}
         self.faults = Faults()
         self._saved_environ: dict[str, str] | None = None
@@ -70,7 +72,8 @@ class LocalPlatform:
         t0 = time.perf_counter()
         template = self.template or synthesize()
         self.timings["synth_s"] = time.perf_counter() - t0
-        self.aws = EmbeddedAws(self._invoke_lambda).start()
+        self.training = LocalTrainingJobs(self.state_dir / "training", REGION)
+        self.aws = EmbeddedAws(self._invoke_lambda, services=(self.training,)).start()
         self._point_sdk_at(self.aws.url)
         self.model = load_model(template, STACK_NAME, REGION)
         os.environ.update(shared_environment(self.model))
@@ -105,6 +108,8 @@ class LocalPlatform:
                 part.stop()
         if self.invoker is not None:
             self.invoker.close()
+        if self.training is not None:
+            self.training.close()
         if self._saved_environ is not None:  # leave the process as it was: endpoints, credentials, names
             os.environ.clear()
             os.environ.update(self._saved_environ)
