@@ -25,6 +25,7 @@ from infra_cdk.constructs.sla import Sla
 from infra_cdk.constructs.storage import Storage
 from infra_cdk.constructs.tenant_access import ARTIFACT_OBJECT_ACTIONS, TenantAccess
 from infra_cdk.constructs.tenants import Tenants
+from infra_cdk.constructs.training import Training
 
 
 class MaestroStack(Stack):
@@ -86,6 +87,9 @@ class MaestroStack(Stack):
             registry_table=registry.table,
         )
         ab.hold_promotions_on_drift(monitoring.table)
+        training = Training(
+            self, "Training", shared=shared, registry_table=registry.table, artifacts=storage.artifacts
+        )
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,
@@ -93,6 +97,7 @@ class MaestroStack(Stack):
             "MAESTRO_AUDIT_TABLE": audit.table,
             "MAESTRO_EXPLAIN_TABLE": explain.table,
             "MAESTRO_MONITORING_TABLE": monitoring.table,
+            "MAESTRO_TRAINING_TABLE": training.table,
             "MAESTRO_PLATFORM_TABLE": storage.platform_table,
         }
         tenants = Tenants(
@@ -104,6 +109,7 @@ class MaestroStack(Stack):
             explain_machine=explain.state_machine,
             shared=shared,
         )
+        training.grant_stop(tenants.purge.function)
         for variable, table in tables.items():
             platform.watch_table(variable, table)
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)

@@ -69,7 +69,12 @@ class HttpApi(Construct):
     def route(self, method: str, path: str, fn: lambda_.IFunction, *, public: bool = False) -> None:
         integration = self._integrations.get(fn.node.path)
         if integration is None:
-            integration = integrations.HttpLambdaIntegration(f"{fn.node.id}Integration", fn)
+            # One invoke permission per function for this API (not one per route): CloudFormation's 500
+            # resources a stack are a budget, and a route-scoped permission buys nothing here, since each
+            # function checks every request's route and caller itself.
+            integration = integrations.HttpLambdaIntegration(
+                f"{fn.node.id}Integration", fn, scope_permission_to_route=False
+            )
             self._integrations[fn.node.path] = integration
         routes = self.api.add_routes(
             path=path,

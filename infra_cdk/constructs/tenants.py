@@ -100,7 +100,9 @@ class Tenants(Construct):
         )
 
         # Deletion: the sweeps read and delete across every table and both buckets.
-        purge = function("tenants_purge", scoped=False, memory_mb=1024, timeout=Duration.minutes(5))
+        self.purge = purge = function(
+            "tenants_purge", scoped=False, memory_mb=1024, timeout=Duration.minutes(5)
+        )
         for table in tables.values():
             table.grant_read_write_data(purge.function)
             acknowledge(

@@ -70,3 +70,17 @@ class Objects:
         """The bytes of the current objects under `prefix`."""
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return sum(int(o["Size"]) for page in pages for o in page.get("Contents", []))
+
+    def listing(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        """The current objects under `prefix` ({Key, Size, ETag}), in key order; at most `limit` + 1, so a
+        caller can tell "exactly `limit`" from "more"."""
+        found: list[dict[str, Any]] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            found += [{k: o[k] for k in ("Key", "Size", "ETag")} for o in page.get("Contents", [])]
+            if len(found) > limit:
+                return found[: limit + 1]
+        return found
+
+    def stream(self, key: str) -> Any:
+        """The object's body as a stream (for reading large objects piece by piece)."""
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]

@@ -41,6 +41,10 @@ class Permission(StrEnum):
     MONITORING_READ = "monitoring:read"
     MONITORING_WRITE = "monitoring:write"
     MONITORING_CONFIGURE = "monitoring:configure"
+    # training jobs and sweeps
+    TRAINING_READ = "training:read"
+    TRAINING_SUBMIT = "training:submit"
+    TRAINING_STOP = "training:stop"
     # tenancy
     TENANT_READ = "tenant:read"
     TENANT_USERS = "tenant:users"
@@ -59,10 +63,18 @@ _VIEWER = frozenset(
         P.EXPLAIN_READ,
         P.SLA_READ,
         P.MONITORING_READ,
+        P.TRAINING_READ,
         P.TENANT_READ,
     }
 )
-_DATA_SCIENTIST = _VIEWER | {P.EXPERIMENT_WRITE, P.REGISTRY_WRITE, P.AB_ANALYZE, P.EXPLAIN_SUBMIT}
+_DATA_SCIENTIST = _VIEWER | {
+    P.EXPERIMENT_WRITE,
+    P.REGISTRY_WRITE,
+    P.AB_ANALYZE,
+    P.EXPLAIN_SUBMIT,
+    P.TRAINING_SUBMIT,
+    P.TRAINING_STOP,
+}
 _ML_ENGINEER = _DATA_SCIENTIST | {
     P.EXPERIMENT_DELETE,
     P.REGISTRY_DELETE,

@@ -79,7 +79,9 @@ class Host:
         config = self.root / "input" / "config"
         for folder in (config, self.model_dir, self.root / "output" / "data", self.root / "code"):
             folder.mkdir(parents=True, exist_ok=True)
-        channels = {c["ChannelName"]: {"TrainingInputMode": "File"} for c in request.get("InputDataConfig") or []}
+        channels = {
+            c["ChannelName"]: {"TrainingInputMode": "File"} for c in request.get("InputDataConfig") or []
+        }
         (config / "hyperparameters.json").write_text(json.dumps(request.get("HyperParameters") or {}))
         (config / "inputdataconfig.json").write_text(json.dumps(channels))
         (config / "resourceconfig.json").write_text(
@@ -104,20 +106,29 @@ class Host:
             "SM_HPS": json.dumps(script_hps),
             "SM_USER_ARGS": json.dumps(arguments(script_hps)),
             "SM_TRAINING_ENV": json.dumps(
-                {"hosts": hosts, "current_host": self.name, "hyperparameters": script_hps, "channel_input_dirs": {
-                    c: str(self.channel_dir(c)) for c in channels
-                }, "model_dir": str(self.model_dir), "job_name": request["TrainingJobName"]}
+                {
+                    "hosts": hosts,
+                    "current_host": self.name,
+                    "hyperparameters": script_hps,
+                    "channel_input_dirs": {c: str(self.channel_dir(c)) for c in channels},
+                    "model_dir": str(self.model_dir),
+                    "job_name": request["TrainingJobName"],
+                }
             ),
             "MAESTRO_HOST_ADDRESSES": json.dumps(addresses),
             "TRAINING_JOB_NAME": request["TrainingJobName"],
             "PYTHONUNBUFFERED": "1",
         }
         env |= {f"SM_CHANNEL_{c.upper()}": str(self.channel_dir(c)) for c in channels}
-        env |= {f"SM_HP_{k.upper()}": v if isinstance(v, str) else json.dumps(v) for k, v in script_hps.items()}
+        env |= {
+            f"SM_HP_{k.upper()}": v if isinstance(v, str) else json.dumps(v) for k, v in script_hps.items()
+        }
         env |= {str(k): str(v) for k, v in (request.get("Environment") or {}).items()}
         return env
 
-    def start(self, program: str, script_hps: dict[str, Any], env: dict[str, str], on_line: Callable[[str], None]) -> None:
+    def start(
+        self, program: str, script_hps: dict[str, Any], env: dict[str, str], on_line: Callable[[str], None]
+    ) -> None:
         code = self.root / "code"
         entry = (code / program).resolve()
         if not entry.is_relative_to(code.resolve()) or not entry.is_file():
@@ -130,11 +141,14 @@ class Host:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopping the job stops what it started
         )
-        self.reader = threading.Thread(target=self._read, args=(on_line,), daemon=True, name=f"{self.name}-log")
+        self.reader = threading.Thread(
+            target=self._read, args=(on_line,), daemon=True, name=f"{self.name}-log"
+        )
         self.reader.start()
 
     def _read(self, on_line: Callable[[str], None]) -> None:
-        assert self.process and self.process.stdout
+        assert self.process is not None
+        assert self.process.stdout is not None
         for raw in self.process.stdout:
             line = raw.decode(errors="replace").rstrip("\n")
             self.lines.append(line)

@@ -84,7 +84,8 @@ class LocalJob:
     def describe(self) -> dict[str, Any]:
         keep = (
             "TrainingJobName", "HyperParameters", "AlgorithmSpecification", "RoleArn", "InputDataConfig",
-            "OutputDataConfig", "ResourceConfig", "StoppingCondition", "EnableManagedSpotTraining", "Environment",
+            "OutputDataConfig", "ResourceConfig", "StoppingCondition", "EnableManagedSpotTraining",
+            "Environment",
         )  # fmt: skip
         with self.lock:
             reply: dict[str, Any] = {k: self.request[k] for k in keep if k in self.request}
@@ -96,7 +97,8 @@ class LocalJob:
                 "LastModifiedTime": self.transitions[-1]["StartTime"] if self.transitions else self.created,
                 "SecondaryStatusTransitions": [dict(t) for t in self.transitions],
                 "FinalMetricDataList": [
-                    {"MetricName": k, "Value": v, "Timestamp": t} for k, (v, t) in sorted(self.metrics.items())
+                    {"MetricName": k, "Value": v, "Timestamp": t}
+                    for k, (v, t) in sorted(self.metrics.items())
                 ],
                 "ModelArtifacts": {"S3ModelArtifacts": self.model_uri or ""},
             }
@@ -147,7 +149,9 @@ class LocalTrainingJobs:
                 raise TrainingApiError("ValidationException", f"{required} is required")
         with self._lock:
             if request["TrainingJobName"] in self.jobs:
-                raise TrainingApiError("ResourceInUse", f"Training job {request['TrainingJobName']} already exists")
+                raise TrainingApiError(
+                    "ResourceInUse", f"Training job {request['TrainingJobName']} already exists"
+                )
             job = self.jobs[request["TrainingJobName"]] = LocalJob(request, self.region)
         job.move("Starting", "Preparing the instances for training")
         threading.Thread(target=self._run, args=(job,), daemon=True, name=f"training-{job.name}").start()
@@ -193,7 +197,9 @@ class LocalTrainingJobs:
             log.info("training job %s failed: %s", job.name, exc)
             for host in job.hosts:
                 host.stop(grace_s=1.0)
-            job.failure = f"ClientError: {exc}" if isinstance(exc, (FileNotFoundError, ValueError)) else str(exc)
+            job.failure = (
+                f"ClientError: {exc}" if isinstance(exc, (FileNotFoundError, ValueError)) else str(exc)
+            )
             job.move("Failed", job.failure[:500], status="Failed")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -206,7 +212,9 @@ class LocalTrainingJobs:
         script_hps, own = hyperparameters(request)
         program, bundle = own.get("sagemaker_program"), own.get("sagemaker_submit_directory")
         if not program or not bundle:
-            raise ValueError("the hyperparameters sagemaker_program and sagemaker_submit_directory are required")
+            raise ValueError(
+                "the hyperparameters sagemaker_program and sagemaker_submit_directory are required"
+            )
         job.hosts = [Host(name, folder / name / "opt" / "ml") for name in names]
         job.move("Downloading", "Downloading the input data and the source bundle")
         archive = folder / "sourcedir.tar.gz"
@@ -219,7 +227,10 @@ class LocalTrainingJobs:
         if job.stop_requested:
             return self._end_stopped(job)
         logs = _LogStreams(job.name, [h.name for h in job.hosts])
-        patterns = [(m["Name"], re.compile(m["Regex"])) for m in request["AlgorithmSpecification"].get("MetricDefinitions") or []]
+        patterns = [
+            (m["Name"], re.compile(m["Regex"]))
+            for m in request["AlgorithmSpecification"].get("MetricDefinitions") or []
+        ]
 
         def reader(host: Host) -> Any:
             def on_line(line: str) -> None:
@@ -237,7 +248,12 @@ class LocalTrainingJobs:
         job.started = time.time()
         job.move("Training", "Training image download completed. Training in progress.")
         for host in job.hosts:
-            host.start(str(program), script_hps, host.environment(request, names, addresses, script_hps), reader(host))
+            host.start(
+                str(program),
+                script_hps,
+                host.environment(request, names, addresses, script_hps),
+                reader(host),
+            )
         limit = float(request["StoppingCondition"].get("MaxRuntimeInSeconds") or 86400)
         failed: Host | None = None
         while any(h.exit_code() is None for h in job.hosts):
@@ -270,7 +286,9 @@ class LocalTrainingJobs:
     @staticmethod
     def _end_stopped(job: LocalJob) -> None:
         why = job.stop_requested or "Stopped"
-        message = "the job ran past MaxRuntimeInSeconds" if why == "MaxRuntimeExceeded" else "Stopped on request"
+        message = (
+            "the job ran past MaxRuntimeInSeconds" if why == "MaxRuntimeExceeded" else "Stopped on request"
+        )
         job.move(why, message, status="Stopped")
 
     # -- S3 ------------------------------------------------------------------------------------------------
@@ -313,7 +331,7 @@ class LocalTrainingJobs:
             s3.download_file(bucket, key, str(target))
 
     def _upload_model(self, job: LocalJob) -> None:
-        """The first host's model folder, as SageMaker uploads it: <S3OutputPath>/<job>/output/model.tar.gz."""
+        """The first host's model folder, as SageMaker uploads it: <output path>/<job>/output/model.tar.gz."""
         if not job.hosts:
             return
         buffer = io.BytesIO()
@@ -336,7 +354,7 @@ class _LogStreams:
         self._lock = threading.Lock()
         try:
             self.logs.create_log_group(logGroupName=LOG_GROUP)
-        except Exception as exc:  # noqa: BLE001 - it exists already
+        except Exception as exc:  # it may exist already
             if "ResourceAlreadyExists" not in str(exc):
                 raise
         for stream in self.streams.values():
@@ -352,5 +370,7 @@ class _LogStreams:
         for host, events in batches.items():
             for start in range(0, len(events), 1000):
                 self.logs.put_log_events(
-                    logGroupName=LOG_GROUP, logStreamName=self.streams[host], logEvents=events[start : start + 1000]
+                    logGroupName=LOG_GROUP,
+                    logStreamName=self.streams[host],
+                    logEvents=events[start : start + 1000],
                 )

@@ -3,7 +3,7 @@ stored (the shapes registry.stores documents); changes go through the registry's
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maestro.core.auth import AuthContext
 from maestro.core.settings import get_settings
@@ -14,7 +14,10 @@ from maestro.registry.stores.models import ModelStore
 from maestro.registry.stores.runs import RunStore
 from maestro.registry.stores.versions import VersionStore
 
-__all__ = ["MODEL_URI", "PROXY_SCHEME", "ModelLookup", "point_alias", "safe_path"]
+if TYPE_CHECKING:
+    from maestro.registry.recording import RunRecorder
+
+__all__ = ["MODEL_URI", "PROXY_SCHEME", "ModelLookup", "point_alias", "recorder", "safe_path"]
 
 
 class ModelLookup:
@@ -58,3 +61,10 @@ def point_alias(
     number: str = version or registry.versions.by_alias(name, via or "")["version"]
     registry.versions.set_alias(name, alias, number)
     return number
+
+
+def recorder(auth: AuthContext, correlation_id: str | None) -> RunRecorder:
+    """Records runs, metrics, logged models and versions for `auth`, as the mlflow client would."""
+    from maestro.registry.recording import RunRecorder  # deferred: readers need none of the services
+
+    return RunRecorder(auth, correlation_id)

@@ -16,6 +16,7 @@ class Limit(StrEnum):
     RUNNING_EXPERIMENTS = "running_experiments"
     EXPLANATION_ROWS_PER_DAY = "explanation_rows_per_day"
     MONITORING_RECORDS_PER_DAY = "monitoring_records_per_day"
+    TRAINING_JOBS_CONCURRENT = "training_jobs_concurrent"
     STORAGE_BYTES = "storage_bytes"
 
 
@@ -28,6 +29,7 @@ PLANS: dict[str, dict[Limit, int | None]] = {
         Limit.RUNNING_EXPERIMENTS: 2,
         Limit.EXPLANATION_ROWS_PER_DAY: 10_000,
         Limit.MONITORING_RECORDS_PER_DAY: 100_000,
+        Limit.TRAINING_JOBS_CONCURRENT: 2,
         Limit.STORAGE_BYTES: 5 * GIB,
     },
     "team": {
@@ -36,6 +38,7 @@ PLANS: dict[str, dict[Limit, int | None]] = {
         Limit.RUNNING_EXPERIMENTS: 20,
         Limit.EXPLANATION_ROWS_PER_DAY: 1_000_000,
         Limit.MONITORING_RECORDS_PER_DAY: 50_000_000,
+        Limit.TRAINING_JOBS_CONCURRENT: 20,
         Limit.STORAGE_BYTES: 500 * GIB,
     },
     "enterprise": {
@@ -44,6 +47,7 @@ PLANS: dict[str, dict[Limit, int | None]] = {
         Limit.RUNNING_EXPERIMENTS: None,
         Limit.EXPLANATION_ROWS_PER_DAY: None,
         Limit.MONITORING_RECORDS_PER_DAY: None,
+        Limit.TRAINING_JOBS_CONCURRENT: None,
         Limit.STORAGE_BYTES: None,
     },
 }

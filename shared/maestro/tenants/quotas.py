@@ -13,12 +13,14 @@ COUNTERS = {
     "registered_models": Limit.REGISTERED_MODELS,
     "running_experiments": Limit.RUNNING_EXPERIMENTS,
     "storage_bytes": Limit.STORAGE_BYTES,
+    "training_jobs_concurrent": Limit.TRAINING_JOBS_CONCURRENT,
 }
 REMEDY = {
     Limit.REGISTERED_MODELS: "delete a registered model or ask a platform administrator to raise the limit",
     Limit.RUNNING_EXPERIMENTS: "pause or conclude a running experiment first",
     Limit.EXPLANATION_ROWS_PER_DAY: "explain fewer rows, or wait until the quota resets",
     Limit.MONITORING_RECORDS_PER_DAY: "sample the serving records, or wait until the quota resets",
+    Limit.TRAINING_JOBS_CONCURRENT: "wait for a running training job to end, or stop one",
     Limit.STORAGE_BYTES: "delete artifacts or ask a platform administrator to raise the limit",
 }
 

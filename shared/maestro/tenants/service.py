@@ -206,7 +206,12 @@ class TenantService:
             },
             **{
                 str(counter): {"limit": limits.get(counter), "used": int(quota.get(counter, 0))}
-                for counter in (Limit.REGISTERED_MODELS, Limit.RUNNING_EXPERIMENTS, Limit.STORAGE_BYTES)
+                for counter in (
+                    Limit.REGISTERED_MODELS,
+                    Limit.RUNNING_EXPERIMENTS,
+                    Limit.TRAINING_JOBS_CONCURRENT,
+                    Limit.STORAGE_BYTES,
+                )
             },
             str(Limit.EXPLANATION_ROWS_PER_DAY): {
                 "limit": limits.get(Limit.EXPLANATION_ROWS_PER_DAY),

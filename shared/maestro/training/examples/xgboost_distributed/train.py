@@ -81,7 +81,7 @@ def main() -> None:
     if rank == 0:
         tracker = RabitTracker(n_workers=world, host_ip=address(hosts[0]), port=TRACKER_PORT, sortby="task")
         tracker.start()
-    communicator = {
+    communicator: dict[str, str | int] = {
         "dmlc_tracker_uri": address(hosts[0]),
         "dmlc_tracker_port": TRACKER_PORT,
         "dmlc_task_id": str(rank),

@@ -1,0 +1,280 @@
+"""Training jobs: their table, the API function that submits and tracks them, the worker that runs the
+workflow's steps, the role SageMaker training jobs run with, and the state machine
+prepare -> CreateTrainingJob -> [Wait -> DescribeTrainingJob -> poll] until the job ends -> finish.
+SageMaker is called through the `aws-sdk` integration (request-response) and polled, not `.sync`: the same
+definition then runs in moto's engine, whose local runtime runs the jobs. Must never let a job end
+without a final status: every state catches into the fail step."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra_cdk.constructs.capability import CapabilityFunctions, Shared
+from infra_cdk.constructs.nag import acknowledge, logical_id
+from infra_cdk.constructs.storage import table_with_gsi1
+from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
+
+JOB_PREFIX = "maestro-"  # SageMaker job names: maestro-<job id>
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+THROTTLED = ["SageMaker.ThrottlingException", "SageMaker.SageMakerException", "SageMaker.InternalFailure"]
+
+
+class Training(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Shared,
+        registry_table: dynamodb.ITable,
+        artifacts: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.table = table_with_gsi1(self, "TrainingTable")
+        shared.access.include_tables([self.table])
+        self.jobs_arn = stack.format_arn(
+            service="sagemaker", resource="training-job", resource_name=f"{JOB_PREFIX}*"
+        )
+        self.logs_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{LOG_GROUP}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.execution_role = self._execution_role(artifacts)
+        env = {
+            **shared.environment,
+            "MAESTRO_TRAINING_TABLE": self.table.table_name,
+            "MAESTRO_REGISTRY_TABLE": registry_table.table_name,
+        }
+        function = CapabilityFunctions(self, shared, table=self.table, owner="training", environment=env)
+        worker = function("training_worker", memory_mb=2048, timeout=Duration.minutes(10))
+        self._may_watch(worker.function, "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob")
+        self.functions = [worker]
+        self.state_machine = self._state_machine(worker.function)
+
+        api = function("training", memory_mb=1024)
+        self._may_watch(api.function, "sagemaker:StopTrainingJob")
+        self.state_machine.grant_start_execution(api.function)
+        self.state_machine.grant_execution(api.function, "states:DescribeExecution", "states:StopExecution")
+        api.function.add_environment(
+            "MAESTRO_TRAINING_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
+        )
+        acknowledge(
+            api.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            "Describe and stop the training machine's own executions, whose names are job ids.",
+        )
+        function.routes(
+            api,
+            ("POST", "/training/jobs"),
+            ("GET", "/training/jobs"),
+            ("GET", "/training/jobs/{job_id}"),
+            ("GET", "/training/jobs/{job_id}/logs"),
+            ("POST", "/training/jobs/{job_id}/stop"),
+        )
+        self.functions.append(api)
+
+    def _may_watch(self, fn: lambda_.IFunction, *actions: str) -> None:
+        """`actions` on Maestro's own SageMaker training jobs, and reading their logs."""
+        fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[self.jobs_arn]))
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["logs:FilterLogEvents"], resources=[self.logs_arn])
+        )
+        acknowledge(
+            fn.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+            f"training-job/{JOB_PREFIX}*]",
+            "Maestro's own training jobs, named maestro-<job id>: job ids are made at submission.",
+        )
+        acknowledge(
+            fn.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+            f"{LOG_GROUP}:*]",
+            "SageMaker writes every training job's log streams into this one log group.",
+        )
+
+    def grant_stop(self, fn: lambda_.IFunction) -> None:
+        """A tenant's deletion stops its training workflows and jobs."""
+        self.state_machine.grant_execution(fn, "states:StopExecution")
+        self._may_watch(fn, "sagemaker:StopTrainingJob")
+        acknowledge(
+            fn.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            "A deletion stops the tenant's running training executions, whose names are job ids.",
+        )
+
+    def _execution_role(self, artifacts: s3.IBucket) -> iam.Role:
+        """What a training job's containers run with: the tenants' code and data in, models out, its logs, and
+        the framework images."""
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Maestro ML training jobs: read tenants' artifacts, write models under training/",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[artifacts.arn_for_objects("tenants/*")])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[artifacts.arn_for_objects("tenants/*/training/*")]
+            )
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[artifacts.bucket_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.logs_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=["*"],
+            )
+        )
+        for finding, reason in (
+            (
+                "Resource::*",
+                "ECR's GetAuthorizationToken takes no resource, and framework images live in "
+                "AWS-owned registries of every region.",
+            ),
+            (
+                f"Resource::<{_bucket_id(artifacts)}.Arn>/tenants/*",
+                "Training reads the code and data that "
+                "the submitting tenant's prefix holds; submission checks every location is in that prefix.",
+            ),
+            (
+                f"Resource::<{_bucket_id(artifacts)}.Arn>/tenants/*/training/*",
+                "SageMaker writes each job's model under its tenant's training/ prefix.",
+            ),
+            (
+                f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{LOG_GROUP}:*",
+                "SageMaker writes every training job's log streams into this log group.",
+            ),
+        ):
+            acknowledge(role, f"AwsSolutions-IAM5[{finding}]", reason)
+        return role
+
+    def _state_machine(self, worker: lambda_.IFunction) -> sfn.StateMachine:
+        def step(name: str, which: str, result_path: str | None) -> tasks.LambdaInvoke:
+            return lambda_step(
+                self, name, worker, which, "job", result_path, poll=sfn.JsonPath.object_at("$.prepared.poll")
+            )
+
+        record_failure = lambda_step(
+            self, "RecordFailure", worker, "fail", "job", None, error=sfn.JsonPath.object_at("$.error")
+        )
+        guarded = failing_into(self, record_failure, "JobFailed", "TrainingFailed", "see the job's error")
+        prepare = lambda_step(self, "Prepare", worker, "prepare", "job", "$.prepared")
+        request = "$.prepared.request."
+        create = tasks.CallAwsService(
+            self,
+            "CreateTrainingJob",
+            service="sagemaker",
+            action="createTrainingJob",
+            iam_resources=[self.jobs_arn],
+            iam_action="sagemaker:CreateTrainingJob",
+            parameters={
+                # The role is the platform's, never the request's. (A "RoleArn.$" key would not parse in
+                # moto's engine either: its lexer takes it for a Credentials field.)
+                "RoleArn": self.execution_role.role_arn,
+                **{
+                    field: sfn.JsonPath.object_at(request + field)
+                    for field in (
+                        "TrainingJobName",
+                        "AlgorithmSpecification",
+                        "HyperParameters",
+                        "InputDataConfig",
+                        "OutputDataConfig",
+                        "ResourceConfig",
+                        "StoppingCondition",
+                        "EnableManagedSpotTraining",
+                        "Environment",
+                        "Tags",
+                    )
+                },
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        create.add_retry(errors=THROTTLED, max_attempts=5, interval=Duration.seconds(2), backoff_rate=2)
+        wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.seconds_path("$.prepared.poll.seconds"))
+        # A retried create whose first attempt landed: the job is there, go and watch it.
+        create.add_catch(wait, errors=["SageMaker.ResourceInUseException"], result_path=sfn.JsonPath.DISCARD)
+        describe = tasks.CallAwsService(
+            self,
+            "DescribeTrainingJob",
+            service="sagemaker",
+            action="describeTrainingJob",
+            iam_resources=[self.jobs_arn],
+            iam_action="sagemaker:DescribeTrainingJob",
+            parameters={"TrainingJobName": sfn.JsonPath.string_at(request + "TrainingJobName")},
+            # Only what the Choice needs: the poll step reads the rest (metrics, transitions) itself.
+            result_selector={
+                "status": sfn.JsonPath.string_at("$.TrainingJobStatus"),
+                "secondary": sfn.JsonPath.string_at("$.SecondaryStatus"),
+            },
+            result_path="$.described",
+        )
+        describe.add_retry(errors=THROTTLED, max_attempts=5, interval=Duration.seconds(2), backoff_rate=2)
+        poll = step("Poll", "poll", "$.prepared.poll")
+        finish = step("Finish", "finish", None)
+        ended = (
+            sfn.Choice(self, "Ended?")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals("$.described.status", "InProgress"),
+                    sfn.Condition.string_equals("$.described.status", "Stopping"),
+                ),
+                wait,
+            )
+            .otherwise(guarded(finish).next(sfn.Succeed(self, "Done")))
+        )
+        chain = (
+            guarded(prepare)
+            .next(guarded(create))
+            .next(wait)
+            .next(guarded(describe))
+            .next(guarded(poll))
+            .next(ended)
+        )
+        machine = logged_machine(
+            self,
+            "TrainingWorkflow",  # the platform's alarms take the machine's id: unique in the stack
+            chain,
+            timeout=Duration.days(6),  # SageMaker's longest run (5 days) plus a spot job's wait
+            invoked=[worker],
+            why_invoked="Invoking the worker's versions and aliases (CDK's LambdaInvoke grant).",
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.execution_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[self.jobs_arn])
+        )
+        acknowledge(
+            machine.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+            f"training-job/{JOB_PREFIX}*]",
+            "Creates, tags and describes Maestro's own training jobs, named maestro-<job id>.",
+        )
+        return machine
+
+
+def _bucket_id(bucket: s3.IBucket) -> str:
+    return logical_id(bucket)
