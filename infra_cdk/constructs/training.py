@@ -138,17 +138,18 @@ class Training(Construct):
                 resources=[self.logs_arn],
             )
         )
+        role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=["*"],
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=["arn:aws:ecr:*:*:repository/*"],  # framework images: AWS-owned, every region
             )
         )
         for finding, reason in (
+            ("Resource::*", "ECR's GetAuthorizationToken takes no resource."),
             (
-                "Resource::*",
-                "ECR's GetAuthorizationToken takes no resource, and framework images live in "
-                "AWS-owned registries of every region.",
+                "Resource::arn:aws:ecr:*:*:repository/*",
+                "Framework images (XGBoost, PyTorch) live in AWS-owned registries of every region.",
             ),
             (
                 f"Resource::<{_bucket_id(artifacts)}.Arn>/tenants/*",

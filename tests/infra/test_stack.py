@@ -73,7 +73,8 @@ def test_tables_are_on_demand_encrypted_with_point_in_time_recovery_and_retained
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     tables = resources(synthesized, "AWS::DynamoDB::Table")
-    assert len(tables) == 8  # platform, idempotency, registry, A/B, SLA, audit, explanations, monitoring
+    # platform, idempotency, registry, A/B, SLA, audit, explanations, monitoring, training
+    assert len(tables) == 9
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -153,9 +154,10 @@ def test_no_policy_grants_wildcard_actions_and_only_xray_gets_wildcard_resources
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert "*" not in actions and not any(a.endswith(":*") for a in actions)
             if statement["Resource"] == "*":
-                # X-Ray, and the CloudWatch Logs delivery APIs a state machine's logging needs: neither
-                # supports resource-level permissions.
-                assert all(a.startswith("xray:") or a in LOG_DELIVERY for a in actions), statement
+                # X-Ray, the CloudWatch Logs delivery APIs a state machine's logging needs, and ECR's
+                # token for pulling training images: none supports resource-level permissions.
+                allowed = LOG_DELIVERY | {"ecr:GetAuthorizationToken"}
+                assert all(a.startswith("xray:") or a in allowed for a in actions), statement
 
 
 def test_health_may_list_the_bucket_but_read_no_object(synthesized: tuple[Path, dict[str, Any]]) -> None:

@@ -34,8 +34,18 @@ NO_SUCCESS_HERE = {
     ("GET", "/explanations/{job_id}"): "no job exists in the fixture tenant",
     ("GET", "/explanations/{job_id}/results"): "no job exists in the fixture tenant",
     ("POST", "/explanations/{job_id}/cancel"): "no job exists in the fixture tenant",
+    ("POST", "/training/jobs"): "needs a source bundle and data: test_training_http submits real jobs",
+    ("GET", "/training/jobs/{job_id}"): "no training job exists in the fixture tenant",
+    ("GET", "/training/jobs/{job_id}/logs"): "no training job exists in the fixture tenant",
+    ("POST", "/training/jobs/{job_id}/stop"): "no training job exists in the fixture tenant",
 }
 NO_JOB = "exp-" + "0" * 24
+NO_TRAINING_JOB = "tj-" + "0" * 24
+TRAINING_SPEC = {
+    "entry_point": "train.py",
+    "source": "mlflow-artifacts:/training/missing.tar.gz",  # refused (422) once authorized
+    "channels": {"train": {"s3_uri": "mlflow-artifacts:/training/data/"}},
+}
 
 
 @dataclass
@@ -75,6 +85,9 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/sla/slos/{slo_id}/status"): lambda r: (f"/sla/slos/{r['slo']}/status", {}),
     ("GET", "/sla/slos/{slo_id}/report"): lambda r: (f"/sla/slos/{r['slo']}/report", {}),
     ("GET", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {}),
+    ("GET", "/training/jobs"): lambda r: ("/training/jobs", {}),
+    ("GET", "/training/jobs/{job_id}"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}", {}),
+    ("GET", "/training/jobs/{job_id}/logs"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}/logs", {}),
     ("GET", "/monitoring/monitors/{monitor_id}"): lambda r: (f"/monitoring/monitors/{r['monitor']}", {}),
     ("GET", "/monitoring/monitors/{monitor_id}/checks"): lambda r: (
         f"/monitoring/monitors/{r['monitor']}/checks",
@@ -179,6 +192,8 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         },
     ),
     ("POST", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {"json": MONITOR}),
+    ("POST", "/training/jobs"): lambda r: ("/training/jobs", {"json": TRAINING_SPEC}),
+    ("POST", "/training/jobs/{job_id}/stop"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}/stop", {}),
     ("POST", "/monitoring/monitors/{monitor_id}/check"): lambda r: (
         f"/monitoring/monitors/{r['monitor']}/check",
         {},

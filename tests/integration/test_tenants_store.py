@@ -249,7 +249,7 @@ def test_a_delivered_batch_of_outcome_lines_is_metered_once(aws: None) -> None:
 def test_the_hourly_measurement_records_storage_and_corrects_drifted_counters(aws: None) -> None:
     from maestro.tenants.meter import measure
 
-    for table in ("maestro-registry", "maestro-ab"):
+    for table in ("maestro-registry", "maestro-ab", "maestro-training"):  # the capabilities that count
         create_table_with_gsi1(table)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="artifacts")
@@ -270,7 +270,7 @@ def test_the_hourly_measurement_records_storage_and_corrects_drifted_counters(aw
 
 # -- deletion ---------------------------------------------------------------------------------------------
 CAPABILITY_TABLES = ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain")
-CAPABILITY_TABLES += ("maestro-monitoring",)
+CAPABILITY_TABLES += ("maestro-monitoring", "maestro-training")
 
 
 @pytest.fixture

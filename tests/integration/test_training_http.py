@@ -207,19 +207,21 @@ def test_locations_outside_the_tenant_and_missing_objects_are_refused(
 ) -> None:
     other = uploaded["source"].replace("/tenants/acme/", "/tenants/globex/")
     refused = api(platform, "POST", "/training/jobs", json=spec(uploaded, source=other))
-    assert refused.status_code == 400 and "source" in refused.text, refused.text
+    assert refused.status_code == 422 and "source" in refused.text, refused.text
     missing = uploaded["train"] + "nothing-here/"
     body = spec(uploaded, channels={"train": {"s3_uri": missing}})
     refused = api(platform, "POST", "/training/jobs", json=body)
-    assert refused.status_code == 400 and "channels.train.s3_uri" in refused.text, refused.text
+    assert refused.status_code == 422 and "channels.train.s3_uri" in refused.text, refused.text
 
 
 def test_roles_and_tenants(platform: RunningPlatform, uploaded: dict[str, str]) -> None:
     viewer = platform.token("acme", ["viewer"])
     assert api(platform, "POST", "/training/jobs", viewer, json=spec(uploaded)).status_code == 403
     assert api(platform, "GET", "/training/jobs", viewer).status_code == 200
-    jobs = api(platform, "GET", "/training/jobs").json()["jobs"]
-    assert jobs, "acme has jobs from the tests above"
+    job_id = run_to_end(platform, spec(uploaded, hyperparameters={"fail": "yes"}))["job_id"]
+    assert job_id in [j["job_id"] for j in api(platform, "GET", "/training/jobs", viewer).json()["jobs"]]
     globex = platform.token("globex", ["ml-engineer"])
-    assert api(platform, "GET", f"/training/jobs/{jobs[0]['job_id']}", globex).status_code == 404
+    for path in (f"/training/jobs/{job_id}", f"/training/jobs/{job_id}/logs"):
+        assert api(platform, "GET", path, globex).status_code == 404
+    assert api(platform, "POST", f"/training/jobs/{job_id}/stop", globex).status_code == 404
     assert api(platform, "GET", "/training/jobs", globex).json()["jobs"] == []

@@ -135,6 +135,7 @@ def test_a_tenant_deletion_sweeps_every_capability_s_stores_and_the_platform_tab
         "dynamodb:maestro-audit",
         "dynamodb:maestro-explain",
         "dynamodb:maestro-monitoring",
+        "dynamodb:maestro-training",
         "dynamodb:maestro-platform",
         "s3:maestro-artifacts",
         "s3:maestro-audit-archive",

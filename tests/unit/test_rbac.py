@@ -6,6 +6,7 @@ CAPABILITIES = {
     "registry",
     "ab",
     "explain",
+    "training",
     "audit",
     "sla",
     "monitoring",
