@@ -802,7 +802,12 @@ def main() -> int:
     bench_explain()
     # Each in its own process: the in-process benches above leave a heap of moto items behind, and the
     # garbage collector walking it would be counted in every request these clients time.
-    for family in ("tests.bench_monitoring", "tests.bench_ingest", "tests.bench_load"):
+    for family in (
+        "tests.bench_monitoring",
+        "tests.bench_ingest",
+        "tests.bench_load",
+        "tests.bench_training",
+    ):
         subprocess.run([sys.executable, "-m", family], check=True)
     return 0
 

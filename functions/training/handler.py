@@ -18,9 +18,17 @@ from maestro.tenants.admission import admit
 from maestro.training.service import TrainingService
 from maestro.training.spec import TrainingJobRequest
 from maestro.training.store import TrainingStore
+from maestro.training.sweep_service import SweepService
+from maestro.training.sweep_store import SweepStore
+from maestro.training.sweeps import SweepRequest
 
 app = create_app("training", admission=admit)
 Json = dict
+
+
+def sweeps() -> SweepService:
+    auth, settings = current_auth(app), get_settings()
+    return SweepService(SweepStore(settings.training_table, auth.tenant), auth, settings, app.request_id)
 
 
 def service() -> TrainingService:
@@ -72,6 +80,34 @@ def logs(
 @app.post("/training/jobs/<job_id>/stop", summary="Stop a job (it ends STOPPED)", **requires(P.TRAINING_STOP))
 def stop(job_id: PathKey) -> Json:
     return service().stop(job_id)
+
+
+@app.post(
+    "/training/sweeps", summary="Submit a grid or random sweep", **requires(P.TRAINING_SUBMIT), **answers(201)
+)
+def submit_sweep(request: SweepRequest) -> Response[Json]:
+    return Response(201, content_types.APPLICATION_JSON, sweeps().submit(request))
+
+
+@app.get("/training/sweeps", summary="The tenant's sweeps, newest first (paged)", **requires(P.TRAINING_READ))
+def list_sweeps(
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Json:
+    found, next_key = sweeps().list(limit, decode_cursor(cursor))
+    return {"sweeps": found, "next_cursor": encode_cursor(next_key)}
+
+
+@app.get("/training/sweeps/<sweep_id>", summary="A sweep's trials and its best", **requires(P.TRAINING_READ))
+def get_sweep(sweep_id: PathKey) -> Json:
+    return sweeps().get(sweep_id)
+
+
+@app.post(
+    "/training/sweeps/<sweep_id>/stop", summary="Stop a sweep and its trials", **requires(P.TRAINING_STOP)
+)
+def stop_sweep(sweep_id: PathKey) -> Json:
+    return sweeps().stop(sweep_id)
 
 
 @lambda_entry()

@@ -7,6 +7,8 @@ without a final status: every state catches into the fail step."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -17,12 +19,14 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
+from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.nag import acknowledge, logical_id
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
 JOB_PREFIX = "maestro-"  # SageMaker job names: maestro-<job id>
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+MAX_PARALLEL = 10  # a sweep's own max_parallel (at most this) is held by its slots
 THROTTLED = ["SageMaker.ThrottlingException", "SageMaker.SageMakerException", "SageMaker.InternalFailure"]
 
 
@@ -61,18 +65,25 @@ class Training(Construct):
         self.functions = [worker]
         self.state_machine = self._state_machine(worker.function)
 
+        # Sweeps submit their trials as training jobs: their worker starts the training machine (which must
+        # not be its own machine's worker: the machine's ARN in the worker's environment would be a cycle).
+        sweeper = function("training_sweep", memory_mb=1024, timeout=Duration.minutes(2))
+        self._may_start_jobs(sweeper)
+        self.sweep_machine = self._sweep_machine(sweeper.function)
+        self.functions.append(sweeper)
+
         api = function("training", memory_mb=1024)
-        self._may_watch(api.function, "sagemaker:StopTrainingJob")
-        self.state_machine.grant_start_execution(api.function)
-        self.state_machine.grant_execution(api.function, "states:DescribeExecution", "states:StopExecution")
-        api.function.add_environment(
-            "MAESTRO_TRAINING_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
-        )
+        self._may_start_jobs(api)
+        self.sweep_machine.grant_start_execution(api.function)
+        self.sweep_machine.grant_execution(api.function, "states:DescribeExecution", "states:StopExecution")
         acknowledge(
             api.role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
-            "Describe and stop the training machine's own executions, whose names are job ids.",
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.sweep_machine)}"}}]}}]}}:*]',
+            "Describe and stop the sweep machine's own executions, whose names are sweep ids.",
+        )
+        api.function.add_environment(
+            "MAESTRO_TRAINING_SWEEP_STATE_MACHINE_ARN", self.sweep_machine.state_machine_arn
         )
         function.routes(
             api,
@@ -81,8 +92,83 @@ class Training(Construct):
             ("GET", "/training/jobs/{job_id}"),
             ("GET", "/training/jobs/{job_id}/logs"),
             ("POST", "/training/jobs/{job_id}/stop"),
+            ("POST", "/training/sweeps"),
+            ("GET", "/training/sweeps"),
+            ("GET", "/training/sweeps/{sweep_id}"),
+            ("POST", "/training/sweeps/{sweep_id}/stop"),
         )
         self.functions.append(api)
+
+    def _may_start_jobs(self, fn: MaestroFunction) -> None:
+        """Submit training jobs (start the training machine), read and stop them."""
+        self._may_watch(fn.function, "sagemaker:StopTrainingJob")
+        self.state_machine.grant_start_execution(fn.function)
+        self.state_machine.grant_execution(fn.function, "states:DescribeExecution", "states:StopExecution")
+        fn.function.add_environment(
+            "MAESTRO_TRAINING_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
+        )
+        acknowledge(
+            fn.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            "Describe and stop the training machine's own executions, whose names are job ids.",
+        )
+
+    def _sweep_machine(self, sweeper: lambda_.IFunction) -> sfn.StateMachine:
+        """prepare -> Map(trials, at most MAX_PARALLEL at once: submit -> [Wait -> check] until the trial
+        ends) -> finish; a trial that cannot start yet (its sweep's slots, the tenant's quota) waits."""
+
+        def step(name: str, which: str, result_path: str | None, **payload: Any) -> tasks.LambdaInvoke:
+            return lambda_step(self, name, sweeper, which, "sweep", result_path, **payload)
+
+        record_failure = step("RecordSweepFailure", "fail", None, error=sfn.JsonPath.object_at("$.error"))
+        guarded = failing_into(self, record_failure, "SweepFailed", "SweepFailed", "see the sweep's error")
+        trial = sfn.JsonPath.object_at("$.trial")
+        submit = step("SubmitTrial", "submit", "$.trial", trial=trial)
+        check = step("CheckTrial", "check", "$.trial", trial=trial)
+        wait_turn = sfn.Wait(self, "WaitForTurn", time=sfn.WaitTime.seconds_path("$.trial.seconds"))
+        wait_trial = sfn.Wait(self, "WaitForTrial", time=sfn.WaitTime.seconds_path("$.trial.seconds"))
+        trial_done = sfn.Succeed(self, "TrialDone")
+        wait_trial.next(
+            check.next(
+                sfn.Choice(self, "TrialEnded?")
+                .when(sfn.Condition.is_present("$.trial.done"), trial_done)
+                .otherwise(wait_trial)
+            )
+        )
+        wait_turn.next(submit)
+        submitted = (
+            sfn.Choice(self, "Submitted?")
+            .when(sfn.Condition.is_present("$.trial.done"), trial_done)
+            .when(sfn.Condition.is_present("$.trial.job_id"), wait_trial)
+            .otherwise(wait_turn)
+        )
+        trials = sfn.Map(
+            self,
+            "Trials",
+            items_path="$.prepared.trials",
+            max_concurrency=MAX_PARALLEL,
+            item_selector={
+                "sweep": sfn.JsonPath.object_at("$.sweep"),
+                "trial": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        trials.item_processor(submit.next(submitted))
+        chain = (
+            guarded(step("PrepareSweep", "prepare", "$.prepared"))
+            .next(guarded(trials))
+            .next(guarded(step("FinishSweep", "finish", None)))
+            .next(sfn.Succeed(self, "SweepDone"))
+        )
+        return logged_machine(
+            self,
+            "SweepWorkflow",
+            chain,
+            timeout=Duration.days(30),
+            invoked=[sweeper],
+            why_invoked="Invoking the sweep worker's versions and aliases (CDK's LambdaInvoke grant).",
+        )
 
     def _may_watch(self, fn: lambda_.IFunction, *actions: str) -> None:
         """`actions` on Maestro's own SageMaker training jobs, and reading their logs."""
@@ -104,8 +190,15 @@ class Training(Construct):
         )
 
     def grant_stop(self, fn: lambda_.IFunction) -> None:
-        """A tenant's deletion stops its training workflows and jobs."""
+        """A tenant's deletion stops its training workflows and jobs (sweeps first)."""
         self.state_machine.grant_execution(fn, "states:StopExecution")
+        self.sweep_machine.grant_execution(fn, "states:StopExecution")
+        acknowledge(
+            fn.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.sweep_machine)}"}}]}}]}}:*]',
+            "A deletion stops the tenant's running sweeps, whose executions are named by sweep ids.",
+        )
         self._may_watch(fn, "sagemaker:StopTrainingJob")
         acknowledge(
             fn.role,  # type: ignore[arg-type]

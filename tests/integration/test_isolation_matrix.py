@@ -38,9 +38,12 @@ NO_SUCCESS_HERE = {
     ("GET", "/training/jobs/{job_id}"): "no training job exists in the fixture tenant",
     ("GET", "/training/jobs/{job_id}/logs"): "no training job exists in the fixture tenant",
     ("POST", "/training/jobs/{job_id}/stop"): "no training job exists in the fixture tenant",
+    ("POST", "/training/sweeps"): "needs a source bundle and data: test_training_http runs a real sweep",
+    ("GET", "/training/sweeps/{sweep_id}"): "no sweep exists in the fixture tenant",
+    ("POST", "/training/sweeps/{sweep_id}/stop"): "no sweep exists in the fixture tenant",
 }
 NO_JOB = "exp-" + "0" * 24
-NO_TRAINING_JOB = "tj-" + "0" * 24
+NO_TRAINING_JOB, NO_SWEEP = "tj-" + "0" * 24, "sw-" + "0" * 24
 TRAINING_SPEC = {
     "entry_point": "train.py",
     "source": "mlflow-artifacts:/training/missing.tar.gz",  # refused (422) once authorized
@@ -86,6 +89,8 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/sla/slos/{slo_id}/report"): lambda r: (f"/sla/slos/{r['slo']}/report", {}),
     ("GET", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {}),
     ("GET", "/training/jobs"): lambda r: ("/training/jobs", {}),
+    ("GET", "/training/sweeps"): lambda r: ("/training/sweeps", {}),
+    ("GET", "/training/sweeps/{sweep_id}"): lambda r: (f"/training/sweeps/{NO_SWEEP}", {}),
     ("GET", "/training/jobs/{job_id}"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}", {}),
     ("GET", "/training/jobs/{job_id}/logs"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}/logs", {}),
     ("GET", "/monitoring/monitors/{monitor_id}"): lambda r: (f"/monitoring/monitors/{r['monitor']}", {}),
@@ -194,6 +199,17 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("POST", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {"json": MONITOR}),
     ("POST", "/training/jobs"): lambda r: ("/training/jobs", {"json": TRAINING_SPEC}),
     ("POST", "/training/jobs/{job_id}/stop"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}/stop", {}),
+    ("POST", "/training/sweeps"): lambda r: (
+        "/training/sweeps",
+        {
+            "json": {
+                "job": TRAINING_SPEC | {"metrics": [{"name": "auc"}]},
+                "parameters": {"eta": {"values": [0.1]}},
+                "objective": {"metric": "auc"},
+            }
+        },
+    ),
+    ("POST", "/training/sweeps/{sweep_id}/stop"): lambda r: (f"/training/sweeps/{NO_SWEEP}/stop", {}),
     ("POST", "/monitoring/monitors/{monitor_id}/check"): lambda r: (
         f"/monitoring/monitors/{r['monitor']}/check",
         {},

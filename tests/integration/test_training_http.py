@@ -147,14 +147,25 @@ assert abs(accuracy - {two["metrics"]["val_accuracy"]!r}) < 1e-6, accuracy
     )
 
 
+@pytest.fixture(scope="module")
+def failed(platform: RunningPlatform, uploaded: dict[str, str]) -> dict[str, Any]:
+    """A job whose script fails on purpose, run to its end."""
+    return run_to_end(platform, spec(uploaded, hyperparameters={"fail": "yes"}))
+
+
 def test_a_failing_script_ends_failed_with_its_last_log_lines(
-    platform: RunningPlatform, uploaded: dict[str, str]
+    platform: RunningPlatform, failed: dict[str, Any]
 ) -> None:
-    failed = run_to_end(platform, spec(uploaded, hyperparameters={"fail": "yes"}))
     assert failed["status"] == "FAILED", failed
     assert "no label column named 'target'" in failed["error"]["reason"]
     assert any("loading the training data" in line for line in failed["error"]["log_tail"])
     assert "Traceback" not in failed["error"]["reason"].split("\n")[0]
+
+    token = platform.token("acme", ["viewer"])
+    status = platform.cli("train", "status", failed["job_id"], token=token)
+    assert status.returncode == 1 and "no label column named 'target'" in status.stdout, status
+    logs = platform.cli("train", "logs", failed["job_id"], token=token)
+    assert logs.returncode == 0 and "[algo-1] loading the training data ..." in logs.stdout, logs
 
 
 def test_a_stopped_job_ends_stopped(platform: RunningPlatform, uploaded: dict[str, str]) -> None:
@@ -214,14 +225,71 @@ def test_locations_outside_the_tenant_and_missing_objects_are_refused(
     assert refused.status_code == 422 and "channels.train.s3_uri" in refused.text, refused.text
 
 
-def test_roles_and_tenants(platform: RunningPlatform, uploaded: dict[str, str]) -> None:
+def test_roles_and_tenants(
+    platform: RunningPlatform, uploaded: dict[str, str], failed: dict[str, Any]
+) -> None:
     viewer = platform.token("acme", ["viewer"])
     assert api(platform, "POST", "/training/jobs", viewer, json=spec(uploaded)).status_code == 403
     assert api(platform, "GET", "/training/jobs", viewer).status_code == 200
-    job_id = run_to_end(platform, spec(uploaded, hyperparameters={"fail": "yes"}))["job_id"]
+    job_id = failed["job_id"]
     assert job_id in [j["job_id"] for j in api(platform, "GET", "/training/jobs", viewer).json()["jobs"]]
     globex = platform.token("globex", ["ml-engineer"])
     for path in (f"/training/jobs/{job_id}", f"/training/jobs/{job_id}/logs"):
         assert api(platform, "GET", path, globex).status_code == 404
     assert api(platform, "POST", f"/training/jobs/{job_id}/stop", globex).status_code == 404
     assert api(platform, "GET", "/training/jobs", globex).json()["jobs"] == []
+
+
+def test_a_six_trial_sweep_registers_its_best_trial_with_every_trial_a_child_run(
+    platform: RunningPlatform, uploaded: dict[str, str]
+) -> None:
+    template = spec(uploaded, hyperparameters={"num_round": 10}, experiment="churn-sweep")
+    body = {
+        "job": template,
+        "parameters": {"max_depth": {"values": [2, 4, 6]}, "eta": {"values": [0.1, 0.3]}},
+        "strategy": "grid",
+        "max_parallel": 2,
+        "objective": {"metric": "val_auc", "goal": "maximize"},
+        "register": {"model": "churn-sweep"},
+    }
+    submitted = api(platform, "POST", "/training/sweeps", json=body)
+    assert submitted.status_code == 201, submitted.text
+    sweep_id = submitted.json()["sweep_id"]
+    assert len(submitted.json()["trials"]) == 6
+
+    def ended() -> dict[str, Any] | None:
+        sweep = api(platform, "GET", f"/training/sweeps/{sweep_id}").json()
+        return sweep if sweep["status"] not in ("SUBMITTED", "RUNNING") else None
+
+    sweep = wait_for(ended, timeout_s=420, interval_s=2.0)
+    assert sweep["status"] == "SUCCEEDED", sweep.get("error")
+    trials = sweep["trials"]
+    assert [t["status"] for t in trials] == ["SUCCEEDED"] * 6, trials
+    assert sorted((t["hyperparameters"]["max_depth"], t["hyperparameters"]["eta"]) for t in trials) == sorted(
+        (d, e) for d in (2, 4, 6) for e in (0.1, 0.3)
+    )
+    winner = max(trials, key=lambda t: t["metrics"]["val_auc"])
+    assert sweep["best"]["trial"] == winner["trial"]
+    assert sweep["best"]["registration"]["version"] == "1"
+
+    # Never more than max_parallel trials trained at once: each trial's job, from creation to its end.
+    jobs = [api(platform, "GET", f"/training/jobs/{t['job_id']}").json() for t in trials]
+    edges = sorted([(j["created_at"], 1) for j in jobs] + [(j["finished_at"], -1) for j in jobs])
+    running = [sum(delta for _, delta in edges[: i + 1]) for i in range(len(edges))]
+    assert max(running) <= 2, edges
+
+    platform.run_python(
+        f"""
+from mlflow import MlflowClient
+client = MlflowClient()
+version = client.get_model_version("churn-sweep", "1")
+assert version.run_id == {winner["run_id"]!r}, version.run_id
+parent = client.get_run(version.run_id).data.tags["mlflow.parentRunId"]
+children = client.search_runs(
+    [client.get_run(parent).info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{{parent}}'"
+)
+assert len(children) == 6, len(children)
+assert client.get_run(parent).data.tags["maestro.training.best_trial"] == "{winner["trial"]}"
+""",
+        platform.mlflow_env("acme"),
+    )

@@ -38,6 +38,7 @@ class Settings(BaseModel):
     explain_state_machine_arn: str = ""
     training_table: str = "maestro-training"
     training_state_machine_arn: str = ""
+    training_sweep_state_machine_arn: str = ""
     tenants_purge_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers
     # are the platform's operators (platform:admin holds only here).

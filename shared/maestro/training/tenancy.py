@@ -8,7 +8,8 @@ from maestro.core import workflow_gateway as workflows
 from maestro.core.capabilities import Capability
 from maestro.core.settings import get_settings
 from maestro.training import gateway
-from maestro.training.store import QUOTA, TrainingStore
+from maestro.training.store import LIVE, QUOTA, TrainingStore
+from maestro.training.sweep_store import SweepStore
 
 STOP_CAUSE = "the tenant is being deleted"
 
@@ -19,12 +20,21 @@ def count(tenants: list[str]) -> dict[str, dict[str, int]]:
 
 
 def stop(tenant: str) -> dict[str, int]:
+    """Sweeps first (they would start more trials), then every live job."""
+    table, sweeps, cursor = get_settings().training_table, 0, None
+    while True:
+        page, cursor = SweepStore(table, tenant).page(100, cursor)
+        for sweep in page:
+            if sweep["status"] in LIVE and sweep.get("execution_arn"):
+                sweeps += int(workflows.stop(sweep["execution_arn"], STOP_CAUSE))
+        if cursor is None:
+            break
     stopped = 0
     for job in TrainingStore(get_settings().training_table, tenant).live():
         if job.get("execution_arn"):
             stopped += int(workflows.stop(job["execution_arn"], STOP_CAUSE))
         gateway.stop(job["sagemaker_job"])
-    return {"training_jobs": stopped}
+    return {"training_jobs": stopped, "training_sweeps": sweeps}
 
 
 CAPABILITY = Capability(

@@ -1,0 +1,105 @@
+"""`make bench`'s training figure: the orchestration overhead of a one-instance training job of the shipped
+XGBoost example on the local platform, over real HTTP: the time from submission to SUCCEEDED (workflow, local
+SageMaker, run, model and registration) minus the script's own time, measured by running the same script on
+the same data alone in the same run (the baseline). Run by tests/bench.py in its own process."""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from maestro.training.examples import xgboost_distributed
+from maestro.training.examples.xgboost_distributed import data
+from tests.bench import emit
+from tests.support import start_platform, wait_for
+
+EXAMPLE = Path(xgboost_distributed.__file__).parent
+ROUNDS = 3
+HYPERPARAMETERS = {"num_round": 40, "max_depth": 4}
+
+
+def script_alone(folder: Path) -> float:
+    """The entry point as SageMaker would run it on one host, without the platform."""
+    env = {
+        **os.environ,
+        "SM_HOSTS": '["algo-1"]',
+        "SM_CURRENT_HOST": "algo-1",
+        "SM_MODEL_DIR": str(folder / "model"),
+        "SM_CHANNEL_TRAIN": str(folder / "train"),
+        "SM_CHANNEL_VALIDATION": str(folder / "validation"),
+        "MAESTRO_HOST_ADDRESSES": '{"algo-1": "127.0.77.1"}',
+    }
+    args = [f"--{k}={v}" for k, v in HYPERPARAMETERS.items()]
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(EXAMPLE / "train.py"), *args], env=env, check=True, capture_output=True
+    )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        written = data.write(folder)
+        alone = statistics.median(script_alone(folder) for _ in range(ROUNDS))
+        platform = start_platform(folder / "state")
+        try:
+            token = platform.token("bench", ["ml-engineer"])
+            bucket, s3 = platform.artifacts_bucket(), platform.aws("s3")
+            root = "tenants/bench/inputs"
+            buffer = io.BytesIO()
+            with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+                tar.add(EXAMPLE / "train.py", arcname="train.py")
+            s3.put_object(Bucket=bucket, Key=f"{root}/sourcedir.tar.gz", Body=buffer.getvalue())
+            for name, path in written.items():
+                s3.upload_file(str(path), bucket, f"{root}/{name}/{path.name}")
+            spec = {
+                "entry_point": "train.py",
+                "source": f"s3://{bucket}/{root}/sourcedir.tar.gz",
+                "hyperparameters": HYPERPARAMETERS,
+                "channels": {n: {"s3_uri": f"s3://{bucket}/{root}/{n}/"} for n in written},
+                "metrics": [{"name": "val_auc"}],
+                "model": {"flavor": "xgboost", "file": "model.xgb"},
+                "register": {"model": "bench-xgb", "gate": "val_auc >= 0.5"},
+            }
+            headers = {"Authorization": f"Bearer {token}"}
+            walls = []
+            for _ in range(ROUNDS):
+                started = time.perf_counter()
+                job = requests.post(
+                    f"{platform.url}/training/jobs", json=spec, headers=headers, timeout=60
+                ).json()
+
+                def done(job_id: str = job["job_id"]) -> bool:
+                    got = requests.get(
+                        f"{platform.url}/training/jobs/{job_id}", headers=headers, timeout=60
+                    ).json()
+                    assert got["status"] not in ("FAILED", "STOPPED"), got
+                    return bool(got["status"] == "SUCCEEDED")
+
+                wait_for(done, timeout_s=300, interval_s=0.2)
+                walls.append(time.perf_counter() - started)
+        finally:
+            platform.stop()
+    wall = statistics.median(walls)
+    emit("training_job_wall_1_instance", wall, "s", baseline=alone, rounds=ROUNDS)
+    emit(
+        "training_orchestration_overhead",
+        wall - alone,
+        "s",
+        note="submit to SUCCEEDED minus the script alone; the poll interval starts at 2 s and grows 1.5x",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
