@@ -90,6 +90,7 @@ class MaestroStack(Stack):
         training = Training(
             self, "Training", shared=shared, registry_table=registry.table, artifacts=storage.artifacts
         )
+        training.allow_submitting(**monitoring.checkers, platform_table=storage.platform_table)
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,

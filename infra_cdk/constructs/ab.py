@@ -53,7 +53,12 @@ class AbTesting(Construct):
         assignment = function("ab_assign", memory_mb=1024)
         function.routes(assignment, ("POST", "/ab/assign"), ("POST", "/ab/assign/batch"))
 
-        ingestion = function("ab_ingest", memory_mb=1024)
+        # exposures may carry serving records for the variant's model version (resolved in the registry)
+        self.ingestion = ingestion = function(
+            "ab_ingest",
+            memory_mb=1024,
+            environment={**env, "MAESTRO_REGISTRY_TABLE": registry_table.table_name},
+        )
         function.routes(ingestion, ("POST", "/ab/events"))
 
         # numpy and scipy on their own layer; 1,769 MB is one full vCPU
@@ -82,7 +87,9 @@ class AbTesting(Construct):
         )
 
     def hold_promotions_on_drift(self, monitoring_table: dynamodb.ITable) -> None:
-        """An opted-in promotion reads the winner's monitors first: drift holds it back."""
+        """An opted-in promotion reads the winner's monitors first: drift holds it back. (Ingestion records
+        exposures' serving records there, through tenant sessions.)"""
+        self.ingestion.function.add_environment("MAESTRO_MONITORING_TABLE", monitoring_table.table_name)
         self.scheduled.function.add_environment("MAESTRO_MONITORING_TABLE", monitoring_table.table_name)
         monitoring_table.grant_read_data(self.scheduled.function)
         acknowledge(

@@ -74,6 +74,8 @@ class ModelMonitoring(Construct):
         check = function(
             "monitoring_check", scoped=False, layers=layers, memory_mb=1024, timeout=Duration.minutes(10)
         )
+        # Checks on request (the API) and on the schedule can start a monitor's retraining job.
+        self.checkers = {"scoped": api, "scheduled": check}
         function.schedule(
             check,
             "Hourly",

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
 from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge, logical_id
+from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
@@ -42,6 +42,7 @@ class Training(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        self.artifacts = artifacts
         self.table = table_with_gsi1(self, "TrainingTable")
         shared.access.include_tables([self.table])
         self.jobs_arn = stack.format_arn(
@@ -187,6 +188,36 @@ class Training(Construct):
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
             f"{LOG_GROUP}:*]",
             "SageMaker writes every training job's log streams into this one log group.",
+        )
+
+    def allow_submitting(
+        self, scoped: MaestroFunction, scheduled: MaestroFunction, platform_table: dynamodb.ITable
+    ) -> None:
+        """Functions of another capability that submit training jobs (a monitor's retraining on drift): the
+        request-path one through tenant sessions, the scheduled one across tenants with its own grants."""
+        for fn in (scoped, scheduled):
+            self._may_start_jobs(fn)
+            fn.function.add_environment("MAESTRO_TRAINING_TABLE", self.table.table_name)
+        self.table.grant_read_write_data(scheduled.function)
+        platform_table.grant_read_write_data(scheduled.function)  # the training_jobs_concurrent counter
+        # submission checks a job's bundle and channels exist
+        scheduled.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.artifacts.arn_for_objects("tenants/*")]
+            )
+        )
+        scheduled.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.artifacts.bucket_arn])
+        )
+        for resource, reason in (
+            (self.table, "A retraining job of any tenant's monitor is written to the training table."),
+            (platform_table, "A retraining job counts against its tenant's training quota."),
+        ):
+            acknowledge(scheduled.role, resource_finding(resource, "/index/*"), reason)
+        acknowledge(
+            scheduled.role,
+            resource_finding(self.artifacts, "/tenants/*"),
+            "Submission checks a retraining job's bundle and channels exist under its tenant's prefix.",
         )
 
     def grant_stop(self, fn: lambda_.IFunction) -> None:

@@ -340,3 +340,61 @@ def test_records_are_held_to_the_tenant_s_daily_quota(platform: RunningPlatform)
     assert checked["records"] == 1000  # nothing of the refused batch was folded
     usage = platform.api("GET", "/tenants/capped", operator).json()["quotas"]["monitoring_records_per_day"]
     assert usage["used"] == 1000 and usage["limit"] == 1500
+
+
+def test_a_b_exposures_carry_serving_records_to_their_variant_s_model_version(
+    platform: RunningPlatform,
+) -> None:
+    rng = np.random.default_rng(29)
+    for version in (1, 2):
+        body = {"model": {"name": "served", "version": version}, "rows": rows(rng, 800, [])}
+        assert api(platform, "POST", "/monitoring/baselines", json=body).status_code == 201
+    spec = {
+        "name": "served-by-variant",
+        "variants": [
+            {"key": "control", "weight": 0.5, "model": {"name": "served", "version": "1"}},
+            {"key": "candidate", "weight": 0.5, "model": {"name": "served", "version": "2"}},
+        ],
+        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
+    }
+    experiment_id = api(platform, "POST", "/ab/experiments", json=spec).json()["experiment_id"]
+    assert api(platform, "POST", f"/ab/experiments/{experiment_id}/start").ok
+    units = [f"u{i}" for i in range(600)]
+    assigned = api(
+        platform, "POST", "/ab/assign/batch", json={"experiment_id": experiment_id, "unit_ids": units}
+    ).json()["assignments"]
+    variant = {a["unit_id"]: a["variant"] for a in assigned}
+    events = []
+    for unit in units:  # the candidate's traffic has the shift planted in f2 and f5
+        (served,) = records(rows(rng, 1, SHIFTED if variant[unit] == "candidate" else []))
+        events.append({"event_id": f"x-{unit}", "unit_id": unit, "type": "exposure", "serving": served})
+    body = {"experiment_id": experiment_id, "events": events}
+    ingested = api(platform, "POST", "/ab/events", json=body)
+    assert ingested.status_code == 200, ingested.text
+    assert ingested.json()["serving"] == {"recorded": 600, "skipped": []}
+    again = api(platform, "POST", "/ab/events", json=body).json()  # resent: recorded once
+    assert again["serving"] == {"recorded": 0, "skipped": []} and again["duplicates"] == 600
+
+    def served_monitor(version: int) -> str:
+        spec = {
+            "name": f"served v{version}",
+            "model": {"name": "served", "version": version},
+            "min_records": 100,
+        }
+        return str(
+            api(
+                platform, "POST", "/monitoring/monitors", json=spec | {"drift": {"correction": "holm"}}
+            ).json()["monitor_id"]
+        )
+
+    candidate, control = served_monitor(2), served_monitor(1)
+    checked = {
+        m: api(platform, "POST", f"/monitoring/monitors/{m}/check").json() for m in (candidate, control)
+    }
+    assert checked[candidate]["records"] == sum(v == "candidate" for v in variant.values())
+    assert sorted(checked[candidate]["drift"]["drifted_columns"]) == SHIFTED
+    assert checked[control]["drift"]["drifted_columns"] == []
+
+    metric = {"event_id": "m-1", "unit_id": "u1", "type": "metric", "name": "purchase", "serving": served}
+    refused = api(platform, "POST", "/ab/events", json={"experiment_id": experiment_id, "events": [metric]})
+    assert refused.status_code == 422 and "serving" in refused.text, refused.text

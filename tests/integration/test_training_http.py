@@ -293,3 +293,60 @@ assert client.get_run(parent).data.tags["maestro.training.best_trial"] == "{winn
 """,
         platform.mlflow_env("acme"),
     )
+
+
+def test_a_monitor_configured_to_retrain_starts_one_training_job_on_drift(
+    platform: RunningPlatform, uploaded: dict[str, str]
+) -> None:
+    tap = platform.tap(
+        "retrain-tap", {"source": ["maestro.monitoring"], "detail-type": ["RetrainingStarted"]}
+    )
+    model = {"name": "churn-retrained", "version": 1}
+
+    def rows(n: int, seed: int, shift: float) -> list[dict[str, float]]:
+        x, _ = data.rows(n, seed)
+        return [{f: float(x[i, j]) + shift for j, f in enumerate(data.FEATURES)} for i in range(n)]
+
+    reference = {"model": model, "rows": rows(800, 31, 0.0), "prediction": None}
+    baseline = api(platform, "POST", "/monitoring/baselines", json=reference)
+    assert baseline.status_code == 201, baseline.text
+    retrain = {"job": spec(uploaded, hyperparameters={"num_round": 5}), "on": "dataset_drift"}
+    monitor = api(
+        platform,
+        "POST",
+        "/monitoring/monitors",
+        json={
+            "name": "retrain-on-drift",
+            "model": model,
+            "prediction": None,
+            "min_records": 300,
+            "retrain": retrain,
+        },
+    )
+    assert monitor.status_code == 201, monitor.text
+    monitor_id = monitor.json()["monitor_id"]
+    shifted = [{"features": r} for r in rows(600, 32, 1.5)]  # every feature moved by 1.5 sd
+    assert (
+        api(platform, "POST", "/monitoring/records", json={"model": model, "records": shifted}).status_code
+        == 200
+    )
+
+    first = api(platform, "POST", f"/monitoring/monitors/{monitor_id}/check").json()
+    assert first["drift"]["dataset_drift"] is True, first
+    job_id = first["retrain"]["job_id"]
+    second = api(platform, "POST", f"/monitoring/monitors/{monitor_id}/check").json()
+    assert second["retrain"] == {"skipped": f"retraining job {job_id} is still running"}, second
+
+    job = wait_for(
+        lambda: (
+            (j := api(platform, "GET", f"/training/jobs/{job_id}").json())["status"]
+            not in ("SUBMITTED", "RUNNING")
+            and j
+        ),
+        timeout_s=180,
+        interval_s=1.0,
+    )
+    assert job["status"] == "SUCCEEDED", job.get("error")
+    assert job["principal"] == "local-user@acme"  # the monitor's creator, not the checker
+    (event,) = [e["detail"] for e in platform.drain(tap)]
+    assert event["job_id"] == job_id and event["monitor_id"] == monitor_id

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from maestro.ab.experiments import MetricSpec
 from maestro.core.fields import Key
+from maestro.monitoring.interface import Record
 
 EXPOSURES = "__exposures__"
 SUM_FIELDS = ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy")
@@ -39,6 +40,17 @@ class Event(BaseModel):
     value: float = 1.0
     pre_period: bool = Field(False, description="a pre-experiment value, used as the CUPED covariate")
     timestamp: int | None = None
+    serving: Record | None = Field(
+        None,
+        description="exposure events: the features and prediction the unit was served, recorded for "
+        "the model monitoring of its variant's model version",
+    )
+
+    @model_validator(mode="after")
+    def _serving_on_exposures(self) -> Event:
+        if self.serving is not None and self.type != "exposure":
+            raise ValueError("serving: only exposure events carry serving records")
+        return self
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 from maestro.ab.assignment import Assignment, AssignmentConfig, assign
 from maestro.ab.experiments import ExperimentSpec, assignment_config, check_update, transition
 from maestro.ab.ingest import Event, UnitUpdate, apply_events, group_by_unit, unit_state_from_item
+from maestro.ab.serving import forward as forward_serving
 from maestro.ab.store import MAX_TRANSACTION_ITEMS, AbStore, now_ms
 from maestro.core.auth import AuthContext
 from maestro.core.aws import error_code
@@ -166,7 +167,7 @@ class AbService:
         return out
 
     # -- ingestion ----------------------------------------------------------------------------------------
-    def ingest(self, experiment_id: str, events: list[Event]) -> dict[str, int]:
+    def ingest(self, experiment_id: str, events: list[Event]) -> dict[str, Any]:
         item = self.store.get_experiment(experiment_id)
         if item["status"] not in ("running", "paused"):
             raise ValidationError(
@@ -212,6 +213,10 @@ class AbService:
                 "events", f"{len(pending)} unit(s) kept changing concurrently; resend the batch"
             )
         self.emit("ExperimentEventsIngested", experiment_id=experiment_id, **counts)
+        if item["status"] == "running":  # a paused experiment assigns no variant: no version to record for
+            serving = forward_serving(self.auth, self.correlation_id, experiment_id, spec, config, events)
+            if serving:
+                return {**counts, "serving": serving}
         return counts
 
     def require_running_or_paused(self, experiment_id: str) -> dict[str, Any]:

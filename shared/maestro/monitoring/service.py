@@ -8,13 +8,14 @@ import hashlib
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from maestro.core.auth import AuthContext
-from maestro.core.errors import Conflict, NotFound, ValidationError
+from maestro.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.object_store import Objects
+from maestro.core.rbac import Permission
 from maestro.core.tenancy import tenant_prefix
 from maestro.monitoring.distribution import Distribution
 from maestro.monitoring.profile import fold, profile, rows_from_csv
@@ -60,6 +61,18 @@ class MonitoringService:
             "created_by": self.auth.principal,
             "status": {"state": "unchecked"},
         }
+        if spec.retrain is not None:
+            # Retraining submits jobs as the monitor's creator: they must be allowed to, now and then.
+            if not self.auth.can(Permission.TRAINING_SUBMIT):
+                raise Forbidden(
+                    f"retrain: permission '{Permission.TRAINING_SUBMIT}' is required to retrain on drift",
+                    details={"permission": str(Permission.TRAINING_SUBMIT)},
+                )
+            monitor["retrain_as"] = {
+                "principal": self.auth.principal,
+                "roles": sorted(self.auth.roles),
+                "limits": dict(self.auth.limits),
+            }
         self.store.put_monitor(monitor)
         self.emit("MonitorCreated", monitor_id=monitor["monitor_id"], model=spec.model.model_dump())
         return monitor
@@ -187,6 +200,11 @@ class MonitoringService:
                 "dataset_drift": result["drift"]["dataset_drift"],
             }
             status["quality_failures"] = len(result["quality"])
+        retrain = self._retrain(monitor, result)
+        if retrain:
+            result["retrain"] = retrain
+            if retrain.get("job_id"):
+                monitor = {**monitor, "retrain_job_id": retrain["job_id"]}
         self.store.put_monitor({**monitor, "status": status})
         ids = {"monitor_id": monitor["monitor_id"], "model": result["model"]}
         if result.get("drift", {}).get("drifted_columns"):
@@ -195,7 +213,41 @@ class MonitoringService:
         if result.get("quality"):
             failed = [{k: f[k] for k in ("column", "check")} for f in result["quality"]][:50]
             self.emit("DataQualityFailed", **ids, failures=failed)
+        if retrain.get("job_id"):
+            self.emit("RetrainingStarted", **ids, job_id=retrain["job_id"])
+        elif retrain.get("error"):
+            self.emit("RetrainingNotStarted", **ids, reason=retrain["error"])
         return json.loads(json.dumps(result))  # plain JSON types throughout
+
+    def _retrain(self, monitor: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+        """A training job started for a drifting model (one at a time per monitor), as the monitor's creator
+        with the roles they had: {job_id}, {skipped: why} or {error: why}; {} when nothing was asked."""
+        spec, found = MonitorSpec.model_validate(monitor["spec"]), result.get("drift") or {}
+        if spec.retrain is None:
+            return {}
+        wanted = (
+            found.get("drifted_columns") if spec.retrain.on == "any_drift" else found.get("dataset_drift")
+        )
+        if not wanted:
+            return {}
+        from maestro.training.interface import LIVE, job_status, submit_job  # deferred: on drift only
+
+        previous = monitor.get("retrain_job_id")
+        if previous and job_status(self.auth.tenant, previous) in LIVE:
+            return {"skipped": f"retraining job {previous} is still running"}
+        who = monitor.get("retrain_as") or {}
+        creator = AuthContext.of(
+            who.get("principal", ""), self.auth.tenant, frozenset(who.get("roles") or [])
+        )
+        if not creator.can(Permission.TRAINING_SUBMIT):
+            return {"error": f"{creator.principal} may no longer submit training jobs"}
+        try:
+            job = submit_job(
+                replace(creator, limits=who.get("limits") or {}), spec.retrain.job, self.correlation_id
+            )
+        except DomainError as exc:
+            return {"error": str(exc)}
+        return {"job_id": job["job_id"]}
 
     # -- reports --------------------------------------------------------------------------------------------
     def report(self, monitor_id: str, checked_at: int | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from maestro.core.fields import Key
+from maestro.training.interface import TrainingJobRequest
 
 ARTIFACT_PATTERN = r"^mlflow-artifacts:/[^\x00-\x1f]+$"
 COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
@@ -50,6 +51,15 @@ class QualityOptions(BaseModel):
     new_categories: bool = Field(True, description="a category the reference never had fails the check")
 
 
+class RetrainOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job: TrainingJobRequest = Field(description="the training job to submit (as POST /training/jobs takes)")
+    on: Literal["dataset_drift", "any_drift"] = Field(
+        "dataset_drift", description="dataset drift (the drifted share of columns), or any drifted column"
+    )
+
+
 class MonitorSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +73,9 @@ class MonitorSpec(BaseModel):
     min_records: int = Field(100, ge=1, le=10**7, description="a window with fewer records is not tested")
     drift: DriftOptions = DriftOptions()
     quality: QualityOptions = QualityOptions()
+    retrain: RetrainOptions | None = Field(
+        None, description="start a training job on drift, as the monitor's creator (one at a time)"
+    )
 
 
 class Reference(BaseModel):
