@@ -110,7 +110,7 @@ class MaestroStack(Stack):
             explain_machine=explain.state_machine,
             shared=shared,
         )
-        training.grant_stop(tenants.purge.function)
+        training.grant_stop(tenants.purge)
         for variable, table in tables.items():
             platform.watch_table(variable, table)
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)

@@ -6,7 +6,9 @@ the same data alone in the same run (the baseline). Run by tests/bench.py in its
 from __future__ import annotations
 
 import io
+import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -24,11 +26,15 @@ from tests.support import start_platform, wait_for
 
 EXAMPLE = Path(xgboost_distributed.__file__).parent
 ROUNDS = 3
+NETWORK = 100 + secrets.randbelow(
+    150
+)  # a fresh loopback network per run: a tracker's port lingers (TIME_WAIT)
 HYPERPARAMETERS = {"num_round": 40, "max_depth": 4}
 
 
-def script_alone(folder: Path) -> float:
-    """The entry point as SageMaker would run it on one host, without the platform."""
+def script_alone(folder: Path, round_: int) -> float:
+    """The entry point as SageMaker would run it on one host, without the platform (an address of its own
+    each round, as each local job has)."""
     env = {
         **os.environ,
         "SM_HOSTS": '["algo-1"]',
@@ -36,13 +42,15 @@ def script_alone(folder: Path) -> float:
         "SM_MODEL_DIR": str(folder / "model"),
         "SM_CHANNEL_TRAIN": str(folder / "train"),
         "SM_CHANNEL_VALIDATION": str(folder / "validation"),
-        "MAESTRO_HOST_ADDRESSES": '{"algo-1": "127.0.77.1"}',
+        "MAESTRO_HOST_ADDRESSES": json.dumps({"algo-1": f"127.0.{NETWORK}.{round_ + 1}"}),
     }
     args = [f"--{k}={v}" for k, v in HYPERPARAMETERS.items()]
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(EXAMPLE / "train.py"), *args], env=env, check=True, capture_output=True
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE / "train.py"), *args], env=env, capture_output=True, text=True
     )
+    if done.returncode:
+        raise RuntimeError(f"the example failed alone: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     return time.perf_counter() - started
 
 
@@ -50,7 +58,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         written = data.write(folder)
-        alone = statistics.median(script_alone(folder) for _ in range(ROUNDS))
+        alone = statistics.median(script_alone(folder, r) for r in range(ROUNDS))
         platform = start_platform(folder / "state")
         try:
             token = platform.token("bench", ["ml-engineer"])

@@ -22,6 +22,7 @@ from infra_cdk.constructs.capability import CapabilityFunctions, Shared
 from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.storage import table_with_gsi1
+from infra_cdk.constructs.tenant_access import TENANT
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
 JOB_PREFIX = "maestro-"  # SageMaker job names: maestro-<job id>
@@ -54,7 +55,12 @@ class Training(Construct):
             resource_name=f"{LOG_GROUP}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.execution_role = self._execution_role(artifacts)
+        self.tenant_policy = self._tenant_policy(artifacts)
+        self.role_path = f"/maestro-training/{stack.stack_name}/"
+        self.roles_arn = stack.format_arn(
+            service="iam", region="", resource="role", resource_name=f"{self.role_path[1:]}*"
+        )
+        self.roles_finding = f"arn:<AWS::Partition>:iam::<AWS::AccountId>:role{self.role_path}*"
         env = {
             **shared.environment,
             "MAESTRO_TRAINING_TABLE": self.table.table_name,
@@ -63,6 +69,40 @@ class Training(Construct):
         function = CapabilityFunctions(self, shared, table=self.table, owner="training", environment=env)
         worker = function("training_worker", memory_mb=2048, timeout=Duration.minutes(10))
         self._may_watch(worker.function, "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob")
+        # A tenant's first job makes its execution role: only with the tenant policy as its boundary, and
+        # only that policy attached.
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:CreateRole", "iam:TagRole"],
+                resources=[self.roles_arn],
+                conditions={
+                    "StringEquals": {"iam:PermissionsBoundary": self.tenant_policy.managed_policy_arn}
+                },
+            )
+        )
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:AttachRolePolicy"],
+                resources=[self.roles_arn],
+                conditions={"ArnEquals": {"iam:PolicyARN": self.tenant_policy.managed_policy_arn}},
+            )
+        )
+        self._may_manage_roles(
+            worker, "iam:GetRole", why="Each tenant's own training role, made under this stack's IAM path."
+        )
+        # ... and creates each job with it
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateTrainingJob", "sagemaker:AddTags"], resources=[self.jobs_arn]
+            )
+        )
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.roles_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
         self.functions = [worker]
         self.state_machine = self._state_machine(worker.function)
 
@@ -220,8 +260,15 @@ class Training(Construct):
             "Submission checks a retraining job's bundle and channels exist under its tenant's prefix.",
         )
 
-    def grant_stop(self, fn: lambda_.IFunction) -> None:
-        """A tenant's deletion stops its training workflows and jobs (sweeps first)."""
+    def grant_stop(self, purge: MaestroFunction) -> None:
+        """A tenant's deletion stops its training workflows and jobs (sweeps first), and removes its role."""
+        self._may_manage_roles(
+            purge,
+            "iam:DetachRolePolicy",
+            "iam:DeleteRole",
+            why="A tenant's deletion removes its own training role, under this stack's IAM path.",
+        )
+        fn = purge.function
         self.state_machine.grant_execution(fn, "states:StopExecution")
         self.sweep_machine.grant_execution(fn, "states:StopExecution")
         acknowledge(
@@ -238,36 +285,37 @@ class Training(Construct):
             "A deletion stops the tenant's running training executions, whose names are job ids.",
         )
 
-    def _execution_role(self, artifacts: s3.IBucket) -> iam.Role:
-        """What a training job's containers run with: the tenants' code and data in, models out, its logs, and
-        the framework images."""
-        role = iam.Role(
+    def _tenant_policy(self, artifacts: s3.IBucket) -> iam.ManagedPolicy:
+        """What every tenant's training role may do, and the boundary it is made with: its own tenant's code
+        and data in, models out (the role's `tenant` tag is its sessions' principal tag), its logs, and the
+        framework images."""
+        mine = f"tenants/{TENANT}/"
+        policy = iam.ManagedPolicy(
             self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="Maestro ML training jobs: read tenants' artifacts, write models under training/",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[artifacts.arn_for_objects("tenants/*")])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[artifacts.arn_for_objects("tenants/*/training/*")]
-            )
-        )
-        role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[artifacts.bucket_arn]))
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.logs_arn],
-            )
-        )
-        role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=["arn:aws:ecr:*:*:repository/*"],  # framework images: AWS-owned, every region
-            )
+            "TenantTrainingPolicy",
+            description="Maestro ML training jobs: their tenant's artifacts (the role's tag), logs, images",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[artifacts.arn_for_objects(f"{mine}*")]
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:PutObject"], resources=[artifacts.arn_for_objects(f"{mine}training/*")]
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[artifacts.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{mine}*"]}},
+                ),
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.logs_arn],
+                ),
+                iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    resources=["arn:aws:ecr:*:*:repository/*"],  # framework images: AWS-owned, every region
+                ),
+            ],
         )
         for finding, reason in (
             ("Resource::*", "ECR's GetAuthorizationToken takes no resource."),
@@ -276,21 +324,27 @@ class Training(Construct):
                 "Framework images (XGBoost, PyTorch) live in AWS-owned registries of every region.",
             ),
             (
-                f"Resource::<{_bucket_id(artifacts)}.Arn>/tenants/*",
-                "Training reads the code and data that "
-                "the submitting tenant's prefix holds; submission checks every location is in that prefix.",
+                f"Resource::<{logical_id(artifacts)}.Arn>/tenants/<aws:PrincipalTag/tenant>/*",
+                "The job's own tenant's prefix: the role's tenant tag is its sessions' principal tag.",
             ),
             (
-                f"Resource::<{_bucket_id(artifacts)}.Arn>/tenants/*/training/*",
-                "SageMaker writes each job's model under its tenant's training/ prefix.",
+                f"Resource::<{logical_id(artifacts)}.Arn>/tenants/<aws:PrincipalTag/tenant>/training/*",
+                "SageMaker writes the job's model under its own tenant's training/ prefix.",
             ),
             (
                 f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{LOG_GROUP}:*",
                 "SageMaker writes every training job's log streams into this log group.",
             ),
         ):
-            acknowledge(role, f"AwsSolutions-IAM5[{finding}]", reason)
-        return role
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        return policy
+
+    def _may_manage_roles(self, fn: MaestroFunction, *actions: str, why: str) -> None:
+        """`actions` on the tenants' training roles (under this stack's IAM path) only."""
+        fn.function.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[self.roles_arn]))
+        fn.function.add_environment("MAESTRO_TRAINING_ROLE_PATH", self.role_path)
+        fn.function.add_environment("MAESTRO_TRAINING_POLICY_ARN", self.tenant_policy.managed_policy_arn)
+        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::{self.roles_finding}]", why)
 
     def _state_machine(self, worker: lambda_.IFunction) -> sfn.StateMachine:
         def step(name: str, which: str, result_path: str | None) -> tasks.LambdaInvoke:
@@ -304,39 +358,18 @@ class Training(Construct):
         guarded = failing_into(self, record_failure, "JobFailed", "TrainingFailed", "see the job's error")
         prepare = lambda_step(self, "Prepare", worker, "prepare", "job", "$.prepared")
         request = "$.prepared.request."
-        create = tasks.CallAwsService(
+        # The worker creates the job with the tenant's own role (a "RoleArn.$" parameter of an aws-sdk task
+        # could pass it too, but moto's engine cannot parse that key).
+        create = lambda_step(
             self,
             "CreateTrainingJob",
-            service="sagemaker",
-            action="createTrainingJob",
-            iam_resources=[self.jobs_arn],
-            iam_action="sagemaker:CreateTrainingJob",
-            parameters={
-                # The role is the platform's, never the request's. (A "RoleArn.$" key would not parse in
-                # moto's engine either: its lexer takes it for a Credentials field.)
-                "RoleArn": self.execution_role.role_arn,
-                **{
-                    field: sfn.JsonPath.object_at(request + field)
-                    for field in (
-                        "TrainingJobName",
-                        "AlgorithmSpecification",
-                        "HyperParameters",
-                        "InputDataConfig",
-                        "OutputDataConfig",
-                        "ResourceConfig",
-                        "StoppingCondition",
-                        "EnableManagedSpotTraining",
-                        "Environment",
-                        "Tags",
-                    )
-                },
-            },
-            result_path=sfn.JsonPath.DISCARD,
+            worker,
+            "create",
+            "job",
+            None,
+            request=sfn.JsonPath.object_at("$.prepared.request"),
         )
-        create.add_retry(errors=THROTTLED, max_attempts=5, interval=Duration.seconds(2), backoff_rate=2)
         wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.seconds_path("$.prepared.poll.seconds"))
-        # A retried create whose first attempt landed: the job is there, go and watch it.
-        create.add_catch(wait, errors=["SageMaker.ResourceInUseException"], result_path=sfn.JsonPath.DISCARD)
         describe = tasks.CallAwsService(
             self,
             "DescribeTrainingJob",
@@ -382,21 +415,11 @@ class Training(Construct):
             invoked=[worker],
             why_invoked="Invoking the worker's versions and aliases (CDK's LambdaInvoke grant).",
         )
-        machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.execution_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        machine.add_to_role_policy(
-            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[self.jobs_arn])
-        )
         acknowledge(
             machine.role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
             f"training-job/{JOB_PREFIX}*]",
-            "Creates, tags and describes Maestro's own training jobs, named maestro-<job id>.",
+            "Describes Maestro's own training jobs, named maestro-<job id>.",
         )
         return machine
 

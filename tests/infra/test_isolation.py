@@ -4,6 +4,7 @@ tenant's session the way IAM evaluates them, allow that tenant's keys and object
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,56 @@ def test_a_tenants_session_reaches_its_own_objects_and_none_of_another(
         assert not allowed(statements, a, "s3:ListBucket", bucket, {"s3:prefix": [f"tenants/{b}/"]})
     assert not allowed(statements, a, "s3:ListBucket", bucket, {"s3:prefix": ["tenants/"]})
     assert not allowed(statements, a, "s3:GetObject", f"{bucket}/{key}", {})
+
+
+@pytest.fixture(scope="module")
+def training_policy(synthesized: tuple[Path, dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The tenant training policy (every tenant's SageMaker role: its grants and its boundary)."""
+    policies = resources(synthesized, "AWS::IAM::ManagedPolicy")
+    (lid,) = [k for k in policies if "TenantTrainingPolicy" in k]
+    statements = _resolve(policies[lid]["Properties"]["PolicyDocument"]["Statement"], synthesized[1])
+    for statement in statements:
+        if not isinstance(statement["Resource"], list):
+            statement["Resource"] = [statement["Resource"]]
+    return lid, statements
+
+
+@given(a=tenants, b=tenants, key=st.from_regex(r"[a-z0-9/._-]{1,40}", fullmatch=True))
+@example(a="acme", b="acme-2", key="training-inputs/train.csv")
+def test_a_tenants_training_role_reaches_its_own_objects_and_none_of_another(
+    training_policy: Any, a: str, b: str, key: str
+) -> None:
+    _, statements = training_policy
+    bucket = next(r for s in statements for r in s["Resource"] if r.startswith("arn:aws:s3:::")).split("/")[0]
+    assert allowed(statements, a, "s3:GetObject", f"{bucket}/tenants/{a}/{key}", {})
+    assert allowed(statements, a, "s3:PutObject", f"{bucket}/tenants/{a}/training/{key}", {})
+    assert allowed(statements, a, "s3:ListBucket", bucket, {"s3:prefix": [f"tenants/{a}/{key}"]})
+    assert not allowed(statements, a, "s3:PutObject", f"{bucket}/tenants/{a}/artifacts/{key}", {})
+    if a != b:
+        assert not allowed(statements, a, "s3:GetObject", f"{bucket}/tenants/{b}/{key}", {})
+        assert not allowed(statements, a, "s3:PutObject", f"{bucket}/tenants/{b}/training/{key}", {})
+        assert not allowed(statements, a, "s3:ListBucket", bucket, {"s3:prefix": [f"tenants/{b}/"]})
+    assert not any(a.startswith("dynamodb:") for s in statements for a in _actions(s))
+
+
+def test_tenant_training_roles_are_made_only_bounded_by_that_policy_and_passed_only_to_sagemaker(
+    synthesized: tuple[Path, dict[str, Any]], training_policy: Any
+) -> None:
+    lid, _ = training_policy
+    statements = [
+        s
+        for p in resources(synthesized, "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    for statement in statements:
+        actions = _actions(statement)
+        if "iam:CreateRole" in actions:
+            assert statement["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": {"Ref": lid}}}
+        if "iam:AttachRolePolicy" in actions:
+            assert statement["Condition"] == {"ArnEquals": {"iam:PolicyARN": {"Ref": lid}}}
+        if "iam:PassRole" in actions:
+            assert statement["Condition"]["StringEquals"]["iam:PassedToService"] == "sagemaker.amazonaws.com"
+        if any(a.startswith("iam:") for a in actions):
+            resource = json.dumps(statement["Resource"])
+            assert "role/maestro-training/" in resource, statement
+    assert sum("iam:CreateRole" in _actions(s) for s in statements) == 1  # the training worker's

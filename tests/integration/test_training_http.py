@@ -116,6 +116,15 @@ def test_a_two_instance_job_trains_data_parallel_and_registers_a_model_the_mlflo
     assert hosts == {"algo-1", "algo-2"}, hosts
     assert any("rank 1 of 2): 3000 training rows" in line["message"] for line in logs["lines"])
 
+    # The job ran with acme's own execution role: tagged tenant=acme, bounded by the tenant training policy.
+    described = platform.aws("sagemaker").describe_training_job(TrainingJobName=two["sagemaker_job"])
+    iam = platform.aws("iam")
+    role = iam.get_role(RoleName=described["RoleArn"].rsplit("/", 1)[-1])["Role"]
+    assert role["Tags"] == [{"Key": "tenant", "Value": "acme"}]
+    (attached,) = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == attached["PolicyArn"]
+    assert "TenantTrainingPolicy" in attached["PolicyArn"]
+
     events = {e["detail-type"]: e["detail"] for e in platform.drain(tap)}
     assert events["ModelRegistered"]["name"] == "churn-xgb"
     assert {"TrainingSubmitted", "TrainingStarted", "TrainingSucceeded"} <= set(events)

@@ -28,6 +28,9 @@ class Capability:
     count: Callable[[list[str]], dict[str, dict[str, int]]] | None = None
     # Stops a tenant's running work (its workflows); what it stopped, by kind: {"explanation_jobs": 2}.
     stop: Callable[[str], dict[str, int]] | None = None
+    # Removes what it made for a tenant outside its tables and buckets, once they are swept (a training
+    # execution role); what it removed, by kind.
+    remove: Callable[[str], dict[str, int]] | None = None
 
     def stores(self, settings: Settings) -> list[str]:
         """Its tables and buckets as `dynamodb:<table>` and `s3:<bucket>`."""

@@ -39,6 +39,9 @@ class Settings(BaseModel):
     training_table: str = "maestro-training"
     training_state_machine_arn: str = ""
     training_sweep_state_machine_arn: str = ""
+    # Tenants' SageMaker execution roles: their IAM path, and the policy that bounds and grants them.
+    training_role_path: str = "/maestro-training/"
+    training_policy_arn: str = ""
     tenants_purge_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers
     # are the platform's operators (platform:admin holds only here).

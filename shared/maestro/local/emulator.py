@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import traceback
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -62,7 +63,8 @@ class LambdaInvokeFront:
                 start_response,
                 f"{status} {'OK' if status == 200 else 'Bad Request'}",
                 json.dumps(reply, default=str).encode(),
-                {"Content-Type": "application/x-amz-json-1.1"},
+                # botocore reads the request id from this header; error handlers (moto's engine) expect one
+                {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())},
             )
         match = INVOKE_PATH.match(environ.get("PATH_INFO", ""))
         if not match or environ.get("REQUEST_METHOD") != "POST":

@@ -1,6 +1,6 @@
 """Creates in the embedded emulator what the template defines: tables, buckets, KMS keys and aliases, buses,
-queues, rules and state machines. Must never invent a resource the template lacks, except the shadow
-queues that stand in for rule -> Lambda targets (moto cannot deliver to Lambda)."""
+queues, rules, managed policies and state machines. Must never invent a resource the template lacks, except
+the shadow queues that stand in for rule -> Lambda targets (moto cannot deliver to Lambda)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,12 @@ def provision(model: LocalModel) -> list[ShadowQueue]:
             if k in QUEUE_ATTRIBUTES
         }
         sqs.create_queue(QueueName=model.physical[lid], Attributes=attributes)
+
+    # Policies that functions attach at run time (a tenant's training role): roles themselves stay the
+    # template's business, since moto does not enforce IAM.
+    for lid, r in model.of_type("AWS::IAM::ManagedPolicy").items():
+        document = resolve(r["Properties"]["PolicyDocument"])
+        client("iam").create_policy(PolicyName=model.physical[lid], PolicyDocument=json.dumps(document))
 
     for lid, r in model.of_type("AWS::StepFunctions::StateMachine").items():
         props = resolve(r["Properties"])

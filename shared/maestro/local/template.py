@@ -151,6 +151,8 @@ class Resolver:
             return f"http://sqs.{self.m.region}.localhost/{ACCOUNT}/{self.m.physical[name]}"
         if kind == "AWS::StepFunctions::StateMachine":
             return self.arn(name)
+        if kind == "AWS::IAM::ManagedPolicy":
+            return f"arn:aws:iam::{ACCOUNT}:policy/{self.m.physical[name]}"
         return self.m.physical[name]
 
     def get_att(self, logical_id: str, attribute: str) -> str:

@@ -123,6 +123,9 @@ def _progress(state: dict[str, Any]) -> None:
 def finish(state: dict[str, Any]) -> dict[str, Any]:
     settings, tenant = get_settings(), state["tenant"]
     store = TenantStore(settings.platform_table, tenant)
+    for capability in capabilities.installed():  # what capabilities made outside their stores
+        if capability.remove is not None:
+            state.setdefault("removed_elsewhere", {}).update(capability.remove(tenant))
     report = {
         "tenant": tenant,
         "requested_by": state.get("requested_by"),
@@ -131,6 +134,7 @@ def finish(state: dict[str, Any]) -> dict[str, Any]:
         "sweeps": state["sweep"],
         **{f"{kind}_stopped": n for kind, n in state.get("stopped", {}).items()},
         "removed": state["removed"],
+        "removed_elsewhere": state.get("removed_elsewhere", {}),
         "retained_by_object_lock": state["retained"],
         "kept": KEPT,
         "not_covered": NOT_COVERED,

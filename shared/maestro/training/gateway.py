@@ -11,6 +11,17 @@ from maestro.core.aws import client
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
+def create(request: dict[str, Any]) -> bool:
+    """Creates the training job; False when it exists already (a retried step whose first attempt landed)."""
+    try:
+        client("sagemaker").create_training_job(**request)
+    except Exception as exc:
+        if "ResourceInUse" in str(exc):
+            return False
+        raise
+    return True
+
+
 def describe(name: str) -> dict[str, Any]:
     found: dict[str, Any] = client("sagemaker").describe_training_job(TrainingJobName=name)
     return found

@@ -93,7 +93,14 @@ class TrainingService:
 
     # -- reading ------------------------------------------------------------------------------------------
     def get(self, job_id: str) -> dict[str, Any]:
-        return self.shown(self.store.get(job_id))
+        """The job; one whose workflow ended without ending it (a failure no Catch can take) ends FAILED."""
+        job = self.store.get(job_id)
+        if job["status"] in LIVE and job.get("execution_arn"):
+            failed = workflows.failure(job["execution_arn"])
+            if failed and self._end(job_id, "FAILED", failed):
+                gateway.stop(job["sagemaker_job"])
+                job = self.store.get(job_id)
+        return self.shown(job)
 
     def list(
         self, status: str | None, limit: int, cursor: dict[str, Any] | None

@@ -26,7 +26,11 @@ ENTRY_POINT = r"^([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}/){0,8}[A-Za-z0-9_-][A-Za-z0-
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # `register` is a field here; pydantic's metaclass (an ABCMeta) has a `register` method it would shadow,
+    # so the attribute is `registration` and the API's name its alias.
+    model_config = ConfigDict(
+        extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
 
 
 class Channel(Strict):
@@ -110,7 +114,7 @@ class TrainingJobRequest(Strict):
     experiment: str = Field("training", min_length=1, max_length=500)
     run_name: str | None = Field(None, min_length=1, max_length=250)
     model: ModelFiles = Field(default_factory=ModelFiles)
-    register: Registration | None = None
+    registration: Registration | None = Field(None, alias="register")
 
     @field_validator("hyperparameters")
     @classmethod
@@ -143,8 +147,8 @@ class TrainingJobRequest(Strict):
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names):
             raise ValueError("metrics: each name once")
-        if self.register and self.register.gate:
-            metric = gate_of(self.register.gate)[0]
+        if self.registration and self.registration.gate:
+            metric = gate_of(self.registration.gate)[0]
             if metric not in names:
                 raise ValueError(f"register.gate: {metric!r} is not one of the job's metrics {names}")
         return self

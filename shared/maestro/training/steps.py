@@ -1,6 +1,6 @@
 """The training workflow's steps, one Lambda invocation each, run by the state machine:
-prepare -> (CreateTrainingJob) -> [Wait -> (DescribeTrainingJob) -> poll] until the job ends -> finish, and
-fail from every Catch. The job acts as the principal who submitted it: its run, metrics, logged model and
+prepare -> create -> [Wait -> (DescribeTrainingJob) -> poll] until the job ends -> finish, and fail from
+every Catch. The job acts as the principal who submitted it: its run, metrics, logged model and
 registered version are theirs, recorded through the registry's own rules (registry.interface.recorder).
 Must never leave a job RUNNING once its SageMaker job has ended, nor a run RUNNING once its job has."""
 
@@ -20,7 +20,7 @@ from maestro.core.settings import get_settings
 from maestro.core.workflow_gateway import failure_reason
 from maestro.registry.interface import recorder
 from maestro.tenants.counters import Counter
-from maestro.training import gateway
+from maestro.training import gateway, role_gateway
 from maestro.training.errors import TrainingError
 from maestro.training.flavors import model_files
 from maestro.training.spec import DEFAULT_IMAGE, TrainingJobRequest, passes
@@ -115,7 +115,8 @@ def prepare(job: Job, _event: dict[str, Any]) -> dict[str, Any]:
         progress={"stage": "Starting", "elapsed_s": 0, "max_runtime_s": r.max_runtime_s},
     )
     job.event("TrainingStarted", run_id=run_id, sagemaker_job=job.name)
-    return {"request": _create_request(job, image), "poll": {"seconds": FIRST_POLL_S, "count": 0}}
+    request = {**_create_request(job, image), "RoleArn": role_gateway.ensure(job.tenant)}
+    return {"request": request, "poll": {"seconds": FIRST_POLL_S, "count": 0}}
 
 
 def _create_request(job: Job, image: str) -> dict[str, Any]:
@@ -174,6 +175,13 @@ def _sha256_of(tenant: str, uri: str) -> str:
     for chunk in iter(lambda: body.read(1024 * 1024), b""):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def create(job: Job, event: dict[str, Any]) -> dict[str, Any]:
+    """SageMaker's CreateTrainingJob with the request prepare made (the tenant's own role in it)."""
+    if job.item["status"] != "RUNNING":  # stopped before it started
+        raise TrainingError(f"the job is {job.item['status']}: not started")
+    return {"created": gateway.create(event["request"])}
 
 
 # -- poll: progress and metrics so far ------------------------------------------------------------------
@@ -251,12 +259,17 @@ def _succeeded(job: Job, described: dict[str, Any], metrics: dict[str, float]) -
         "uri": source,
         "artifact": described["ModelArtifacts"]["S3ModelArtifacts"],
     }
-    if r.register:
-        ok, why = passes(r.register.gate, metrics)
-        model["registration"] = {"model": r.register.model, "gate": r.register.gate, "passed": ok, "why": why}
+    if r.registration:
+        ok, why = passes(r.registration.gate, metrics)
+        model["registration"] = {
+            "model": r.registration.model,
+            "gate": r.registration.gate,
+            "passed": ok,
+            "why": why,
+        }
         if ok:
             version = runs.register(
-                r.register.model, source, run_id, model_id, {"maestro.training.job_id": job.job_id}
+                r.registration.model, source, run_id, model_id, {"maestro.training.job_id": job.job_id}
             )
             model["registration"]["version"] = version
     runs.end_run(run_id, "FINISHED")
@@ -316,7 +329,7 @@ def fail(job: Job, event: dict[str, Any]) -> dict[str, Any]:
     return {"status": "FAILED"}
 
 
-STEPS = {"prepare": prepare, "poll": poll, "finish": finish, "fail": fail}
+STEPS = {"prepare": prepare, "create": create, "poll": poll, "finish": finish, "fail": fail}
 
 
 def run(event: dict[str, Any]) -> Any:

@@ -122,7 +122,7 @@ def finish(sweep: Sweep, _event: dict[str, Any]) -> dict[str, Any]:
         },
     )
     result: dict[str, Any] = {k: winner[k] for k in ("trial", "run_id", "metrics", "hyperparameters")}
-    register = sweep.request.register
+    register = sweep.request.registration
     if register:
         ok, why = passes(register.gate, winner["metrics"])
         result["registration"] = {"model": register.model, "gate": register.gate, "passed": ok, "why": why}

@@ -11,16 +11,12 @@ import math
 import random
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from maestro.training.spec import NAME, Registration, TrainingJobRequest
+from maestro.training.spec import NAME, Registration, Strict, TrainingJobRequest
 
 MAX_TRIALS = 100
 MAX_PARALLEL = 10
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Parameter(Strict):
@@ -66,19 +62,22 @@ class SweepRequest(Strict):
     trials: int | None = Field(None, ge=1, le=MAX_TRIALS, description="random search: how many")
     max_parallel: int = Field(2, ge=1, le=MAX_PARALLEL)
     objective: Objective
-    register: Registration | None = Field(None, description="register the best trial's model")
+    registration: Registration | None = Field(
+        None, alias="register", description="register the best trial's model"
+    )
     seed: int = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepRequest:
-        if self.job.register is not None:
+        if self.job.registration is not None:
             raise ValueError("job.register: a sweep registers its best trial (give register at the top)")
         metrics = [m.name for m in self.job.metrics]
         if self.objective.metric not in metrics:
             raise ValueError(
                 f"objective.metric: {self.objective.metric!r} is not one of job.metrics {metrics}"
             )
-        if self.register and self.register.gate and self.register.gate.split()[0] not in metrics:
+        gate = self.registration.gate if self.registration else None
+        if gate and gate.split()[0] not in metrics:
             raise ValueError("register.gate: its metric is not one of job.metrics")
         if self.strategy == "grid":
             ranged = [n for n, p in self.parameters.items() if p.values is None]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from maestro.core import workflow_gateway as workflows
 from maestro.core.capabilities import Capability
 from maestro.core.settings import get_settings
-from maestro.training import gateway
+from maestro.training import gateway, role_gateway
 from maestro.training.store import LIVE, QUOTA, TrainingStore
 from maestro.training.sweep_store import SweepStore
 
@@ -38,5 +38,10 @@ def stop(tenant: str) -> dict[str, int]:
 
 
 CAPABILITY = Capability(
-    "training", tables=("training_table",), buckets=("artifacts_bucket",), count=count, stop=stop
+    "training",
+    tables=("training_table",),
+    buckets=("artifacts_bucket",),
+    count=count,
+    stop=stop,
+    remove=role_gateway.remove,
 )
