@@ -5,14 +5,12 @@ the same data alone in the same run (the baseline). Run by tests/bench.py in its
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import secrets
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +20,7 @@ import requests
 from maestro.training.examples import xgboost_distributed
 from maestro.training.examples.xgboost_distributed import data
 from tests.bench import emit
-from tests.support import start_platform, wait_for
+from tests.support import start_platform, upload_training_example, wait_for
 
 EXAMPLE = Path(xgboost_distributed.__file__).parent
 ROUNDS = 3
@@ -62,19 +60,12 @@ def main() -> int:
         platform = start_platform(folder / "state")
         try:
             token = platform.token("bench", ["ml-engineer"])
-            bucket, s3 = platform.artifacts_bucket(), platform.aws("s3")
-            root = "tenants/bench/inputs"
-            buffer = io.BytesIO()
-            with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-                tar.add(EXAMPLE / "train.py", arcname="train.py")
-            s3.put_object(Bucket=bucket, Key=f"{root}/sourcedir.tar.gz", Body=buffer.getvalue())
-            for name, path in written.items():
-                s3.upload_file(str(path), bucket, f"{root}/{name}/{path.name}")
+            uploaded = upload_training_example(platform, "bench", written)
             spec = {
                 "entry_point": "train.py",
-                "source": f"s3://{bucket}/{root}/sourcedir.tar.gz",
+                "source": uploaded["source"],
                 "hyperparameters": HYPERPARAMETERS,
-                "channels": {n: {"s3_uri": f"s3://{bucket}/{root}/{n}/"} for n in written},
+                "channels": {n: {"s3_uri": uploaded[n]} for n in written},
                 "metrics": [{"name": "val_auc"}],
                 "model": {"flavor": "xgboost", "file": "model.xgb"},
                 "register": {"model": "bench-xgb", "gate": "val_auc >= 0.5"},

@@ -282,3 +282,26 @@ def ab_experiment_won_by_v2(platform: RunningPlatform, token: str, name: str, mo
     (rule,) = [name for name in schedules if "HourlyAnalysis" in name]
     assert requests.post(f"{platform.url}/_local/schedules/fire", params={"rule": rule}, timeout=120).ok
     return experiment_id
+
+
+def upload_training_example(
+    platform: RunningPlatform, tenant: str, written: dict[str, Path]
+) -> dict[str, str]:
+    """The shipped XGBoost example's bundle and the data `written` (data.write's files) under the tenant's
+    prefix: {source, train, validation} as s3:// URIs."""
+    import io
+    import tarfile
+
+    from maestro.training.examples import xgboost_distributed
+
+    bucket, s3 = platform.artifacts_bucket(), platform.aws("s3")
+    root = f"tenants/{tenant}/training-inputs"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(Path(xgboost_distributed.__file__).parent / "train.py", arcname="train.py")
+    s3.put_object(Bucket=bucket, Key=f"{root}/sourcedir.tar.gz", Body=buffer.getvalue())
+    for name, path in written.items():
+        s3.upload_file(str(path), bucket, f"{root}/{name}/{path.name}")
+    return {"source": f"s3://{bucket}/{root}/sourcedir.tar.gz"} | {
+        name: f"s3://{bucket}/{root}/{name}/" for name in written
+    }

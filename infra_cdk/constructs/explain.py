@@ -17,7 +17,7 @@ from constructs import Construct
 from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
 from infra_cdk.constructs.functions import RUNTIME
-from infra_cdk.constructs.nag import acknowledge, logical_id
+from infra_cdk.constructs.nag import acknowledge, executions_finding
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
@@ -89,8 +89,7 @@ class Explain(Construct):
         )
         acknowledge(
             submitter.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            executions_finding(self.state_machine),
             "Describe and stop the explanation machine's own executions, whose names are job ids.",
         )
         function.routes(

@@ -23,3 +23,12 @@ def logical_id(resource: IConstruct) -> str:
 def resource_finding(resource: IConstruct, suffix: str) -> str:
     """The id cdk-nag gives an IAM5 finding on `<resource's ARN><suffix>`, e.g. a table's `/index/*`."""
     return f"AwsSolutions-IAM5[Resource::<{logical_id(resource)}.Arn>{suffix}]"
+
+
+def executions_finding(machine: IConstruct) -> str:
+    """The id cdk-nag gives an IAM5 finding on a state machine's executions (`execution:<name>:*`), which
+    grant_execution writes."""
+    return (
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+        f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(machine)}"}}]}}]}}:*]'
+    )

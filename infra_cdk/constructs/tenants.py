@@ -21,7 +21,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
 from infra_cdk.constructs.functions import MaestroFunction, send_outcomes
-from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
+from infra_cdk.constructs.nag import acknowledge, executions_finding, resource_finding
 from infra_cdk.constructs.storage import Storage
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 from maestro.core.settings import Settings
@@ -127,8 +127,7 @@ class Tenants(Construct):
         explain_machine.grant_execution(purge.function, "states:StopExecution")
         acknowledge(
             purge.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(explain_machine)}"}}]}}]}}:*]',
+            executions_finding(explain_machine),
             "A deletion stops the tenant's running explanation executions, whose names are job ids.",
         )
         self.state_machine = self._purge_machine(purge.function)
@@ -136,8 +135,7 @@ class Tenants(Construct):
         self.state_machine.grant_execution(admin.function, "states:DescribeExecution")
         acknowledge(
             admin.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            executions_finding(self.state_machine),
             "Describe the deletion machine's executions: a deletion that ended outside its steps shows so.",
         )
         admin.function.add_environment(

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
 from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
+from infra_cdk.constructs.nag import acknowledge, executions_finding, logical_id, resource_finding
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.tenant_access import TENANT
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
@@ -119,8 +119,7 @@ class Training(Construct):
         self.sweep_machine.grant_execution(api.function, "states:DescribeExecution", "states:StopExecution")
         acknowledge(
             api.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.sweep_machine)}"}}]}}]}}:*]',
+            executions_finding(self.sweep_machine),
             "Describe and stop the sweep machine's own executions, whose names are sweep ids.",
         )
         api.function.add_environment(
@@ -150,8 +149,7 @@ class Training(Construct):
         )
         acknowledge(
             fn.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            executions_finding(self.state_machine),
             "Describe and stop the training machine's own executions, whose names are job ids.",
         )
 
@@ -273,15 +271,13 @@ class Training(Construct):
         self.sweep_machine.grant_execution(fn, "states:StopExecution")
         acknowledge(
             fn.role,  # type: ignore[arg-type]
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.sweep_machine)}"}}]}}]}}:*]',
+            executions_finding(self.sweep_machine),
             "A deletion stops the tenant's running sweeps, whose executions are named by sweep ids.",
         )
         self._may_watch(fn, "sagemaker:StopTrainingJob")
         acknowledge(
             fn.role,  # type: ignore[arg-type]
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{logical_id(self.state_machine)}"}}]}}]}}:*]',
+            executions_finding(self.state_machine),
             "A deletion stops the tenant's running training executions, whose names are job ids.",
         )
 

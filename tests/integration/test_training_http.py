@@ -6,8 +6,7 @@ script ends FAILED with its last log lines; a stopped job ends STOPPED; bad spec
 
 from __future__ import annotations
 
-import io
-import tarfile
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,9 @@ import numpy as np
 import pytest
 import requests
 
-from maestro.training.examples import xgboost_distributed
 from maestro.training.examples.xgboost_distributed import data
-from tests.support import RunningPlatform, start_platform, wait_for
+from tests.support import RunningPlatform, start_platform, upload_training_example, wait_for
 
-EXAMPLE = Path(xgboost_distributed.__file__).parent
 # XGBoost's distributed `hist` sums the hosts' gradient histograms exactly; the split candidates come from
 # per-host quantile sketches merged with the sketch's own error, so a model trained on two hosts is not
 # bit-identical to one trained on one. Seen here: |accuracy difference| <= 0.01 on 2,000 validation rows.
@@ -37,19 +34,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
 @pytest.fixture(scope="module")
 def uploaded(platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The example's bundle and data under acme's prefix: {source, train, validation} as s3:// URIs."""
-    bucket, s3 = platform.artifacts_bucket(), platform.aws("s3")
-    root = "tenants/acme/training-inputs"
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.add(EXAMPLE / "train.py", arcname="train.py")
-    s3.put_object(Bucket=bucket, Key=f"{root}/sourcedir.tar.gz", Body=buffer.getvalue())
-    for name, path in data.write(tmp_path_factory.mktemp("example-data")).items():
-        s3.upload_file(str(path), bucket, f"{root}/{name}/{path.name}")
-    return {
-        "source": f"s3://{bucket}/{root}/sourcedir.tar.gz",
-        "train": f"s3://{bucket}/{root}/train/",
-        "validation": f"s3://{bucket}/{root}/validation/",
-    }
+    return upload_training_example(platform, "acme", data.write(tmp_path_factory.mktemp("example-data")))
 
 
 def api(
@@ -250,7 +235,7 @@ def test_roles_and_tenants(
 
 
 def test_a_six_trial_sweep_registers_its_best_trial_with_every_trial_a_child_run(
-    platform: RunningPlatform, uploaded: dict[str, str]
+    platform: RunningPlatform, uploaded: dict[str, str], tmp_path: Path
 ) -> None:
     template = spec(uploaded, hyperparameters={"num_round": 10}, experiment="churn-sweep")
     body = {
@@ -261,10 +246,14 @@ def test_a_six_trial_sweep_registers_its_best_trial_with_every_trial_a_child_run
         "objective": {"metric": "val_auc", "goal": "maximize"},
         "register": {"model": "churn-sweep"},
     }
-    submitted = api(platform, "POST", "/training/sweeps", json=body)
-    assert submitted.status_code == 201, submitted.text
-    sweep_id = submitted.json()["sweep_id"]
-    assert len(submitted.json()["trials"]) == 6
+    spec_file = tmp_path / "sweep.json"
+    spec_file.write_text(json.dumps(body))
+    submitted = platform.cli(
+        "train", "sweep", "--file", str(spec_file), token=platform.token("acme", ["ml-engineer"])
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    sweep_id = submitted.stdout.strip()
+    assert len(api(platform, "GET", f"/training/sweeps/{sweep_id}").json()["trials"]) == 6
 
     def ended() -> dict[str, Any] | None:
         sweep = api(platform, "GET", f"/training/sweeps/{sweep_id}").json()

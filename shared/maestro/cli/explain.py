@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import webbrowser
 from pathlib import Path
 from typing import Any
 
-from maestro.cli.http import Api, common_options, connect
+from maestro.cli.http import Api, common_options, connect, follow
 
 FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 BAR_WIDTH = 30
@@ -50,19 +49,7 @@ def bar(job: dict[str, Any]) -> str:
 
 def wait(api: Api, job_id: str, interval_s: float, out: Any = sys.stderr) -> dict[str, Any]:
     """Polls until the job ends, redrawing one progress line (a plain line per change when not a tty)."""
-    last = ""
-    while True:
-        job = api.call("GET", f"/explanations/{job_id}")
-        line = bar(job)
-        if line != last:
-            out.write(("\r" + line) if out.isatty() else line + "\n")
-            out.flush()
-            last = line
-        if job["status"] in FINAL:
-            if out.isatty():
-                out.write("\n")
-            return job
-        time.sleep(interval_s)
+    return follow(api, f"/explanations/{job_id}", bar, FINAL, interval_s, out)
 
 
 def summary(job: dict[str, Any]) -> str:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import time
+from collections.abc import Callable, Collection
 from typing import Any
 
 import requests
@@ -63,3 +66,29 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--token", default=None, help="bearer token (default: MAESTRO_TOKEN, or a local one)")
     common.add_argument("--tenant", default="default", help="tenant of the local token")
     return common
+
+
+def follow(
+    api: Api,
+    path: str,
+    line: Callable[[dict[str, Any]], str],
+    final: Collection[str],
+    interval_s: float,
+    out: Any = None,
+) -> dict[str, Any]:
+    """Polls `path` until its status is final, redrawing one progress line (a plain line per change when
+    not a tty); the last reply."""
+    out = out or sys.stderr
+    last = ""
+    while True:
+        found: dict[str, Any] = api.call("GET", path)
+        current = line(found)
+        if current != last:
+            out.write(("\r" + current) if out.isatty() else current + "\n")
+            out.flush()
+            last = current
+        if found["status"] in final:
+            if out.isatty():
+                out.write("\n")
+            return found
+        time.sleep(interval_s)

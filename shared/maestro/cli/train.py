@@ -7,11 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from maestro.cli.http import Api, common_options, connect
+from maestro.cli.http import Api, common_options, connect, follow
 
 FINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 STAGES = ("SUBMITTED", "Starting", "Downloading", "Training", "Uploading", "Completed")
@@ -52,19 +51,21 @@ def line(job: dict[str, Any]) -> str:
 
 
 def wait(api: Api, job_id: str, interval_s: float, out: Any = sys.stderr) -> dict[str, Any]:
-    last = ""
-    while True:
-        job = api.call("GET", f"/training/jobs/{job_id}")
-        current = line(job)
-        if current != last:
-            out.write(("\r" + current) if out.isatty() else current + "\n")
-            out.flush()
-            last = current
-        if job["status"] in FINAL:
-            if out.isatty():
-                out.write("\n")
-            return job
-        time.sleep(interval_s)
+    return follow(api, f"/training/jobs/{job_id}", line, FINAL, interval_s, out)
+
+
+def sweep_line(sweep: dict[str, Any]) -> str:
+    """[####......] 3/6 trials ended  best val_auc=0.871 (trial 2)  RUNNING"""
+    trials = sweep.get("trials") or []
+    ended = sum(t["status"] in FINAL for t in trials)
+    filled = int(BAR_WIDTH * ended / len(trials)) if trials else 0
+    metric = (sweep.get("request") or {}).get("objective", {}).get("metric", "")
+    scored = [t for t in trials if metric in (t.get("metrics") or {})]
+    maximize = (sweep.get("request") or {}).get("objective", {}).get("goal", "maximize") == "maximize"
+    leader = (max if maximize else min)(scored, key=lambda t: t["metrics"][metric]) if scored else None
+    best = f"best {metric}={leader['metrics'][metric]:.4g} (trial {leader['trial']})" if leader else ""
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    return f"[{bar}] {ended}/{len(trials)} trials ended  {best}  {sweep['status']}"
 
 
 def summary(job: dict[str, Any]) -> str:
@@ -112,6 +113,14 @@ def run(args: argparse.Namespace) -> int:
             token = page.get("next_token")
             if not token:
                 return 0
+    if args.train == "sweep":
+        sweep = api.call("POST", "/training/sweeps", json=json.loads(Path(args.file).read_text()))
+        print(sweep["sweep_id"])
+        if args.wait:
+            sweep = follow(api, f"/training/sweeps/{sweep['sweep_id']}", sweep_line, FINAL, args.interval)
+            print(json.dumps(sweep.get("best") or sweep.get("error"), indent=2))
+            return 0 if sweep["status"] == "SUCCEEDED" else 1
+        return 0
     if args.train == "list":
         for job in api.call("GET", "/training/jobs", params={"limit": args.limit})["jobs"]:
             print(f"{job['job_id']}  {job['status']:<10} {job['created_at'][:19]}  {job.get('run_id', '')}")
@@ -141,6 +150,10 @@ def add_parser(top: Any) -> None:
     status.add_argument("--wait", action="store_true", help="follow it until it ends")
     status.add_argument("--interval", type=float, default=2.0)
     status.add_argument("--json", action="store_true", help="the whole job as JSON")
+    sweep = train.add_parser("sweep", parents=[common], help="submit a grid or random sweep (prints its id)")
+    sweep.add_argument("--file", required=True, help="the sweep as JSON (see POST /training/sweeps)")
+    sweep.add_argument("--wait", action="store_true", help="follow its trials until it ends")
+    sweep.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
     train.add_parser("logs", parents=[common], help="the job's log lines, every host").add_argument("job_id")
     train.add_parser("list", parents=[common], help="recent jobs").add_argument(
         "--limit", type=int, default=25

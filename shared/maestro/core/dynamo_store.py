@@ -163,6 +163,24 @@ class TenantTable:
             if not cursor or len(items) >= limit:
                 return items, cursor
 
+    def newest_first(
+        self, gsi1pk: str, limit: int, cursor: dict[str, Any] | None, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page (plain items) of a gsi1 partition whose sort keys lead with the creation time, newest
+        first; only items whose `status` is `status`, when given."""
+        args: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": gsi1pk}},
+            "ScanIndexForward": False,
+        }
+        if status:
+            args["FilterExpression"] = "#s = :s"
+            args["ExpressionAttributeNames"] = {"#s": "status"}
+            args["ExpressionAttributeValues"][":s"] = {"S": status}
+        items, cursor = self._page(limit, cursor, **args)
+        return [from_item(i) for i in items], cursor
+
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every item of `keys` that exists (plain), 100 keys a request; keys DynamoDB leaves unprocessed
         (throttling) are asked again after a growing pause."""

@@ -72,18 +72,8 @@ class ExplainStore(TenantTable):
     def list(
         self, status: str | None, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], Any]:
-        args: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": self.k("JOBS")}},
-            "ScanIndexForward": False,
-        }
-        if status:
-            args["FilterExpression"] = "#s = :s"
-            args["ExpressionAttributeNames"] = {"#s": "status"}
-            args["ExpressionAttributeValues"][":s"] = {"S": status}
-        items, cursor = self._page(limit, cursor, **args)
-        return [_shown(from_item(i)) for i in items], cursor
+        items, cursor = self.newest_first(self.k("JOBS"), limit, cursor, status)
+        return [_shown(i) for i in items], cursor
 
     def _update(
         self,

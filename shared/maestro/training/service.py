@@ -19,7 +19,7 @@ from maestro.tenants.counters import Counter
 from maestro.training import gateway
 from maestro.training.sources import locate
 from maestro.training.spec import TrainingJobRequest
-from maestro.training.store import LIVE, QUOTA, TrainingStore, now_iso
+from maestro.training.store import LIVE, QUOTA, TrainingStore, submitted
 
 MAX_CHANNEL_OBJECTS = 10_000
 
@@ -46,17 +46,9 @@ class TrainingService:
             for name, c in request.channels.items()
         }
         job_id = "tj-" + uuid.uuid4().hex[:24]
-        now = now_iso()
         job: dict[str, Any] = {
             "job_id": job_id,
-            "tenant": tenant,
-            "principal": self.auth.principal,
-            "roles": sorted(self.auth.roles),
-            "limits": dict(self.auth.limits),
-            "status": "SUBMITTED",
-            "created_at": now,
-            "updated_at": now,
-            "request": request.model_dump(mode="json"),
+            **submitted(self.auth, request.model_dump(mode="json")),
             "resolved": {
                 "source": source.to_json(),
                 "channels": {n: c.to_json() for n, c in channels.items()},

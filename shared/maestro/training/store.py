@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from maestro.core.auth import AuthContext
 from maestro.core.dynamo_store import (
     TenantTable,
     cancellation_reasons,
     expression_values,
-    from_item,
     is_conditional_failure,
 )
 from maestro.core.errors import Conflict, NotFound
@@ -38,6 +38,22 @@ def _numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [_numbers(v) for v in value]
     return value
+
+
+def submitted(auth: AuthContext, request: dict[str, Any]) -> dict[str, Any]:
+    """What a new job or sweep records of who submitted it (its steps act as them, with the roles and
+    limits they had) and of the request, SUBMITTED now."""
+    now = now_iso()
+    return {
+        "tenant": auth.tenant,
+        "principal": auth.principal,
+        "roles": sorted(auth.roles),
+        "limits": dict(auth.limits),
+        "status": "SUBMITTED",
+        "created_at": now,
+        "updated_at": now,
+        "request": request,
+    }
 
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:
@@ -76,18 +92,8 @@ class TrainingStore(TenantTable):
     def page(
         self, status: str | None, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], Any]:
-        args: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": self.k("JOBS")}},
-            "ScanIndexForward": False,
-        }
-        if status:
-            args["FilterExpression"] = "#s = :s"
-            args["ExpressionAttributeNames"] = {"#s": "status"}
-            args["ExpressionAttributeValues"][":s"] = {"S": status}
-        items, cursor = self._page(limit, cursor, **args)
-        return [_shown(from_item(i)) for i in items], cursor
+        items, cursor = self.newest_first(self.k("JOBS"), limit, cursor, status)
+        return [_shown(i) for i in items], cursor
 
     def live(self) -> list[dict[str, Any]]:
         """The tenant's jobs that have not ended."""

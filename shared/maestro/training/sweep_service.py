@@ -15,7 +15,7 @@ from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import Settings
 from maestro.training.service import TrainingService
 from maestro.training.sources import locate
-from maestro.training.store import LIVE, TrainingStore, now_iso
+from maestro.training.store import LIVE, TrainingStore, submitted
 from maestro.training.sweep_store import SweepStore
 from maestro.training.sweeps import SweepRequest
 
@@ -39,17 +39,9 @@ class SweepService:
             )
         combinations = request.combinations()
         sweep_id = "sw-" + uuid.uuid4().hex[:24]
-        now = now_iso()
         sweep = {
             "sweep_id": sweep_id,
-            "tenant": tenant,
-            "principal": self.auth.principal,
-            "roles": sorted(self.auth.roles),
-            "limits": dict(self.auth.limits),
-            "status": "SUBMITTED",
-            "created_at": now,
-            "updated_at": now,
-            "request": request.model_dump(mode="json"),
+            **submitted(self.auth, request.model_dump(mode="json")),
             "trials": {
                 str(i): {"trial": i, "status": "PENDING", "hyperparameters": hps}
                 for i, hps in enumerate(combinations)

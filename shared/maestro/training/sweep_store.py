@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from maestro.core.dynamo_store import TenantTable, from_item, is_conditional_failure
+from maestro.core.dynamo_store import TenantTable, is_conditional_failure
 from maestro.core.errors import Conflict, NotFound
 from maestro.training.store import LIVE, _numbers, _shown, now_iso
 
@@ -36,15 +36,8 @@ class SweepStore(TenantTable):
         return _shown(found)
 
     def page(self, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
-        items, cursor = self._page(
-            limit,
-            cursor,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :p",
-            ExpressionAttributeValues={":p": {"S": self.k("SWEEPS")}},
-            ScanIndexForward=False,
-        )
-        return [_shown(from_item(i)) for i in items], cursor
+        items, cursor = self.newest_first(self.k("SWEEPS"), limit, cursor)
+        return [_shown(i) for i in items], cursor
 
     def update(self, sweep_id: str, **fields: Any) -> dict[str, Any]:
         """Sets fields of a live sweep (Conflict once it has ended)."""
