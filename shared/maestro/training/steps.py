@@ -10,10 +10,8 @@ import hashlib
 import io
 import json
 import tarfile
-from dataclasses import replace
 from typing import Any
 
-from maestro.core.auth import AuthContext
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.object_store import Objects
 from maestro.core.settings import get_settings
@@ -24,7 +22,7 @@ from maestro.training import gateway, role_gateway
 from maestro.training.errors import TrainingError
 from maestro.training.flavors import model_files
 from maestro.training.spec import DEFAULT_IMAGE, TrainingJobRequest, passes
-from maestro.training.store import LIVE, QUOTA, TrainingStore
+from maestro.training.store import LIVE, QUOTA, TrainingStore, submitter
 
 FIRST_POLL_S, LONGEST_POLL_S = 2, 60
 MAX_MODEL_BYTES = 512 * 1024**2  # copied into the run through this function's memory
@@ -42,10 +40,7 @@ class Job:
         self.store = TrainingStore(settings.training_table, self.tenant)
         self.item = self.store.get(self.job_id)
         self.request = TrainingJobRequest.model_validate(self.item["request"])
-        self.auth = replace(
-            AuthContext.of(self.item["principal"], self.tenant, frozenset(self.item.get("roles") or [])),
-            limits=dict(self.item.get("limits") or {}),
-        )
+        self.auth = submitter(self.item)
         self.correlation_id = correlation_id or self.job_id
 
     @property

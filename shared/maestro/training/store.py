@@ -6,6 +6,7 @@ release its quota twice: every change is conditional on a live status."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -54,6 +55,14 @@ def submitted(auth: AuthContext, request: dict[str, Any]) -> dict[str, Any]:
         "updated_at": now,
         "request": request,
     }
+
+
+def submitter(item: dict[str, Any]) -> AuthContext:
+    """Who submitted a job or sweep, as `submitted` recorded them: its steps act as them."""
+    roles = frozenset(item.get("roles") or [])
+    return replace(
+        AuthContext.of(item["principal"], item["tenant"], roles), limits=dict(item.get("limits") or {})
+    )
 
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,8 @@ submitted the sweep. Must never let a trial hold a slot after its job ended."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from maestro.core.auth import AuthContext
 from maestro.core.errors import QuotaExceeded
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
@@ -16,7 +14,7 @@ from maestro.core.workflow_gateway import failure_reason
 from maestro.registry.interface import recorder
 from maestro.training.service import TrainingService
 from maestro.training.spec import TrainingJobRequest, passes
-from maestro.training.store import FINAL, TrainingStore
+from maestro.training.store import FINAL, TrainingStore, submitter
 from maestro.training.sweep_store import SweepStore
 from maestro.training.sweeps import SweepRequest, best
 
@@ -30,10 +28,7 @@ class Sweep:
         self.store = SweepStore(settings.training_table, self.tenant)
         self.item = self.store.get(self.sweep_id)
         self.request = SweepRequest.model_validate(self.item["request"])
-        self.auth = replace(
-            AuthContext.of(self.item["principal"], self.tenant, frozenset(self.item.get("roles") or [])),
-            limits=dict(self.item.get("limits") or {}),
-        )
+        self.auth = submitter(self.item)
         self.jobs = TrainingService(
             TrainingStore(settings.training_table, self.tenant), self.auth, settings, self.sweep_id
         )
