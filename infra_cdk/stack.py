@@ -13,6 +13,7 @@ from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.audit import Audit
 from infra_cdk.constructs.capability import Shared
+from infra_cdk.constructs.delivery import Delivery
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
@@ -91,6 +92,14 @@ class MaestroStack(Stack):
             self, "Training", shared=shared, registry_table=registry.table, artifacts=storage.artifacts
         )
         training.allow_submitting(**monitoring.checkers, platform_table=storage.platform_table)
+        delivery = Delivery(
+            self,
+            "Delivery",
+            shared=shared,
+            registry_table=registry.table,
+            monitoring_table=monitoring.table,
+            sla_table=sla.table,
+        )
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,
@@ -99,6 +108,7 @@ class MaestroStack(Stack):
             "MAESTRO_EXPLAIN_TABLE": explain.table,
             "MAESTRO_MONITORING_TABLE": monitoring.table,
             "MAESTRO_TRAINING_TABLE": training.table,
+            "MAESTRO_DELIVERY_TABLE": delivery.table,
             "MAESTRO_PLATFORM_TABLE": storage.platform_table,
         }
         tenants = Tenants(
@@ -111,6 +121,7 @@ class MaestroStack(Stack):
             shared=shared,
         )
         training.grant_stop(tenants.purge)
+        delivery.grant_stop(tenants.purge)
         for variable, table in tables.items():
             platform.watch_table(variable, table)
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -137,12 +137,27 @@ def send_outcomes(
     functions: Sequence[MaestroFunction], to: MaestroFunction, construct_id: str, filter_name: str
 ) -> None:
     """Subscribe `to` to every function's outcome lines (maestro.core.outcomes), its own excepted: its
-    outcomes would feed themselves. CloudWatch Logs allows two subscription filters per log group."""
-    destination = destinations.LambdaDestination(to.function)
+    outcomes would feed themselves. CloudWatch Logs allows two subscription filters per log group. One
+    permission lets the stack's log groups invoke `to` (one per log group would cost a resource each, and
+    the stack's 500 are counted)."""
+    stack = Stack.of(to)
+    to.function.add_permission(
+        f"{construct_id}FromLogs",
+        principal=iam.ServicePrincipal("logs.amazonaws.com"),
+        source_arn=stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        ),
+        source_account=stack.account,
+    )
+    permission = to.function.node.find_child(f"{construct_id}FromLogs")
+    destination = destinations.LambdaDestination(to.function, add_permissions=False)
     for fn in functions:
         if fn is to:
             continue
-        logs.SubscriptionFilter(
+        subscription = logs.SubscriptionFilter(
             fn,
             construct_id,
             log_group=fn.log_group,
@@ -150,3 +165,4 @@ def send_outcomes(
             filter_pattern=logs.FilterPattern.literal(FILTER_PATTERN),
             filter_name=filter_name,
         )
+        subscription.node.add_dependency(permission)

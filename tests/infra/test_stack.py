@@ -73,8 +73,8 @@ def test_tables_are_on_demand_encrypted_with_point_in_time_recovery_and_retained
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     tables = resources(synthesized, "AWS::DynamoDB::Table")
-    # platform, idempotency, registry, A/B, SLA, audit, explanations, monitoring, training
-    assert len(tables) == 9
+    # platform, idempotency, registry, A/B, SLA, audit, explanations, monitoring, training, delivery
+    assert len(tables) == 10
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"

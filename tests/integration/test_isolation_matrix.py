@@ -64,6 +64,7 @@ class Resources:
 
 
 Request = tuple[str, dict[str, Any]]  # (path, requests keyword arguments)
+ROLLOUT_STEPS = [{"percent": 10, "hold": "1h"}, {"percent": 100}]
 ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     # -- reads --------------------------------------------------------------------------------------------
     ("GET", "/whoami"): lambda r: ("/whoami", {}),
@@ -89,6 +90,12 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/sla/slos/{slo_id}/report"): lambda r: (f"/sla/slos/{r['slo']}/report", {}),
     ("GET", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {}),
     ("GET", "/training/jobs"): lambda r: ("/training/jobs", {}),
+    ("GET", "/deployments"): lambda r: ("/deployments", {}),
+    ("GET", "/deployments/{rollout_id}"): lambda r: (f"/deployments/{r['rollout']}", {}),
+    ("POST", "/deployments/route"): lambda r: (
+        "/deployments/route",
+        {"json": {"model": f"{r.names}-m", "alias": "champion", "units": ["u1", "u2"]}},
+    ),
     ("GET", "/training/sweeps"): lambda r: ("/training/sweeps", {}),
     ("GET", "/training/sweeps/{sweep_id}"): lambda r: (f"/training/sweeps/{NO_SWEEP}", {}),
     ("GET", "/training/jobs/{job_id}"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}", {}),
@@ -198,6 +205,12 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ),
     ("POST", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {"json": MONITOR}),
     ("POST", "/training/jobs"): lambda r: ("/training/jobs", {"json": TRAINING_SPEC}),
+    # the first role allowed starts a rollout of the staging alias; the others find it running (409)
+    ("POST", "/deployments"): lambda r: (
+        "/deployments",
+        {"json": {"model": f"{r.names}-m", "alias": "staging", "to_version": 2, "steps": ROLLOUT_STEPS}},
+    ),
+    ("POST", "/deployments/{rollout_id}/abort"): lambda r: (f"/deployments/{r['rollout']}/abort", {}),
     ("POST", "/training/jobs/{job_id}/stop"): lambda r: (f"/training/jobs/{NO_TRAINING_JOB}/stop", {}),
     ("POST", "/training/sweeps"): lambda r: (
         "/training/sweeps",
@@ -477,6 +490,13 @@ def setup(platform: RunningPlatform, tenant: str, names: str) -> Resources:
         f"{ML}/registered-models/alias",
         json={"name": f"{names}-m", "alias": "champion", "version": "1"},
     )
+    call(
+        "POST",
+        f"{ML}/registered-models/alias",
+        json={"name": f"{names}-m", "alias": "staging", "version": "1"},
+    )
+    rollout = {"model": f"{names}-m", "alias": "champion", "to_version": 2, "steps": ROLLOUT_STEPS}
+    r.ids["rollout"] = call("POST", "/deployments", json=rollout)["rollout_id"]
     for path, body in (("model.bin", f"{names}-secret-weights".encode()), ("gone.txt", b"to delete")):
         assert platform.api("PUT", f"{ART}/artifacts/experiments/fixture/{path}", admin, data=body).ok
     upload = call("POST", f"{ART}/mpu/create/experiments/fixture", json={"path": "big.bin", "num_parts": 1})

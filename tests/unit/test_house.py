@@ -136,6 +136,7 @@ def test_a_tenant_deletion_sweeps_every_capability_s_stores_and_the_platform_tab
         "dynamodb:maestro-explain",
         "dynamodb:maestro-monitoring",
         "dynamodb:maestro-training",
+        "dynamodb:maestro-delivery",
         "dynamodb:maestro-platform",
         "s3:maestro-artifacts",
         "s3:maestro-audit-archive",

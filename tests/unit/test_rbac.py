@@ -7,6 +7,7 @@ CAPABILITIES = {
     "ab",
     "explain",
     "training",
+    "deploy",
     "audit",
     "sla",
     "monitoring",

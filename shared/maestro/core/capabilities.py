@@ -14,7 +14,7 @@ from functools import cache
 from maestro.core.settings import Settings
 
 # The order is the order of a tenant's deletion sweep.
-INSTALLED = ("registry", "ab", "sla", "audit", "explain", "monitoring", "training")
+INSTALLED = ("registry", "ab", "sla", "audit", "explain", "monitoring", "training", "delivery")
 
 
 @dataclass(frozen=True)

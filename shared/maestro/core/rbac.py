@@ -45,6 +45,11 @@ class Permission(StrEnum):
     TRAINING_READ = "training:read"
     TRAINING_SUBMIT = "training:submit"
     TRAINING_STOP = "training:stop"
+    # model rollouts
+    DEPLOY_READ = "deploy:read"
+    DEPLOY_START = "deploy:start"
+    DEPLOY_ABORT = "deploy:abort"
+    DEPLOY_ROUTE = "deploy:route"
     # tenancy
     TENANT_READ = "tenant:read"
     TENANT_USERS = "tenant:users"
@@ -64,6 +69,7 @@ _VIEWER = frozenset(
         P.SLA_READ,
         P.MONITORING_READ,
         P.TRAINING_READ,
+        P.DEPLOY_READ,
         P.TENANT_READ,
     }
 )
@@ -87,11 +93,22 @@ _ML_ENGINEER = _DATA_SCIENTIST | {
     P.SLA_OBSERVE,
     P.MONITORING_WRITE,
     P.MONITORING_CONFIGURE,
+    P.DEPLOY_START,
+    P.DEPLOY_ABORT,
+    P.DEPLOY_ROUTE,
 }
 _AUDITOR = _VIEWER | {P.AUDIT_READ, P.AUDIT_VERIFY, P.AUDIT_REPORT, P.USAGE_READ}
 # A machine caller: serves assignments, reports events, observations and serving records, posts audit records.
 _SERVICE = frozenset(
-    {P.PLATFORM_WHOAMI, P.AB_ASSIGN, P.AB_INGEST, P.SLA_OBSERVE, P.AUDIT_WRITE, P.MONITORING_WRITE}
+    {
+        P.PLATFORM_WHOAMI,
+        P.AB_ASSIGN,
+        P.AB_INGEST,
+        P.SLA_OBSERVE,
+        P.AUDIT_WRITE,
+        P.MONITORING_WRITE,
+        P.DEPLOY_ROUTE,
+    }
 )
 # Everything inside one tenant; only the platform admin acts across tenants.
 _TENANT_ADMIN = frozenset(Permission) - {P.PLATFORM_ADMIN}

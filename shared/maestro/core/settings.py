@@ -43,6 +43,8 @@ class Settings(BaseModel):
     training_role_path: str = "/maestro-training/"
     training_policy_arn: str = ""
     tenants_purge_state_machine_arn: str = ""
+    delivery_table: str = "maestro-delivery"
+    delivery_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers
     # are the platform's operators (platform:admin holds only here).
     platform_tenant: str = "platform"

@@ -15,11 +15,12 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict, DependencyUnavailable
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import Settings
+from maestro.core.submissions import submitted
 from maestro.tenants.counters import Counter
 from maestro.training import gateway
 from maestro.training.sources import locate
 from maestro.training.spec import TrainingJobRequest
-from maestro.training.store import LIVE, QUOTA, TrainingStore, submitted
+from maestro.training.store import LIVE, QUOTA, TrainingStore
 
 MAX_CHANNEL_OBJECTS = 10_000
 

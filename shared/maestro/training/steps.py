@@ -15,6 +15,7 @@ from typing import Any
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.object_store import Objects
 from maestro.core.settings import get_settings
+from maestro.core.submissions import submitter
 from maestro.core.workflow_gateway import failure_reason
 from maestro.registry.interface import recorder
 from maestro.tenants.counters import Counter
@@ -22,7 +23,7 @@ from maestro.training import gateway, role_gateway
 from maestro.training.errors import TrainingError
 from maestro.training.flavors import model_files
 from maestro.training.spec import DEFAULT_IMAGE, TrainingJobRequest, passes
-from maestro.training.store import LIVE, QUOTA, TrainingStore, submitter
+from maestro.training.store import LIVE, QUOTA, TrainingStore
 
 FIRST_POLL_S, LONGEST_POLL_S = 2, 60
 MAX_MODEL_BYTES = 512 * 1024**2  # copied into the run through this function's memory

@@ -6,12 +6,8 @@ release its quota twice: every change is conditional on a live status."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from maestro.core.auth import AuthContext
 from maestro.core.dynamo_store import (
     TenantTable,
     cancellation_reasons,
@@ -19,54 +15,13 @@ from maestro.core.dynamo_store import (
     is_conditional_failure,
 )
 from maestro.core.errors import Conflict, NotFound
+from maestro.core.submissions import now_iso, shown
+from maestro.core.submissions import numbers as _numbers
 from maestro.tenants.counters import Counter
 
 LIVE = ("SUBMITTED", "RUNNING")
 FINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 QUOTA = "training_jobs_concurrent"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _numbers(value: Any) -> Any:
-    """DynamoDB takes numbers as Decimal: metrics and hyperparameters arrive as floats."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    return value
-
-
-def submitted(auth: AuthContext, request: dict[str, Any]) -> dict[str, Any]:
-    """What a new job or sweep records of who submitted it (its steps act as them, with the roles and
-    limits they had) and of the request, SUBMITTED now."""
-    now = now_iso()
-    return {
-        "tenant": auth.tenant,
-        "principal": auth.principal,
-        "roles": sorted(auth.roles),
-        "limits": dict(auth.limits),
-        "status": "SUBMITTED",
-        "created_at": now,
-        "updated_at": now,
-        "request": request,
-    }
-
-
-def submitter(item: dict[str, Any]) -> AuthContext:
-    """Who submitted a job or sweep, as `submitted` recorded them: its steps act as them."""
-    roles = frozenset(item.get("roles") or [])
-    return replace(
-        AuthContext.of(item["principal"], item["tenant"], roles), limits=dict(item.get("limits") or {})
-    )
-
-
-def _shown(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")}
 
 
 class TrainingStore(TenantTable):
@@ -96,13 +51,13 @@ class TrainingStore(TenantTable):
         found = self.item(self._pk(job_id), "JOB")
         if found is None:
             raise NotFound(f"training job {job_id} does not exist")
-        return _shown(found)
+        return shown(found)
 
     def page(
         self, status: str | None, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], Any]:
         items, cursor = self.newest_first(self.k("JOBS"), limit, cursor, status)
-        return [_shown(i) for i in items], cursor
+        return [shown(i) for i in items], cursor
 
     def live(self) -> list[dict[str, Any]]:
         """The tenant's jobs that have not ended."""
@@ -122,7 +77,7 @@ class TrainingStore(TenantTable):
         names = {f"#f{i}": name for i, name in enumerate(fields)} | {"#s": "status"}
         values = {f"v{i}": v for i, v in enumerate(fields.values())} | {"live0": LIVE[0], "live1": LIVE[1]}
         try:
-            return _shown(
+            return shown(
                 self.update_item(
                     self._pk(job_id),
                     "JOB",

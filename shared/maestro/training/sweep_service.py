@@ -13,9 +13,10 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict, DependencyUnavailable
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import Settings
+from maestro.core.submissions import submitted
 from maestro.training.service import TrainingService
 from maestro.training.sources import locate
-from maestro.training.store import LIVE, TrainingStore, submitted
+from maestro.training.store import LIVE, TrainingStore
 from maestro.training.sweep_store import SweepStore
 from maestro.training.sweeps import SweepRequest
 

@@ -10,11 +10,12 @@ from typing import Any
 from maestro.core.errors import QuotaExceeded
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
+from maestro.core.submissions import submitter
 from maestro.core.workflow_gateway import failure_reason
 from maestro.registry.interface import recorder
 from maestro.training.service import TrainingService
 from maestro.training.spec import TrainingJobRequest, passes
-from maestro.training.store import FINAL, TrainingStore, submitter
+from maestro.training.store import FINAL, TrainingStore
 from maestro.training.sweep_store import SweepStore
 from maestro.training.sweeps import SweepRequest, best
 

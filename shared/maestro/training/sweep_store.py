@@ -9,7 +9,9 @@ from typing import Any
 
 from maestro.core.dynamo_store import TenantTable, is_conditional_failure
 from maestro.core.errors import Conflict, NotFound
-from maestro.training.store import LIVE, _numbers, _shown, now_iso
+from maestro.core.submissions import now_iso, shown
+from maestro.core.submissions import numbers as _numbers
+from maestro.training.store import LIVE
 
 
 class SweepStore(TenantTable):
@@ -33,11 +35,11 @@ class SweepStore(TenantTable):
         found = self.item(self._pk(sweep_id), "SWEEP")
         if found is None:
             raise NotFound(f"sweep {sweep_id} does not exist")
-        return _shown(found)
+        return shown(found)
 
     def page(self, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
         items, cursor = self.newest_first(self.k("SWEEPS"), limit, cursor)
-        return [_shown(i) for i in items], cursor
+        return [shown(i) for i in items], cursor
 
     def update(self, sweep_id: str, **fields: Any) -> dict[str, Any]:
         """Sets fields of a live sweep (Conflict once it has ended)."""
@@ -45,7 +47,7 @@ class SweepStore(TenantTable):
         values = {f"v{i}": v for i, v in enumerate(fields.values())}
         names = {f"#f{i}": name for i, name in enumerate(fields)} | {"#s": "status"}
         try:
-            return _shown(
+            return shown(
                 self.update_item(
                     self._pk(sweep_id),
                     "SWEEP",
