@@ -24,6 +24,17 @@ from infra_cdk.stack import MaestroStack  # noqa: E402
 STACK_NAME = "Maestro"
 
 
+def deployment_choices(value: object) -> dict[str, str]:
+    """CDK context maestro:deployment: {"<function>" | "request_path" | "background": "<configuration>"},
+    as an object (cdk.json) or its JSON text (-c)."""
+    if not value:
+        return {}
+    parsed = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(parsed, dict):
+        raise SystemExit("context maestro:deployment must be an object: {function or kind: configuration}")
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
 def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> App:
     cdk_json = json.loads((ROOT / "cdk.json").read_text()).get("context", {})
     app = App(context={**cdk_json, **(context or {})}, outdir=outdir or os.environ.get("CDK_OUTDIR"))
@@ -44,6 +55,7 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
         tenant_claim=ctx("maestro:tenantClaim", "custom:tenant"),
         roles_claim=ctx("maestro:rolesClaim", "cognito:groups"),
         audit_lock_days=int(ctx("maestro:auditLockDays", "365")),
+        deployment=deployment_choices(app.node.try_get_context("maestro:deployment")),
         env=Environment(
             account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
         ),

@@ -53,7 +53,8 @@ def _compile(target: Path, sourceless: bool = False) -> None:
     write bytecode Lambda loads; any other leaves the sources as they are."""
     if sys.version_info[:2] != tuple(int(p) for p in LAMBDA_PYTHON.split(".")):
         return
-    compileall.compile_dir(str(target), quiet=1, workers=0, legacy=sourceless)
+    # one process: a pool forked from under jsii stalls for seconds per bundle (3.5 min a synth, seen here)
+    compileall.compile_dir(str(target), quiet=1, workers=1, legacy=sourceless)
     if sourceless:
         for source in target.rglob("*.py"):
             if source.with_suffix(".pyc").exists():

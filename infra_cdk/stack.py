@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -19,9 +21,10 @@ from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
 from infra_cdk.constructs.model_monitoring import ModelMonitoring
-from infra_cdk.constructs.monitoring import Monitoring
+from infra_cdk.constructs.operations import Operations
 from infra_cdk.constructs.platform import Platform
 from infra_cdk.constructs.registry import Registry
+from infra_cdk.constructs.releases import Releases, smoke_hook
 from infra_cdk.constructs.sla import Sla
 from infra_cdk.constructs.storage import Storage
 from infra_cdk.constructs.tenant_access import ARTIFACT_OBJECT_ACTIONS, TenantAccess
@@ -41,6 +44,7 @@ class MaestroStack(Stack):
         tenant_claim: str,
         roles_claim: str,
         audit_lock_days: int = 365,
+        deployment: Mapping[str, str] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -72,6 +76,7 @@ class MaestroStack(Stack):
         }
         shared = Shared(api=api, bus=bus, layers=[base_layer], environment=environment, access=access)
         platform = Platform(self, "Platform", shared=shared, storage=storage)
+        hook = smoke_hook(self, shared.layers, environment)
         registry = Registry(self, "Registry", shared=shared)
         ab = AbTesting(self, "Ab", shared=shared, registry_table=registry.table)
         sla = Sla(self, "Sla", shared=shared)
@@ -131,12 +136,22 @@ class MaestroStack(Stack):
         functions = [c for c in everything if isinstance(c, MaestroFunction)]
         sla.collect_outcomes(functions)
         tenants.subscribe_outcomes(functions)
-        Monitoring(
+        operations = Operations(
             self,
-            "Monitoring",
+            "Operations",
             functions=functions,
+            request_path=api.routed,
             dead_letter_queues=[c for c in everything if isinstance(c, sqs.Queue) and "Dlq" in c.node.id],
             state_machines=[c for c in everything if isinstance(c, sfn.StateMachine)],
+        )
+        Releases(
+            self,
+            "Releases",
+            functions=functions,
+            request_path=api.routed,
+            alarms=operations.monitoring.function_alarms,
+            hook=hook,
+            choices=deployment or {},
         )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")

@@ -61,6 +61,7 @@ class HttpApi(Construct):
             access_log_settings=AccessLogSettings(apigw.LogGroupLogDestination(access_logs)),
         )
         self._integrations: dict[str, integrations.HttpLambdaIntegration] = {}
+        self.routed: set[str] = set()  # the construct paths of the functions (aliases) routes invoke
 
     @property
     def url(self) -> str:
@@ -73,9 +74,10 @@ class HttpApi(Construct):
             # resources a stack are a budget, and a route-scoped permission buys nothing here, since each
             # function checks every request's route and caller itself.
             integration = integrations.HttpLambdaIntegration(
-                f"{fn.node.id}Integration", fn, scope_permission_to_route=False
+                f"{fn.node.path.replace('/', '')}Integration", fn, scope_permission_to_route=False
             )
             self._integrations[fn.node.path] = integration
+            self.routed.add(fn.node.path)
         routes = self.api.add_routes(
             path=path,
             methods=[apigw.HttpMethod(method)],

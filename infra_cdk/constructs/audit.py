@@ -147,7 +147,7 @@ class Audit(Construct):
                 actions=["dynamodb:BatchGetItem"], resources=[storage.platform_table.table_arn]
             )
         )
-        ingest.function.add_event_source(
+        ingest.live.add_event_source(
             sources.SqsEventSource(
                 self.queue,
                 batch_size=100,

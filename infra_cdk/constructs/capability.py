@@ -75,7 +75,7 @@ class CapabilityFunctions:
 
     def routes(self, fn: MaestroFunction, *routes: tuple[str, str]) -> None:
         for method, path in routes:
-            self.shared.api.route(method, path, fn.function)
+            self.shared.api.route(method, path, fn.live)
 
     def schedule(
         self,
@@ -91,6 +91,6 @@ class CapabilityFunctions:
             self.scope,
             construct_id,
             schedule=schedule,
-            targets=[targets.LambdaFunction(fn.function, event=target_input)],
+            targets=[targets.LambdaFunction(fn.live, event=target_input)],
             description=description,
         )

@@ -66,7 +66,7 @@ class Delivery(Construct):
         self.functions = [worker, api]
 
     def _state_machine(self, worker: MaestroFunction) -> sfn.StateMachine:
-        fn = worker.function
+        fn = worker.live
 
         def step(name: str, which: str, result_path: str | None, **payload: object) -> sfn.TaskStateBase:
             return lambda_step(self, name, fn, which, "rollout", result_path, **payload)

@@ -77,7 +77,7 @@ class Explain(Construct):
         )
         self.functions = [worker, data]
 
-        self.state_machine = self._state_machine(worker.function, data.function)
+        self.state_machine = self._state_machine(worker.live, data.live)
 
         submitter = function("explain", memory_mb=1024)
         self.state_machine.grant_start_execution(submitter.function)

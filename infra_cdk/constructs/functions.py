@@ -38,6 +38,7 @@ class MaestroFunction(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.name = name
+        self.function_name = f"{stack.stack_name}-{name}"  # literal: alarms name it without a reference
         self.timeout = timeout or Duration.seconds(15)
         self.log_group = log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -52,7 +53,7 @@ class MaestroFunction(Construct):
             architecture=lambda_.Architecture.X86_64,  # layers are built from manylinux x86_64 wheels
             handler="handler.handler",
             # A readable, stable name: dashboards, alarms and the SLA's "maestro:<name>" services use it.
-            function_name=f"{stack.stack_name}-{name}",
+            function_name=self.function_name,
             code=function_code(name),
             layers=list(layers),
             memory_size=memory_mb,
@@ -68,6 +69,10 @@ class MaestroFunction(Construct):
         )
         cfn = self.function.node.default_child
         cfn.add_metadata(FUNCTION_METADATA, name)  # type: ignore[union-attr]
+        # Everything that invokes the function (routes, rules, queues, workflows, log subscriptions) invokes
+        # this alias: a deploy publishes a new version and shifts the alias to it, by CodeDeploy's rules
+        # (infra_cdk/constructs/delivery_groups.py), rolling back on the function's alarms.
+        self.live = lambda_.Alias(self, "Live", alias_name="live", version=self.function.current_version)
         # Only the policy must exist first, or the first invocation cannot log.
         after_its_policy(self.function, self.role)
         acknowledge(
@@ -141,7 +146,7 @@ def send_outcomes(
     permission lets the stack's log groups invoke `to` (one per log group would cost a resource each, and
     the stack's 500 are counted)."""
     stack = Stack.of(to)
-    to.function.add_permission(
+    to.live.add_permission(
         f"{construct_id}FromLogs",
         principal=iam.ServicePrincipal("logs.amazonaws.com"),
         source_arn=stack.format_arn(
@@ -152,8 +157,8 @@ def send_outcomes(
         ),
         source_account=stack.account,
     )
-    permission = to.function.node.find_child(f"{construct_id}FromLogs")
-    destination = destinations.LambdaDestination(to.function, add_permissions=False)
+    permission = to.live.node.find_child(f"{construct_id}FromLogs")
+    destination = destinations.LambdaDestination(to.live, add_permissions=False)
     for fn in functions:
         if fn is to:
             continue

@@ -67,7 +67,7 @@ class ModelMonitoring(Construct):
             event_pattern=events.EventPattern(
                 source=["maestro.registry"], detail_type=["ModelVersionCreated"]
             ),
-            targets=[targets.LambdaFunction(api.function)],
+            targets=[targets.LambdaFunction(api.live)],
             description="Profile a registered model version's reference data as its monitoring baseline",
         )
 

@@ -28,16 +28,16 @@ class Platform(Construct):
         health.function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.artifacts.bucket_arn])
         )
-        api.route("GET", "/health", health.function, public=True)
+        api.route("GET", "/health", health.live, public=True)
 
         whoami = MaestroFunction(self, "Whoami", name="whoami", layers=layers, environment=environment)
         bus.bus.grant_put_events_to(whoami.function)  # AccessDenied events
         shared.access.grant_assume(whoami)  # admission reads and counts on the caller's tenant profile
-        api.route("GET", "/whoami", whoami.function)
-        api.route("POST", "/whoami/check", whoami.function)
+        api.route("GET", "/whoami", whoami.live)
+        api.route("POST", "/whoami/check", whoami.live)
 
         openapi = MaestroFunction(self, "OpenApi", name="openapi", layers=layers, environment=environment)
-        api.route("GET", "/openapi.json", openapi.function, public=True)
+        api.route("GET", "/openapi.json", openapi.live, public=True)
 
     def watch_table(self, variable: str, table: dynamodb.ITable) -> None:
         """Make /health's readiness cover a capability's table (read through the same settings name the

@@ -32,5 +32,5 @@ class Registry(Construct):
         shared.bus.bus.grant_put_events_to(fn)
         shared.access.grant_assume(maestro_fn)  # its items and the artifacts only through tenant sessions
         for prefix in ("/api/2.0/mlflow/{proxy+}", "/api/2.0/mlflow-artifacts/{proxy+}"):
-            shared.api.route("ANY", prefix, fn)
+            shared.api.route("ANY", prefix, maestro_fn.live)
         self.function = fn

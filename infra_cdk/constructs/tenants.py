@@ -130,7 +130,7 @@ class Tenants(Construct):
             executions_finding(explain_machine),
             "A deletion stops the tenant's running explanation executions, whose names are job ids.",
         )
-        self.state_machine = self._purge_machine(purge.function)
+        self.state_machine = self._purge_machine(purge.live)
         self.state_machine.grant_start_execution(admin.function)
         self.state_machine.grant_execution(admin.function, "states:DescribeExecution")
         acknowledge(

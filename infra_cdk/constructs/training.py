@@ -104,13 +104,13 @@ class Training(Construct):
             )
         )
         self.functions = [worker]
-        self.state_machine = self._state_machine(worker.function)
+        self.state_machine = self._state_machine(worker.live)
 
         # Sweeps submit their trials as training jobs: their worker starts the training machine (which must
         # not be its own machine's worker: the machine's ARN in the worker's environment would be a cycle).
         sweeper = function("training_sweep", memory_mb=1024, timeout=Duration.minutes(2))
         self._may_start_jobs(sweeper)
-        self.sweep_machine = self._sweep_machine(sweeper.function)
+        self.sweep_machine = self._sweep_machine(sweeper.live)
         self.functions.append(sweeper)
 
         api = function("training", memory_mb=1024)

@@ -14,6 +14,7 @@ from aws_cdk.assertions import Match
 
 from maestro.core.outcomes import FILTER_PATTERN
 from maestro.local.functions import function_names
+from maestro.platform.slos import latency_p99_ms
 from tests.infra.conftest import NO_BUNDLING, synth
 
 
@@ -176,7 +177,7 @@ def test_cfn_lint_passes(synthesized: tuple[Path, dict[str, Any]]) -> None:
     outdir, _ = synthesized
     cfn_lint = str(Path(sys.executable).parent / "cfn-lint")
     result = subprocess.run(
-        [cfn_lint, str(outdir / "Maestro.template.json")],
+        [cfn_lint, str(outdir / "Maestro.template.json"), *map(str, outdir.glob("*.nested.template.json"))],
         capture_output=True,
         text=True,
         check=False,
@@ -241,7 +242,7 @@ def test_every_function_sends_its_outcomes_to_the_sla_ingestion_and_the_meter_bu
     for sub in resources(synthesized, "AWS::Logs::SubscriptionFilter").values():
         props = sub["Properties"]
         assert props["FilterPattern"] == FILTER_PATTERN
-        destination = props["DestinationArn"]["Fn::GetAtt"][0]
+        destination = alias_function(synthesized, props["DestinationArn"]["Ref"])
         subscribed[destination].add(by_log_group[props["LogGroupName"]["Ref"]])
         per_group[props["LogGroupName"]["Ref"]] = per_group.get(props["LogGroupName"]["Ref"], 0) + 1
     for destination, sources in subscribed.items():
@@ -261,7 +262,22 @@ def test_the_sla_check_runs_every_minute(synthesized: tuple[Path, dict[str, Any]
         for r in resources(synthesized, "AWS::Events::Rule").values()
         if r["Properties"].get("ScheduleExpression") == "rate(1 minute)"
     ]
-    assert [t["Arn"] for r in rules for t in r["Targets"]] == [{"Fn::GetAtt": [check, "Arn"]}]
+    assert [alias_function(synthesized, t["Arn"]["Ref"]) for r in rules for t in r["Targets"]] == [check]
+
+
+def alias_function(synthesized: tuple[Path, dict[str, Any]], alias: str) -> str:
+    """The logical id of the function whose `live` alias is `alias` (what invokers name)."""
+    return str(resources(synthesized, "AWS::Lambda::Alias")[alias]["Properties"]["FunctionName"]["Ref"])
+
+
+def nested(synthesized: tuple[Path, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The operations nested stack's template, and its parameters' values in the parent: parameter -> the
+    parent's logical id it refers to."""
+    outdir, parent = synthesized
+    (path,) = outdir.glob("*.nested.template.json")
+    (stack,) = [r for r in parent["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    refs = {k: v["Ref"] for k, v in stack["Properties"]["Parameters"].items() if "Ref" in v}
+    return json.loads(path.read_text()), refs
 
 
 def test_every_function_has_error_throttle_and_duration_alarms_and_a_dashboard(
@@ -272,21 +288,41 @@ def test_every_function_has_error_throttle_and_duration_alarms_and_a_dashboard(
         for lid, fn in resources(synthesized, "AWS::Lambda::Function").items()
         if "maestro:function" in fn.get("Metadata", {})
     }
-    alarms = resources(synthesized, "AWS::CloudWatch::Alarm").values()
+    routed = routed_functions(synthesized)
+    operations, _ = nested(synthesized)
+    by_name = {fn["Properties"]["FunctionName"]: lid for lid, fn in functions.items()}
+    alarms = [r for r in operations["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     watched: dict[str, set[str]] = {}
     for alarm in alarms:
         props = alarm["Properties"]
         if props["Namespace"] != "AWS/Lambda":
             continue
         (dimension,) = props["Dimensions"]
-        watched.setdefault(dimension["Value"]["Ref"], set()).add(props["MetricName"])
+        lid = by_name[dimension["Value"]]  # a literal name: no reference back into the parent
+        watched.setdefault(lid, set()).add(props["MetricName"])
         if props["MetricName"] == "Duration":
-            timeout_ms = functions[dimension["Value"]["Ref"]]["Properties"]["Timeout"] * 1000
-            assert props["ExtendedStatistic"] == "p99" and props["Threshold"] == 0.8 * timeout_ms
+            fn = functions[lid]
+            name, timeout_s = fn["Metadata"]["maestro:function"], fn["Properties"]["Timeout"]
+            # the SLO the platform holds the function to, never above 80% of its timeout
+            assert props["ExtendedStatistic"] == "p99"
+            assert props["Threshold"] == latency_p99_ms(name, timeout_s, lid in routed)
+            assert props["Threshold"] <= 0.8 * timeout_s * 1000
     assert watched == {lid: {"Errors", "Throttles", "Duration"} for lid in functions}
     dlq_alarms = [a["Properties"] for a in alarms if a["Properties"]["Namespace"] == "AWS/SQS"]
     assert [a["MetricName"] for a in dlq_alarms] == ["ApproximateNumberOfMessagesVisible"]
-    assert len(resources(synthesized, "AWS::CloudWatch::Dashboard")) == 1
+    dashboards = [r for r in operations["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    assert len(dashboards) == 1
+    assert len(synthesized[1]["Resources"]) <= 500 and len(operations["Resources"]) <= 500
+
+
+def routed_functions(synthesized: tuple[Path, dict[str, Any]]) -> set[str]:
+    """The logical ids of the functions API routes invoke (through their aliases)."""
+    aliases = resources(synthesized, "AWS::Lambda::Alias")
+    out = set()
+    for integration in resources(synthesized, "AWS::ApiGatewayV2::Integration").values():
+        alias = integration["Properties"]["IntegrationUri"]["Ref"]
+        out.add(aliases[alias]["Properties"]["FunctionName"]["Ref"])
+    return out
 
 
 def test_the_audit_archive_is_locked_in_compliance_mode_and_every_event_reaches_the_trail(

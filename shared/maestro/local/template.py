@@ -122,6 +122,13 @@ class Resolver:
     def arn(self, logical_id: str) -> str:
         r, name = self.m.resources[logical_id], self.m.physical[logical_id]
         region, kind = self.m.region, self.m.resources[logical_id]["Type"]
+        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+            # A function's alias or version: its ARN qualified by the alias's name (the local runtime runs the
+            # function's one local version whatever the qualifier).
+            props = r["Properties"]
+            function = self(props["FunctionName"]).split(":function:")[-1].split(":")[0]
+            qualifier = props.get("Name", "1")
+            return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{function}:{qualifier}"
         return {
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
@@ -153,6 +160,8 @@ class Resolver:
             return self.arn(name)
         if kind == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{ACCOUNT}:policy/{self.m.physical[name]}"
+        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+            return self.arn(name)
         return self.m.physical[name]
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -160,6 +169,8 @@ class Resolver:
             return self.arn(logical_id)
         if attribute in ("QueueName", "Name", "TableName"):
             return self.m.physical[logical_id]
+        if attribute == "Version":
+            return "1"
         if attribute == "QueueUrl":
             return self.ref(logical_id)
         return f"{self.m.physical[logical_id]}.{attribute}"
@@ -272,7 +283,7 @@ def load_model(template_path: Path, stack_name: str, region: str) -> LocalModel:
             continue
         model.mappings.append(
             EventSourceMapping(
-                function=props["FunctionName"].split(":function:")[-1],
+                function=props["FunctionName"].split(":function:")[-1].split(":")[0],
                 queue_arn=props["EventSourceArn"],
                 batch_size=int(props.get("BatchSize", 10)),
                 report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),

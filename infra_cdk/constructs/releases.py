@@ -1,0 +1,135 @@
+"""Safe releases of the platform itself: every function's `live` alias (MaestroFunction) is shifted to a new
+version by a CodeDeploy deployment group of its own, by a configuration chosen per function (request-path
+functions: Canary10Percent5Minutes; background work, where a canary buys nothing: AllAtOnce), and rolled back
+automatically when one of the function's alarms fires (errors, throttles, p99 latency over its SLO) or the
+deployment fails or is stopped. A request-path function's new version must first pass the smoke test of the
+pre-traffic hook (maestro.platform.smoke). Must never let a deployment shift traffic past a firing alarm."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra_cdk.constructs.functions import MaestroFunction
+from infra_cdk.constructs.nag import acknowledge, resource_finding
+
+CONFIGS = {
+    "AllAtOnce": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+    "Canary10Percent5Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
+    "Canary10Percent10Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
+    "Canary10Percent15Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
+    "Canary10Percent30Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
+    "Linear10PercentEvery1Minute": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
+    "Linear10PercentEvery2Minutes": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES,
+    "Linear10PercentEvery3Minutes": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES,
+    "Linear10PercentEvery10Minutes": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
+}
+DEFAULTS = {"request_path": "Canary10Percent5Minutes", "background": "AllAtOnce"}
+
+
+def chosen(choices: Mapping[str, str], function: str, request_path: bool) -> str:
+    """The configuration for `function`: its own entry in `choices` (CDK context maestro:deployment), else
+    the entry for its kind (`request_path` or `background`), else the default for its kind."""
+    kind = "request_path" if request_path else "background"
+    name = choices.get(function) or choices.get(kind) or DEFAULTS[kind]
+    if name not in CONFIGS:
+        raise SystemExit(f"maestro:deployment: {function}: {name!r} is not one of {', '.join(CONFIGS)}")
+    return name
+
+
+class Releases(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Sequence[MaestroFunction],
+        request_path: set[str],
+        alarms: Mapping[str, Sequence[cloudwatch.IAlarm]],
+        hook: MaestroFunction,
+        choices: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Named, so that the groups' ARNs are plain text: the hook's policy names them, and a Ref there would
+        # make the hook (which the alarms' nested stack watches) wait on the groups, which wait on the alarms.
+        stack_name = Stack.of(self).stack_name
+        self.application = codedeploy.LambdaApplication(
+            self, "Application", application_name=f"{stack_name}-functions"
+        )
+        # One role for every group (a role each would cost 29 of the stack's 500 resources).
+        role = iam.Role(
+            self,
+            "DeploymentRole",
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AWSCodeDeployRoleForLambdaLimited"
+                )
+            ],
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSCodeDeployRoleForLambdaLimited]",
+            "AWS managed policy for CodeDeploy on Lambda: it updates aliases and reads alarms, nothing more.",
+        )
+        self.groups: dict[str, codedeploy.LambdaDeploymentGroup] = {}
+        self.configs: dict[str, str] = {}
+        for fn in functions:
+            if fn is hook:
+                continue  # the hook is deployed at once: it judges the others' deployments
+            routed = fn.live.node.path in request_path
+            config = chosen(choices, fn.name, routed)
+            group = codedeploy.LambdaDeploymentGroup(
+                self,
+                fn.name.title().replace("_", ""),
+                application=self.application,
+                deployment_group_name=f"{stack_name}-{fn.name}",
+                alias=fn.live,
+                deployment_config=CONFIGS[config],
+                alarms=list(alarms[fn.name]),
+                auto_rollback=codedeploy.AutoRollbackConfig(
+                    failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+                ),
+                role=role,
+            )
+            if routed:
+                group.add_pre_hook(hook.live)
+                fn.function.grant_invoke(hook.function)  # the hook invokes the new version
+                acknowledge(
+                    hook.role,
+                    resource_finding(fn.function, ":*"),
+                    f"The hook invokes the new version of {fn.name} it smoke-tests: versions are <ARN>:<n>.",
+                )
+            self.groups[fn.name], self.configs[fn.name] = group, config
+        hook.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:GetDeployment"],
+                resources=[g.deployment_group_arn for g in self.groups.values()],
+            )
+        )
+
+
+def smoke_hook(
+    scope: Construct, layers: Sequence[lambda_.ILayerVersion], environment: Mapping[str, str]
+) -> MaestroFunction:
+    hook = MaestroFunction(
+        scope,
+        "ReleaseSmoke",
+        name="release_smoke",
+        layers=layers,
+        environment=environment,
+        memory_mb=512,
+        timeout=Duration.minutes(5),
+    )
+    # Its policy names the deployment groups (CDK's pre-hook grant), which name the alarms' nested stack,
+    # which watches this function: the function must not wait on its policy too. CodeDeploy invokes it
+    # only in a later deployment, long after the policy exists.
+    hook.function.node.default_child.add_deletion_override("DependsOn")  # type: ignore[union-attr]
+    return hook
