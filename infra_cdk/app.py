@@ -18,21 +18,26 @@ sys.path[:] = [str(ROOT), str(ROOT / "shared")] + [
 from aws_cdk import App, Environment, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from infra_cdk.constructs.backups import BackupSettings  # noqa: E402
 from infra_cdk.constructs.identity import OidcConfig  # noqa: E402
 from infra_cdk.stack import MaestroStack  # noqa: E402
 
 STACK_NAME = "Maestro"
 
 
-def deployment_choices(value: object) -> dict[str, str]:
-    """CDK context maestro:deployment: {"<function>" | "request_path" | "background": "<configuration>"},
-    as an object (cdk.json) or its JSON text (-c)."""
+def _object(value: object, key: str) -> dict[str, object]:
+    """A context value that is an object: as given in cdk.json, or as its JSON text (-c key=...)."""
     if not value:
         return {}
     parsed = json.loads(value) if isinstance(value, str) else value
     if not isinstance(parsed, dict):
-        raise SystemExit("context maestro:deployment must be an object: {function or kind: configuration}")
-    return {str(k): str(v) for k, v in parsed.items()}
+        raise SystemExit(f"context {key} must be a JSON object")
+    return dict(parsed)
+
+
+def deployment_choices(value: object) -> dict[str, str]:
+    """CDK context maestro:deployment: {"<function>" | "request_path" | "background": "<configuration>"}."""
+    return {str(k): str(v) for k, v in _object(value, "maestro:deployment").items()}
 
 
 def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> App:
@@ -56,6 +61,7 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
         roles_claim=ctx("maestro:rolesClaim", "cognito:groups"),
         audit_lock_days=int(ctx("maestro:auditLockDays", "365")),
         deployment=deployment_choices(app.node.try_get_context("maestro:deployment")),
+        backups=BackupSettings.of(_object(app.node.try_get_context("maestro:backup"), "maestro:backup")),
         env=Environment(
             account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
         ),

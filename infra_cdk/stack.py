@@ -14,6 +14,7 @@ from infra_cdk.bundling import layer_code
 from infra_cdk.constructs.ab import AbTesting
 from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.audit import Audit
+from infra_cdk.constructs.backups import Backups, BackupSettings
 from infra_cdk.constructs.capability import Shared
 from infra_cdk.constructs.delivery import Delivery
 from infra_cdk.constructs.events import EventBus
@@ -45,6 +46,7 @@ class MaestroStack(Stack):
         roles_claim: str,
         audit_lock_days: int = 365,
         deployment: Mapping[str, str] | None = None,
+        backups: BackupSettings | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -129,6 +131,14 @@ class MaestroStack(Stack):
         delivery.grant_stop(tenants.purge)
         for variable, table in tables.items():
             platform.watch_table(variable, table)
+        # Every table that holds state, and both buckets (the idempotency table's records expire in an hour).
+        Backups(
+            self,
+            "Backups",
+            tables=list(tables.values()),
+            buckets=[storage.artifacts, audit.archive],
+            settings=backups or BackupSettings(),
+        )
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)
 
         # Cross-cutting, over everything above: outcomes for the SLA checks, alarms and the dashboard.
