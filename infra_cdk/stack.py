@@ -17,6 +17,7 @@ from infra_cdk.constructs.audit import Audit
 from infra_cdk.constructs.backups import Backups, BackupSettings
 from infra_cdk.constructs.capability import Shared
 from infra_cdk.constructs.delivery import Delivery
+from infra_cdk.constructs.drills import Drills
 from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
@@ -138,6 +139,20 @@ class MaestroStack(Stack):
             tables=list(tables.values()),
             buckets=[storage.artifacts, audit.archive],
             settings=backups or BackupSettings(),
+        )
+        Drills(
+            self,
+            "Drills",
+            shared=shared,
+            tables=list(tables.values()),
+            platform_table=storage.platform_table,
+            archive=audit.archive,
+            signing_key=audit.signing_key,
+            environment={
+                **{variable: table.table_name for variable, table in tables.items()},
+                "MAESTRO_AUDIT_ARCHIVE_BUCKET": audit.archive.bucket_name,
+                "MAESTRO_AUDIT_SIGNING_KEY": audit.signing_alias,
+            },
         )
         platform.watch_audit(audit.archive, audit.queue, audit.signing_key, audit.signing_alias)
 

@@ -3,6 +3,9 @@ Must never add a public route by accident: public=True is explicit and cdk-nag a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import takewhile
+
 import jsii
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw_v1
@@ -92,3 +95,32 @@ class HttpApi(Construct):
                     f"{method} {path} is public by design (health probes, API description); "
                     "it reveals no tenant data.",
                 )
+
+    def routes(self, fn: lambda_.IFunction, routes: Sequence[tuple[str, str]]) -> None:
+        """A function's routes, as few as API Gateway needs (collapsed): each route is a resource, and
+        CloudFormation counts 500 a stack. The function's own resolver routes each request, and authorizes
+        it by its own route table before reading the body (core.api)."""
+        for method, path in collapsed(routes):
+            self.route(method, path, fn)
+
+
+def collapsed(routes: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`routes` as one greedy route under their longest common literal prefix (`ANY /training/{proxy+}`),
+    and the prefix itself when it is a route; as they are when fewer than three, or when they share no
+    literal prefix. API Gateway prefers any more specific route, so another function's exact or
+    parameterized routes under the same prefix still reach that function."""
+    if len(routes) < 3:
+        return list(routes)
+    literal = [list(takewhile(lambda s: not s.startswith("{"), p.strip("/").split("/"))) for _, p in routes]
+    common: list[str] = []
+    for segments in zip(*literal, strict=False):
+        if len(set(segments)) != 1:
+            break
+        common.append(segments[0])
+    if not common:
+        return list(routes)
+    base = "/" + "/".join(common)
+    out = [("ANY", f"{base}/{{proxy+}}")]
+    if any(p.rstrip("/") == base for _, p in routes):
+        out.append(("ANY", base))
+    return out

@@ -74,8 +74,7 @@ class CapabilityFunctions:
         )
 
     def routes(self, fn: MaestroFunction, *routes: tuple[str, str]) -> None:
-        for method, path in routes:
-            self.shared.api.route(method, path, fn.live)
+        self.shared.api.routes(fn.live, routes)
 
     def schedule(
         self,

@@ -90,3 +90,35 @@ def test_a_second_vault_receives_a_copy_of_every_point() -> None:
 def test_settings_that_cannot_work_are_refused(given: dict[str, object], why: str) -> None:
     with pytest.raises(SystemExit, match=why):
         BackupSettings.of(given)
+
+
+def test_the_drill_runs_monthly_and_its_worker_writes_only_to_its_copies(
+    synthesized: tuple[Path, dict[str, Any]],
+) -> None:
+    machines = resources(synthesized, "AWS::StepFunctions::StateMachine")
+    (drill_machine,) = [lid for lid in machines if "DrillWorkflow" in lid]
+    monthly = [
+        r["Properties"]
+        for r in resources(synthesized, "AWS::Events::Rule").values()
+        if r["Properties"].get("ScheduleExpression") == "cron(0 6 2 * ? *)"
+    ]
+    (rule,) = monthly
+    assert rule["Targets"][0]["Arn"] == {"Ref": drill_machine}
+    functions = resources(synthesized, "AWS::Lambda::Function")
+    (worker,) = [
+        lid for lid, f in functions.items() if f.get("Metadata", {}).get("maestro:function") == "backup_drill"
+    ]
+    role = functions[worker]["Properties"]["Role"]["Fn::GetAtt"][0]
+    tables = set(resources(synthesized, "AWS::DynamoDB::Table"))
+    writes = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "DeleteTable")
+    for policy in resources(synthesized, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if not any(a.split(":")[-1] in writes for a in actions):
+                continue
+            text = json.dumps(statement["Resource"])
+            # writes reach the drill's own copies (<table>-drill-*) and the platform table's reports only
+            assert "-drill-*" in text or "StoragePlatformTable" in text, statement
+            assert not any(f'"{t}", "Arn"' in text for t in tables if "Platform" not in t), statement

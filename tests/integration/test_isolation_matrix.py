@@ -91,6 +91,8 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {}),
     ("GET", "/training/jobs"): lambda r: ("/training/jobs", {}),
     ("GET", "/deployments"): lambda r: ("/deployments", {}),
+    ("GET", "/platform/drills"): lambda r: ("/platform/drills", {}),
+    ("GET", "/platform/drills/{drill_id}"): lambda r: ("/platform/drills/drill-000000000000", {}),
     ("GET", "/deployments/{rollout_id}"): lambda r: (f"/deployments/{r['rollout']}", {}),
     ("POST", "/deployments/route"): lambda r: (
         "/deployments/route",
@@ -205,6 +207,7 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ),
     ("POST", "/monitoring/monitors"): lambda r: ("/monitoring/monitors", {"json": MONITOR}),
     ("POST", "/training/jobs"): lambda r: ("/training/jobs", {"json": TRAINING_SPEC}),
+    ("POST", "/platform/drills"): lambda r: ("/platform/drills", {}),
     # the first role allowed starts a rollout of the staging alias; the others find it running (409)
     ("POST", "/deployments"): lambda r: (
         "/deployments",

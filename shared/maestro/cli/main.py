@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
 
-    from maestro.cli import ab, audit, deploy, explain, monitor, sla, tenants, train
+    from maestro.cli import ab, audit, backup, deploy, explain, monitor, sla, tenants, train
 
     ab.add_parser(top)
     explain.add_parser(top)
@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_parser(top)
     train.add_parser(top)
     deploy.add_parser(top)
+    backup.add_parser(top)
     audit.add_parser(top)
     tenants.add_parser(top)
     return parser

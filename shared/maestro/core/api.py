@@ -156,12 +156,40 @@ class MaestroResolver(APIGatewayHttpResolver):
             unavailable = DependencyUnavailable("the tenant's admission could not be checked; retry")
             return self._reply(event, unavailable)
         outcomes.attribute(auth.tenant, self.capability, "request")
+        event = self.with_route_key(event)
         permission = self.permissions.get(str(event.get("routeKey", "")))
         if permission is not None and not auth.can(permission):
             self._record_denied(event, auth, permission=str(permission))
             return self._reply(event, forbidden(auth, permission))
         self.append_context(**{AUTH_CONTEXT_KEY: auth})  # the route middleware and the route reuse it
         return super().resolve(event, context)
+
+    def with_route_key(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event with the route key of our own route it is for. API Gateway's key names it already, unless
+        the request came through a greedy route (`ANY /training/{proxy+}`: one route for a function's paths,
+        since CloudFormation counts every route against a stack's 500 resources): then the method and path
+        are matched to our routes, literal segments before parameters, as Powertools matches them, so that
+        authorization and access-denied records name the route as before."""
+        key = str(event.get("routeKey", ""))
+        if key in self.permissions:
+            return event
+        method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+        path = str(event.get("rawPath") or "")
+        for route_method, regex, route_key in self._route_patterns():
+            if route_method == method and regex.match(path):
+                return {**event, "routeKey": route_key}
+        return event
+
+    def _route_patterns(self) -> list[tuple[str, re.Pattern[str], str]]:
+        if getattr(self, "_patterns_for", None) != len(self.permissions):
+            compiled = []
+            for key in self.permissions:
+                method, template = key.split(" ", 1)
+                rule = re.sub(r"\{(\w+)\}", r"<\1>", template)
+                compiled.append((template.count("{"), method, self._compile_regex(rule), key))
+            self._patterns = [(m, regex, k) for _, m, regex, k in sorted(compiled, key=lambda c: c[0])]
+            self._patterns_for = len(self.permissions)
+        return self._patterns
 
     @staticmethod
     def _compile_regex(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:

@@ -45,6 +45,7 @@ class Settings(BaseModel):
     tenants_purge_state_machine_arn: str = ""
     delivery_table: str = "maestro-delivery"
     delivery_state_machine_arn: str = ""
+    drill_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers
     # are the platform's operators (platform:admin holds only here).
     platform_tenant: str = "platform"

@@ -51,6 +51,12 @@ def provision(model: LocalModel) -> list[ShadowQueue]:
         if props.get("LocalSecondaryIndexes"):
             args["LocalSecondaryIndexes"] = [_index(i) for i in props["LocalSecondaryIndexes"]]
         ddb.create_table(TableName=model.physical[lid], BillingMode="PAY_PER_REQUEST", **args)
+        recovery = props.get("PointInTimeRecoverySpecification") or {}
+        if recovery.get("PointInTimeRecoveryEnabled"):
+            ddb.update_continuous_backups(
+                TableName=model.physical[lid],
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             ddb.update_time_to_live(TableName=model.physical[lid], TimeToLiveSpecification=ttl)

@@ -31,6 +31,9 @@ class ModelLookup:
     def registered_model(self, name: str) -> dict[str, Any] | None:
         return self._models.get(name)
 
+    def registered_models(self) -> list[dict[str, Any]]:
+        return self._models.all()
+
     def version(self, model: dict[str, Any], version: int) -> dict[str, Any] | None:
         return self._versions.get((model["uid"], version))
 
