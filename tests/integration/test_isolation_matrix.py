@@ -92,7 +92,10 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/training/jobs"): lambda r: ("/training/jobs", {}),
     ("GET", "/deployments"): lambda r: ("/deployments", {}),
     ("GET", "/platform/drills"): lambda r: ("/platform/drills", {}),
-    ("GET", "/platform/drills/{drill_id}"): lambda r: ("/platform/drills/drill-000000000000", {}),
+    ("GET", "/platform/drills/{drill_id}"): lambda r: (
+        f"/platform/drills/{r.ids.get('drill', 'drill-000000000000')}",  # the operators' own drill
+        {},
+    ),
     ("GET", "/deployments/{rollout_id}"): lambda r: (f"/deployments/{r['rollout']}", {}),
     ("POST", "/deployments/route"): lambda r: (
         "/deployments/route",
@@ -650,6 +653,9 @@ def test_every_route_and_role_is_allowed_exactly_as_the_catalogue_says_and_b_is_
 
     # The platform's operators hold platform:admin: each of its routes succeeds for them.
     scratch = Resources(SCRATCH, "scratch")
+    started = platform.api("POST", "/platform/drills", operator)
+    assert started.status_code == 202, started.text
+    scratch.ids["drill"] = started.json()["drill_id"]
     for route in [r for r in ROUTES if Permission(catalogue[r]) is Permission.PLATFORM_ADMIN]:
         path, kw = ROUTES[route](scratch)
         reply = platform.api(route[0], path, operator, **kw)
