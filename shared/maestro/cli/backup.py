@@ -27,6 +27,11 @@ def summary(drill: dict[str, Any]) -> str:
             f"{sum(t['valid'] for t in trails.values())}/{len(trails)} audit chains verify; "
             f"{checks['registered_models_read']} registered models read"
         )
+        changed = checks.get("changed_during_drill") or []
+        lines.append(
+            f"  {checks.get('verified', 0)} (table, tenant) pairs compared; "
+            f"{len(changed)} written during the drill and not compared"
+        )
     for finding in drill.get("findings") or []:
         lines.append(f"  finding: {json.dumps(finding)}")
     if drill.get("error"):

@@ -21,6 +21,7 @@ from maestro.local.invoker import Invoker, shared_environment
 from maestro.local.logs import LogSubscriptions
 from maestro.local.provision import provision
 from maestro.local.pump import EventPump, Scheduler
+from maestro.local.recovery import LocalPointInTimeRecovery
 from maestro.local.releases import LocalReleases
 from maestro.local.synth import STACK_NAME, synthesize
 from maestro.local.template import LocalModel, load_model
@@ -75,7 +76,9 @@ class LocalPlatform:
         self.timings["synth_s"] = time.perf_counter() - t0
         self.training = LocalTrainingJobs(self.state_dir / "training", REGION)
         self.releases = LocalReleases(REGION)
-        self.aws = EmbeddedAws(self._invoke_lambda, services=(self.training, self.releases)).start()
+        self.aws = EmbeddedAws(
+            self._invoke_lambda, services=(self.training, self.releases, LocalPointInTimeRecovery(REGION))
+        ).start()
         self._point_sdk_at(self.aws.url)
         self.model = load_model(template, STACK_NAME, REGION)
         os.environ.update(shared_environment(self.model))

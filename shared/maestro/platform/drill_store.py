@@ -68,10 +68,10 @@ def latest_restorable(table: str) -> datetime | None:
     return latest if isinstance(latest, datetime) else None
 
 
-def restore(source: str, target: str) -> None:
-    """Restore `source` as of its latest restorable time into the new table `target`."""
+def restore(source: str, target: str, at: datetime) -> None:
+    """Restore `source` as it was at `at` into the new table `target`."""
     client("dynamodb").restore_table_to_point_in_time(
-        SourceTableName=source, TargetTableName=target, UseLatestRestorableTime=True
+        SourceTableName=source, TargetTableName=target, RestoreDateTime=at
     )
 
 
