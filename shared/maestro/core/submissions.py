@@ -34,14 +34,21 @@ def shown(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in KEYS}
 
 
-def submitted(auth: AuthContext, request: dict[str, Any], status: str = "SUBMITTED") -> dict[str, Any]:
-    """What a new job, sweep or rollout records of who submitted it and of the request, `status` now."""
-    now = now_iso()
+def identity(auth: AuthContext) -> dict[str, Any]:
+    """Who acts, as work done later in their name records them: `submitter` rebuilds them."""
     return {
         "tenant": auth.tenant,
         "principal": auth.principal,
         "roles": sorted(auth.roles),
         "limits": dict(auth.limits),
+    }
+
+
+def submitted(auth: AuthContext, request: dict[str, Any], status: str = "SUBMITTED") -> dict[str, Any]:
+    """What a new job, sweep or rollout records of who submitted it and of the request, `status` now."""
+    now = now_iso()
+    return {
+        **identity(auth),
         "status": status,
         "created_at": now,
         "updated_at": now,
@@ -50,7 +57,7 @@ def submitted(auth: AuthContext, request: dict[str, Any], status: str = "SUBMITT
 
 
 def submitter(item: dict[str, Any]) -> AuthContext:
-    """Who submitted it, as `submitted` recorded them: its steps act as them."""
+    """Who submitted it, as `submitted` (or `identity`) recorded them: its steps act as them."""
     roles = frozenset(item.get("roles") or [])
     return replace(
         AuthContext.of(item["principal"], item["tenant"], roles), limits=dict(item.get("limits") or {})

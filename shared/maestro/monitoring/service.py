@@ -8,7 +8,7 @@ import hashlib
 import json
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from maestro.core.auth import AuthContext
@@ -16,6 +16,7 @@ from maestro.core.errors import Conflict, DomainError, Forbidden, NotFound, Vali
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.object_store import Objects
 from maestro.core.rbac import Permission
+from maestro.core.submissions import identity, submitter
 from maestro.core.tenancy import tenant_prefix
 from maestro.monitoring.distribution import Distribution
 from maestro.monitoring.profile import fold, profile, rows_from_csv
@@ -68,11 +69,7 @@ class MonitoringService:
                     f"retrain: permission '{Permission.TRAINING_SUBMIT}' is required to retrain on drift",
                     details={"permission": str(Permission.TRAINING_SUBMIT)},
                 )
-            monitor["retrain_as"] = {
-                "principal": self.auth.principal,
-                "roles": sorted(self.auth.roles),
-                "limits": dict(self.auth.limits),
-            }
+            monitor["retrain_as"] = identity(self.auth)
         self.store.put_monitor(monitor)
         self.emit("MonitorCreated", monitor_id=monitor["monitor_id"], model=spec.model.model_dump())
         return monitor
@@ -235,16 +232,14 @@ class MonitoringService:
         previous = monitor.get("retrain_job_id")
         if previous and job_status(self.auth.tenant, previous) in LIVE:
             return {"skipped": f"retraining job {previous} is still running"}
-        who = monitor.get("retrain_as") or {}
-        creator = AuthContext.of(
-            who.get("principal", ""), self.auth.tenant, frozenset(who.get("roles") or [])
+        # (monitors made before identities carried their tenant are the caller's tenant's all the same)
+        creator = submitter(
+            {"principal": "", **(monitor.get("retrain_as") or {}), "tenant": self.auth.tenant}
         )
         if not creator.can(Permission.TRAINING_SUBMIT):
             return {"error": f"{creator.principal} may no longer submit training jobs"}
         try:
-            job = submit_job(
-                replace(creator, limits=who.get("limits") or {}), spec.retrain.job, self.correlation_id
-            )
+            job = submit_job(creator, spec.retrain.job, self.correlation_id)
         except DomainError as exc:
             return {"error": str(exc)}
         return {"job_id": job["job_id"]}
