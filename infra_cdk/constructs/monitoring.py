@@ -6,7 +6,7 @@ dead-letter queue or a state machine of the stack unwatched."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -27,7 +27,7 @@ class Monitoring(Construct):
         construct_id: str,
         *,
         functions: Sequence[MaestroFunction],
-        request_path: set[str] = frozenset(),  # type: ignore[assignment]
+        request_path: Collection[str] = (),
         dead_letter_queues: Sequence[sqs.IQueue] = (),
         state_machines: Sequence[sfn.IStateMachine] = (),
     ) -> None:

@@ -80,7 +80,6 @@ class Releases(Construct):
             "AWS managed policy for CodeDeploy on Lambda: it updates aliases and reads alarms, nothing more.",
         )
         self.groups: dict[str, codedeploy.LambdaDeploymentGroup] = {}
-        self.configs: dict[str, str] = {}
         for fn in functions:
             if fn is hook:
                 continue  # the hook is deployed at once: it judges the others' deployments
@@ -107,7 +106,7 @@ class Releases(Construct):
                     resource_finding(fn.function, ":*"),
                     f"The hook invokes the new version of {fn.name} it smoke-tests: versions are <ARN>:<n>.",
                 )
-            self.groups[fn.name], self.configs[fn.name] = group, config
+            self.groups[fn.name] = group
         hook.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["codedeploy:GetDeployment"],

@@ -25,6 +25,14 @@ from maestro.sla.interface import slo_exists
 HIDDEN = ("roles", "limits", "tenant")
 
 
+def emit(
+    auth: AuthContext, kind: str, rollout: dict[str, Any], correlation_id: str | None, **detail: Any
+) -> None:
+    """A rollout's event: which rollout, of which alias, between which versions, and `detail`."""
+    base = {k: rollout[k] for k in ("rollout_id", "model", "alias", "from_version", "to_version")}
+    publish_safely(DomainEvent.by(auth, "delivery", kind, {**base, **detail}, correlation_id))
+
+
 @dataclass
 class DeliveryService:
     store: DeliveryStore
@@ -33,8 +41,7 @@ class DeliveryService:
     correlation_id: str | None = None
 
     def emit(self, kind: str, rollout: dict[str, Any], **detail: Any) -> None:
-        base = {k: rollout[k] for k in ("rollout_id", "model", "alias", "from_version", "to_version")}
-        publish_safely(DomainEvent.by(self.auth, "delivery", kind, {**base, **detail}, self.correlation_id))
+        emit(self.auth, kind, rollout, self.correlation_id, **detail)
 
     def start(self, request: RolloutRequest) -> dict[str, Any]:
         lookup = ModelLookup(self.auth.tenant, self.settings.registry_table)

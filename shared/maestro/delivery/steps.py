@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
 from maestro.core.submissions import submitter
 from maestro.core.workflow_gateway import failure_reason
 from maestro.delivery.guardrails import breaches, reason
+from maestro.delivery.service import emit
 from maestro.delivery.spec import RolloutRequest
 from maestro.delivery.store import RUNNING, DeliveryStore
 from maestro.registry.interface import point_alias
@@ -31,9 +31,7 @@ class Rollout:
         self.correlation_id = correlation_id or self.rollout_id
 
     def event(self, kind: str, **detail: Any) -> None:
-        item = self.item
-        base = {k: item[k] for k in ("rollout_id", "model", "alias", "from_version", "to_version")}
-        publish_safely(DomainEvent.by(self.auth, "delivery", kind, {**base, **detail}, self.correlation_id))
+        emit(self.auth, kind, self.item, self.correlation_id, **detail)
 
     def next_check(self, remaining_s: float) -> dict[str, Any]:
         every = self.request.guardrails.check_every_s

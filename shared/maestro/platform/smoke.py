@@ -85,17 +85,24 @@ def _prefix() -> str:
     return os.environ.get(FUNCTION_PREFIX_VARIABLE, "")
 
 
+def _json_body(payload: Any) -> bool:
+    """Whether an API Gateway reply carries a JSON body."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("body"), str):
+        return False
+    try:
+        json.loads(payload["body"])
+    except ValueError:
+        return False
+    return True
+
+
 def run(function: str, version: str) -> list[dict[str, Any]]:
     """Each check of `function` against `version`: {check, passed, status, why}."""
     settings, results = get_settings(), []
     for check in checks_for(function):
         failed, payload = release_gateway.invoke(function, version, event(check, settings))
         status = payload.get("statusCode") if isinstance(payload, dict) else None
-        try:
-            json.loads(payload["body"]) if isinstance(payload, dict) else None
-            is_json = isinstance(payload, dict)
-        except (KeyError, TypeError, ValueError):
-            is_json = False
+        is_json = _json_body(payload)
         passed = not failed and status in check.expect and is_json
         why = (
             "the invocation failed"
