@@ -146,6 +146,8 @@ class MaestroStack(Stack):
             shared=shared,
             tables=list(tables.values()),
             platform_table=storage.platform_table,
+            registry_table=registry.table,
+            artifacts=storage.artifacts,
             archive=audit.archive,
             signing_key=audit.signing_key,
             environment={

@@ -16,11 +16,21 @@ from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.core.tenancy import TENANT_ID
 from maestro.tenants.admission import admit
-from maestro.tenants.api import PRINCIPAL, ExportRequest, Grant, NewTenant, Suspension, TenantChange, service
+from maestro.tenants.api import (
+    PRINCIPAL,
+    ExportRequest,
+    Grant,
+    NewTenant,
+    Suspension,
+    TenantChange,
+    exports,
+    service,
+)
 
 app = create_app("tenants", admission=admit)
 Json = dict
 TenantId = Annotated[str, Path(pattern=TENANT_ID.pattern)]
+ExportId = Annotated[str, Path(pattern=r"^export-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")]
 Principal = Annotated[str, Path(pattern=PRINCIPAL, description="the caller's `sub` claim")]
 
 
@@ -126,6 +136,37 @@ def usage(
 )
 def export(body: ExportRequest) -> Json:
     return service(app).export(body.start, body.end)
+
+
+@app.post(
+    "/tenants/<tenant_id>/exports",
+    summary="Export a tenant: a consistent, restorable snapshot of its items and objects (202: started)",
+    **requires(P.PLATFORM_ADMIN),
+    **answers(202),
+)
+def start_export(tenant_id: TenantId) -> Response[Json]:
+    return Response(202, content_types.APPLICATION_JSON, exports(app).start(tenant_id))
+
+
+@app.get(
+    "/tenants/<tenant_id>/exports", summary="A tenant's exports, newest first", **requires(P.PLATFORM_ADMIN)
+)
+def list_exports(
+    tenant_id: TenantId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Json:
+    found, next_key = exports(app).list(tenant_id, limit, decode_cursor(cursor))
+    return {"exports": found, "next_cursor": encode_cursor(next_key)}
+
+
+@app.get(
+    "/tenants/<tenant_id>/exports/<export_id>",
+    summary="An export: its progress, then its manifest (counts, digests, a link)",
+    **requires(P.PLATFORM_ADMIN),
+)
+def get_export(tenant_id: TenantId, export_id: ExportId) -> Json:
+    return exports(app).get(tenant_id, export_id)
 
 
 @lambda_entry(platform_access=True)

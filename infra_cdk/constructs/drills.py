@@ -24,6 +24,8 @@ from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
+EXPORTS = "tenants/*/exports/*"
+SCRATCH = "drills/*"
 RESTORED = [
     "dynamodb:Scan",
     "dynamodb:Query",
@@ -46,6 +48,8 @@ class Drills(Construct):
         shared: Shared,
         tables: Sequence[dynamodb.ITable],
         platform_table: dynamodb.ITable,
+        registry_table: dynamodb.ITable,
+        artifacts: s3.IBucket,
         archive: s3.IBucket,
         signing_key: kms.IKey,
         environment: dict[str, str],
@@ -101,6 +105,13 @@ class Drills(Construct):
             resource_finding(archive, "/tenants/*"),
             "Verifying a restored audit chain reads every tenant's archive objects.",
         )
+        registry_table.grant_read_data(worker.function)
+        acknowledge(
+            worker.role,
+            resource_finding(registry_table, "/index/*"),
+            "The mlflow client's reads are answered from the source registry too, to compare.",
+        )
+        self._exports(worker, artifacts)
         worker.function.add_to_role_policy(
             iam.PolicyStatement(actions=["kms:Verify", "kms:GetPublicKey"], resources=[signing_key.key_arn])
         )
@@ -142,6 +153,35 @@ class Drills(Construct):
             ],
             description="Restore every table to a point in time and verify the copies (a restore drill)",
         )
+
+    def _exports(self, worker: MaestroFunction, artifacts: s3.IBucket) -> None:
+        """Tenant exports are read; they are restored under drills/<drill id>/, which the drill removes."""
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[artifacts.arn_for_objects(EXPORTS)])
+        )
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "s3:PutObject",
+                    "s3:GetObject",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                    "s3:AbortMultipartUpload",
+                ],
+                resources=[artifacts.arn_for_objects(SCRATCH)],
+            )
+        )
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:ListBucketVersions"], resources=[artifacts.bucket_arn]
+            )
+        )
+        for prefix in (EXPORTS, SCRATCH):
+            acknowledge(
+                worker.role,
+                resource_finding(artifacts, "/" + prefix),
+                "A drill restores tenants' latest exports (tenants/<t>/exports/) into drills/<drill id>/.",
+            )
 
     def _machine(self, worker: MaestroFunction) -> sfn.StateMachine:
         fn = worker.live

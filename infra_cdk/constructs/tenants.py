@@ -34,6 +34,14 @@ PURGE_OBJECT_ACTIONS = [
     "s3:GetObjectVersion",
     "s3:AbortMultipartUpload",
 ]
+EXPORTS_PREFIX = "tenants/*/exports/*"
+EXPORT_WRITE_ACTIONS = [
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:AbortMultipartUpload",
+]
 PURGE_BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"]
 
 
@@ -75,6 +83,9 @@ class Tenants(Construct):
             ("GET", "/tenants/{tenant_id}/usage"),
             ("POST", "/tenants/export"),
             ("DELETE", "/tenants/{tenant_id}"),
+            ("POST", "/tenants/{tenant_id}/exports"),
+            ("GET", "/tenants/{tenant_id}/exports"),
+            ("GET", "/tenants/{tenant_id}/exports/{export_id}"),
         )
         self.admin = admin
 
@@ -140,6 +151,92 @@ class Tenants(Construct):
         )
         admin.function.add_environment(
             "MAESTRO_TENANTS_PURGE_STATE_MACHINE_ARN", self.state_machine.state_machine_arn
+        )
+        self._exports(function, tables, storage, archive, admin)
+
+    def _exports(
+        self,
+        function: CapabilityFunctions,
+        tables: Mapping[str, dynamodb.ITable],
+        storage: Storage,
+        archive: s3.IBucket,
+        admin: MaestroFunction,
+    ) -> None:
+        """The export worker reads every table (a Scan for the tenant's keys) and every current object version
+        under tenants/, and writes only under tenants/<t>/exports/ in the artifacts bucket."""
+        worker = function("tenants_export", scoped=False, memory_mb=1024, timeout=Duration.minutes(5))
+        for variable, table in tables.items():
+            if variable == "MAESTRO_PLATFORM_TABLE":
+                table.grant_read_write_data(worker.function)  # the exports' records
+                acknowledge(
+                    worker.role,
+                    resource_finding(table, "/index/*"),
+                    "Export records are listed, newest first, through the platform table's gsi1.",
+                )
+            worker.function.add_to_role_policy(
+                iam.PolicyStatement(actions=["dynamodb:Scan"], resources=[table.table_arn])
+            )
+        for bucket in (storage.artifacts, archive):
+            worker.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[bucket.arn_for_objects("tenants/*")],
+                )
+            )
+            worker.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket", "s3:ListBucketVersions"], resources=[bucket.bucket_arn]
+                )
+            )
+            acknowledge(
+                worker.role,
+                resource_finding(bucket, "/tenants/*"),
+                "An export reads the current version of each of its objects under tenants/<tenant>/.",
+            )
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=EXPORT_WRITE_ACTIONS, resources=[storage.artifacts.arn_for_objects(EXPORTS_PREFIX)]
+            )
+        )
+        acknowledge(
+            worker.role,
+            resource_finding(storage.artifacts, "/" + EXPORTS_PREFIX),
+            "An export writes its files, and removes a failed attempt's, under tenants/<tenant>/exports/.",
+        )
+        self.export_worker = worker
+        self.export_machine = self._export_machine(worker.live)
+        self.export_machine.grant_start_execution(admin.function)
+        self.export_machine.grant_execution(admin.function, "states:DescribeExecution")
+        acknowledge(
+            admin.role,
+            executions_finding(self.export_machine),
+            "Describe the export machine's executions: an export that ended outside its steps shows so.",
+        )
+        admin.function.add_environment(
+            "MAESTRO_TENANTS_EXPORT_STATE_MACHINE_ARN", self.export_machine.state_machine_arn
+        )
+
+    def _export_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
+        def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
+            return lambda_step(self, name, fn, step, "export", "$.export", **payload)
+
+        record_failure = task("RecordExportFailure", "fail", error=sfn.JsonPath.object_at("$.error"))
+        guarded = failing_into(
+            self, record_failure, "ExportFailed", "TenantExportFailed", "see the tenant's export"
+        )
+        walk = guarded(task("Walk", "walk"))
+        finish = guarded(task("WriteManifest", "finish"))
+        walked = sfn.Choice(self, "Consistent?").when(
+            sfn.Condition.boolean_equals("$.export.done", True), finish.next(sfn.Succeed(self, "Exported"))
+        )
+        walked.otherwise(walk)
+        return logged_machine(
+            self,
+            "Export",
+            guarded(task("StartExport", "start")).next(walk).next(walked),
+            timeout=Duration.hours(24),
+            invoked=[fn],
+            why_invoked="Invoking the export function's versions and aliases (CDK's LambdaInvoke grant).",
         )
 
     def _billing(self, fn: MaestroFunction, storage: Storage) -> None:

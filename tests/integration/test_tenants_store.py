@@ -381,3 +381,122 @@ def test_a_deletion_whose_workflow_ended_outside_its_steps_shows_failed_not_runn
     # (worded as for an explanation job: both read it through core.workflow_gateway).
     assert shown["deletion"]["error"]["reason"] in ("stopped by an operator", "its workflow ended ABORTED")
     assert store.get_deletion()["status"] == "FAILED"  # recorded: DELETE starts it again
+
+
+def _export(state: dict[str, Any], between: Any = None) -> dict[str, Any]:
+    """The export workflow's steps, one page a walk; `between` runs each time the copy gives way to the
+    second read."""
+    from maestro.tenants import export
+
+    state = export.start(state)
+    while not state["done"]:
+        mode = state["mode"]
+        state = export.walk(state, slice_s=0.0)
+        if between and mode == "copy" and state["mode"] == "check":
+            between(state)
+    return state
+
+
+def test_an_export_that_saw_the_tenant_change_copies_again_and_restores_what_it_finally_saw(
+    every_store: None,
+) -> None:
+    from maestro.tenants import export, restore
+
+    ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    tenant("acme-2")
+    for name in ("acme", "acme-2"):
+        for n in range(3):
+            item = {"pk": {"S": f"{name}#X#{n}"}, "sk": {"S": "s"}, "blob": {"B": bytes([n, 255])}}
+            ddb.put_item(TableName="maestro-registry", Item=item)
+        s3.put_object(Bucket="artifacts", Key=f"tenants/{name}/artifacts/m.pkl", Body=b"v1")
+    writes = []
+
+    def write_once(state: dict[str, Any]) -> None:  # a write lands while the first copy is checked
+        if not writes:
+            writes.append(state["attempt"])
+            ddb.put_item(TableName="maestro-registry", Item={"pk": {"S": "acme#X#late"}, "sk": {"S": "s"}})
+            s3.put_object(Bucket="artifacts", Key="tenants/acme/artifacts/m.pkl", Body=b"v2 longer")
+
+    state = _export({"tenant": "acme", "export_id": "export-20261203-000000-aaaaaa"}, write_once)
+    assert state["attempt"] == 2  # the first copy was contradicted by the second read
+    export.finish(state)
+    manifest = restore.manifest("acme", "export-20261203-000000-aaaaaa")
+    assert manifest["tables"]["registry_table"]["items"] == 4  # what the second attempt saw, late item too
+    assert manifest["buckets"]["artifacts_bucket"]["bytes"] == len(b"v2 longer")
+    assert not versions_of("artifacts", "tenants/acme/exports/export-20261203-000000-aaaaaa/attempt-1/")
+
+    # Restorable: lose acme's items and object, restore in place, and get exactly them back.
+    before = {
+        "items": items_of("acme"),
+        "object": s3.get_object(Bucket="artifacts", Key="tenants/acme/artifacts/m.pkl"),
+    }
+    body = before["object"]["Body"].read()
+    for pk, sk in before["items"]["maestro-registry"]:
+        ddb.delete_item(TableName="maestro-registry", Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    s3.delete_object(Bucket="artifacts", Key="tenants/acme/artifacts/m.pkl")
+    result = restore.restore(
+        manifest, {"registry_table": "maestro-registry"}, {"artifacts_bucket": ("artifacts", "tenants/acme/")}
+    )
+    assert result["findings"] == [] and result["tables"]["registry_table"]["items"] == 4
+    assert items_of("acme")["maestro-registry"] == before["items"]["maestro-registry"]
+    restored = ddb.get_item(TableName="maestro-registry", Key={"pk": {"S": "acme#X#1"}, "sk": {"S": "s"}})
+    assert restored["Item"]["blob"]["B"] == bytes([1, 255])  # binary attributes come back as bytes
+    assert s3.get_object(Bucket="artifacts", Key="tenants/acme/artifacts/m.pkl")["Body"].read() == body
+    assert len(items_of("acme-2")["maestro-registry"]) == 3  # acme-2 was never part of it
+
+
+def test_an_export_of_a_tenant_that_keeps_changing_fails_and_leaves_no_file(every_store: None) -> None:
+    from maestro.tenants import export
+
+    ddb, writes = boto3.client("dynamodb"), []
+
+    def write(state: dict[str, Any]) -> None:
+        writes.append(1)
+        item = {"pk": {"S": f"acme#X#{len(writes)}"}, "sk": {"S": "s"}}
+        ddb.put_item(TableName="maestro-ab", Item=item)
+
+    state = {"tenant": "acme", "export_id": "export-20261203-000000-bbbbbb"}
+    with pytest.raises(RuntimeError, match="kept changing") as failed:
+        _export(state, write)
+    assert "ab_table" in str(failed.value) and len(writes) == export.MAX_ATTEMPTS
+    ended = export.fail(
+        state,
+        {
+            "Error": "RuntimeError",
+            "Cause": json.dumps({"errorType": "RuntimeError", "errorMessage": str(failed.value)}),
+        },
+    )
+    assert ended["status"] == "FAILED" and "suspend it" in ended["reason"]
+    assert versions_of("artifacts", "tenants/acme/exports/") == []
+    assert export.records().get("acme", state["export_id"])["status"] == "FAILED"
+
+
+def test_a_restore_that_reads_back_something_else_than_the_export_says_so(every_store: None) -> None:
+    from maestro.tenants import export, restore
+    from maestro.tenants.export_store import get_lines, put_lines
+
+    ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    for n in range(3):
+        ddb.put_item(TableName="maestro-sla", Item={"pk": {"S": f"acme#S#{n}"}, "sk": {"S": "s"}})
+    s3.put_object(Bucket="artifacts", Key="tenants/acme/a.bin", Body=b"abc")
+    export.finish(_export({"tenant": "acme", "export_id": "export-20261203-000000-cccccc"}))
+    manifest = restore.manifest("acme", "export-20261203-000000-cccccc")
+    (part,) = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket="artifacts", Prefix=manifest["root"] + "items/sla_table/")[
+            "Contents"
+        ]
+    ]
+    lines = get_lines("artifacts", part)
+    put_lines("artifacts", part, [lines[0].replace('"s"', '"tampered"'), *lines[1:]])
+    s3.put_object(Bucket="artifacts", Key=manifest["root"] + "objects/artifacts_bucket/a.bin", Body=b"abd")
+    create_table_with_gsi1("scratch-sla")
+    result = restore.restore(
+        manifest, {"sla_table": "scratch-sla"}, {"artifacts_bucket": ("artifacts", "drills/x/")}
+    )
+    checks = {f["check"]: f for f in result["findings"]}
+    assert (
+        checks["export_items"]["exported"]["items"] == 3 and checks["export_items"]["restored"]["items"] == 3
+    )
+    assert checks["export_items"]["exported"]["digest"] != checks["export_items"]["restored"]["digest"]
+    assert checks["export_objects"]["sha256_differs"] == ["a.bin"]

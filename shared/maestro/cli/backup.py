@@ -1,6 +1,7 @@
-"""`maestro backup ...`: run a restore drill (every table restored to a point in time into a new table and
-verified against its source; the copies removed), follow it, read its report with RTO and RPO. Needs a
-platform operator's token (or, locally, makes one)."""
+"""`maestro backup ...`: export a tenant (a consistent snapshot of its items and objects) and list its
+exports; run a restore drill (every table restored to a point in time into a new table, each tenant's latest
+export restored beside it, all verified against the sources; the copies removed), follow it, read its report
+with RTO and RPO. Needs a platform operator's token (or, locally, makes one)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,14 @@ def summary(drill: dict[str, Any]) -> str:
         lines.append(
             f"  {checks['tables']} tables, {checks['tenants']} tenants, {checks['items']} items; "
             f"{sum(t['valid'] for t in trails.values())}/{len(trails)} audit chains verify; "
-            f"{checks['registered_models_read']} registered models read"
+            f"{checks.get('mlflow_requests_answered', 0)} mlflow client reads answered from the copy"
         )
+        for tenant, export in (checks.get("exports_restored") or {}).items():
+            state = "current" if export["current"] else "older: " + ", ".join(export["changed_since_export"])
+            lines.append(
+                f"  export {export['export_id']} of {tenant} restored: {export['items']} items, "
+                f"{export['objects']} objects ({state})"
+            )
         changed = checks.get("changed_during_drill") or []
         lines.append(
             f"  {checks.get('verified', 0)} (table, tenant) pairs compared; "
@@ -39,8 +46,43 @@ def summary(drill: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def exported(export: dict[str, Any]) -> str:
+    line = f"{export['export_id']}  {export['status']:<9} {export.get('stage', '')}"
+    totals = export.get("totals")
+    if totals:
+        line += f"  {totals['items']} items, {totals['objects']} objects, {totals['bytes']} bytes"
+        snapshot = export["snapshot"]
+        line += f"\n  manifest {export['manifest']}  consistent {snapshot['from']} .. {snapshot['until']}"
+    if export.get("error"):
+        line += f"\n  failed: {export['error'].get('reason', '')}"
+    return line
+
+
+def export(api: Any, args: argparse.Namespace) -> int:
+    if args.backup == "exports":
+        for found in api.call("GET", f"/tenants/{args.tenant_id}/exports", params={"limit": args.limit})[
+            "exports"
+        ]:
+            print(exported(found))
+        return 0
+    started = api.call("POST", f"/tenants/{args.tenant_id}/exports")
+    path = f"/tenants/{args.tenant_id}/exports/{started['export_id']}"
+    while args.wait:
+        found = api.call("GET", path)
+        sys.stderr.write(f"\r{found['status']:<9} {found.get('stage', '')} {found.get('progress', '')}   ")
+        if found["status"] in ("COMPLETED", "FAILED"):
+            sys.stderr.write("\n")
+            print(exported(found))
+            return 0 if found["status"] == "COMPLETED" else 1
+        time.sleep(args.interval)
+    print(started["export_id"])
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     api = connect(args, tenant="platform", roles=("admin",))
+    if args.backup in ("export", "exports"):
+        return export(api, args)
     if args.backup == "drill":
         started = api.call("POST", "/platform/drills")
         print(started["drill_id"], file=sys.stderr)
@@ -77,5 +119,12 @@ def add_parser(top: Any) -> None:
     backup.add_parser("list", parents=[common], help="recent drills").add_argument(
         "--limit", type=int, default=25
     )
+    exporting = backup.add_parser("export", parents=[common], help="export a tenant's items and objects")
+    exporting.add_argument("tenant_id")
+    exporting.add_argument("--wait", action="store_true", help="follow it and print its manifest's summary")
+    exporting.add_argument("--interval", type=float, default=2.0)
+    exports = backup.add_parser("exports", parents=[common], help="a tenant's exports, newest first")
+    exports.add_argument("tenant_id")
+    exports.add_argument("--limit", type=int, default=20)
     for sub in backup.choices.values():
         sub.set_defaults(run=run)

@@ -50,6 +50,18 @@ def installed() -> tuple[Capability, ...]:
     return tuple(found)
 
 
+def state_tables(settings: Settings) -> dict[str, str]:
+    """Every table holding tenants' state, by the settings field naming it: each installed capability's
+    (in INSTALLED's order), then the platform table."""
+    fields = [f for c in installed() for f in c.tables] + ["platform_table"]
+    return {f: getattr(settings, f) for f in dict.fromkeys(fields)}
+
+
+def state_buckets(settings: Settings) -> dict[str, str]:
+    """Every bucket holding tenants' objects (under tenants/<tenant>/), by the settings field naming it."""
+    return {f: getattr(settings, f) for f in dict.fromkeys(f for c in installed() for f in c.buckets)}
+
+
 def counted(tenants: Iterable[str]) -> dict[str, dict[str, int]]:
     """Every installed capability's counters for each of `tenants`, counted from the data."""
     wanted = list(tenants)

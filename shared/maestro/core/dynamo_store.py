@@ -103,6 +103,26 @@ def across_tenants(table: str, gsi1pk: str) -> Iterator[dict[str, Any]]:
     )
 
 
+def batch_write(ddb: Any, table: str, requests: list[dict[str, Any]]) -> int:
+    """BatchWriteItem of every Put or Delete request, 25 a call; what DynamoDB leaves unprocessed
+    (throttling) is sent again after a growing pause, and an error is raised if some are still left. The
+    calls made."""
+    calls = 0
+    for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+        batch = requests[start : start + BATCH_WRITE_LIMIT]
+        for attempt in range(BATCH_WRITE_ATTEMPTS):
+            calls += 1
+            batch = (
+                ddb.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {}).get(table, [])
+            )
+            if not batch:
+                break
+            time.sleep(min(1.0, 0.02 * 2**attempt))
+        if batch:
+            raise RuntimeError(f"{len(batch)} writes to {table} stayed unprocessed after retries")
+    return calls
+
+
 # Operations that name their tables inside the request instead of taking a TableName.
 _MULTI_TABLE = frozenset({"transact_write_items", "batch_get_item", "batch_write_item"})
 BATCH_GET_LIMIT = 100
@@ -330,16 +350,7 @@ class TenantTable:
         self._call("delete_item", Key=self.key(pk, sk))
 
     def batch_put(self, items: Iterable[dict[str, Any]]) -> None:
-        """Put every item (plain), 25 a request; items DynamoDB leaves unprocessed (throttling) are sent again
-        after a growing pause, and an error is raised if some are still left."""
-        pending = [{"PutRequest": {"Item": to_item(i)}} for i in items]
-        for start in range(0, len(pending), BATCH_WRITE_LIMIT):
-            batch = pending[start : start + BATCH_WRITE_LIMIT]
-            for attempt in range(BATCH_WRITE_ATTEMPTS):
-                response = self._call("batch_write_item", RequestItems={self.table: batch})
-                batch = response.get("UnprocessedItems", {}).get(self.table, [])
-                if not batch:
-                    break
-                time.sleep(0.02 * 2**attempt)
-            if batch:
-                raise RuntimeError(f"{len(batch)} items stayed unprocessed after retries")
+        """Put every item (plain), 25 a request (batch_write)."""
+        self.requests += batch_write(
+            self.ddb, self.table, [{"PutRequest": {"Item": to_item(i)}} for i in items]
+        )

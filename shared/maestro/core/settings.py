@@ -43,6 +43,7 @@ class Settings(BaseModel):
     training_role_path: str = "/maestro-training/"
     training_policy_arn: str = ""
     tenants_purge_state_machine_arn: str = ""
+    tenants_export_state_machine_arn: str = ""
     delivery_table: str = "maestro-delivery"
     delivery_state_machine_arn: str = ""
     drill_state_machine_arn: str = ""

@@ -1,10 +1,13 @@
 """The restore drill, one Lambda invocation a step, run by its state machine (monthly, or on request):
-start (every state table's latest restorable time, and every tenant's item count and content digest in it;
-then a point-in-time restore of each table into a new one) -> [Wait -> check] until the copies are ACTIVE ->
-verify (each copy's counts and digests equal the source's, each tenant's audit chain verifies on the copy,
-the registry's models and aliases read from the copy) -> the copies are removed, and the report gives the
-restore time (RTO) and the data's age at the restore point (RPO); fail from every Catch removes the copies.
-Must never leave a restored copy behind, nor pass a drill whose copy differs from its source."""
+start (every tenant's item count and content digest in every state table: read A, whose end is the restore
+point) -> [Wait -> check] until point-in-time recovery reaches the restore point, then a restore of each table
+as of then into a new one, until the copies are ACTIVE -> verify: a tenant unchanged between read A and read B
+(after the restore) has the same count and digest in the copy; each audit chain verifies on the copy; each
+tenant's latest export is restored into the copies and a scratch prefix and read back against its manifest;
+the mlflow client's reads are answered from the restored registry, as the source answers them. The copies
+and the scratch prefix are removed, and the report gives the restore time (RTO) and the data's age at the
+restore point (RPO); fail from every Catch removes them too. Must never leave a restored copy behind, nor
+pass a drill whose copy differs from its source."""
 
 from __future__ import annotations
 
@@ -14,24 +17,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from maestro.audit.interface import verify_trail
+from maestro.core import capabilities
 from maestro.core.auth import AuthContext
-from maestro.core.capabilities import installed
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
 from maestro.core.workflow_gateway import failure_reason
 from maestro.platform import drill_store
+from maestro.platform.drill_exports import remove_scratch, restore_exports
 from maestro.platform.drill_store import DrillStore
-from maestro.registry.interface import ModelLookup
+from maestro.registry.interface import client_answers
 
 POLL_S = 5
 
 
 def state_tables() -> dict[str, str]:
-    """Every table that holds tenants' state, by its settings field: each installed capability's, and the
-    platform table."""
-    settings = get_settings()
-    fields = [f for c in installed() for f in c.tables] + ["platform_table"]
-    return {f: getattr(settings, f) for f in dict.fromkeys(fields)}
+    """Every table that holds tenants' state, by its settings field."""
+    return capabilities.state_tables(get_settings())
 
 
 def _store() -> DrillStore:
@@ -137,23 +138,9 @@ def verify(state: dict[str, Any]) -> dict[str, Any]:
         trails[tenant] = {"valid": report["valid"], "records_checked": report["records_checked"]}
         if not report["valid"]:
             findings.append({"check": "audit_chain", "tenant": tenant, "first_break": report["first_break"]})
-    registry = tables.get("registry_table")
-    models_read = 0
-    for tenant in sorted((registry or {}).get("restored", {})):
-        lookup = ModelLookup(tenant, registry["target"])
-        for model in lookup.registered_models():
-            models_read += 1
-            for alias, version in sorted((model.get("aliases") or {}).items()):
-                if lookup.version(model, int(version)) is None:
-                    findings.append(
-                        {
-                            "check": "registry",
-                            "tenant": tenant,
-                            "model": model["name"],
-                            "alias": alias,
-                            "reason": f"points at version {version}, which the copy lacks",
-                        }
-                    )
+    exports, export_findings = restore_exports(drill)
+    findings += export_findings
+    requests = _registry_answers(drill, changed, exports, findings)
     verified_at = time.time()
     passed = not findings
     drill |= {
@@ -166,7 +153,10 @@ def verify(state: dict[str, Any]) -> dict[str, Any]:
             "tenants": len({t for table in tables.values() for t in table["tenants"]}),
             "items": sum(v["items"] for table in tables.values() for v in table["tenants"].values()),
             "audit_trails": trails,
-            "registered_models_read": models_read,
+            # the mlflow client's reads answered from the restored registry (equal to the source's where
+            # the tenant did not change)
+            "mlflow_requests_answered": requests,
+            "exports_restored": exports,
             # (table, tenant) pairs whose source changed between the reads: compared by nothing
             "changed_during_drill": changed[:100],
             "verified": sum(len(t["tenants"]) for t in tables.values()) - len(changed),
@@ -181,10 +171,42 @@ def verify(state: dict[str, Any]) -> dict[str, Any]:
     return {"drill_id": drill["drill_id"], "passed": passed}
 
 
+def _registry_answers(
+    drill: dict[str, Any],
+    changed: list[dict[str, str]],
+    exports: dict[str, Any],
+    findings: list[dict[str, Any]],
+) -> int:
+    """The mlflow client's reads of every model, answered from the restored registry; where the tenant's
+    registry did not change during the drill (and no stale export replaced it in the copy), each answer must
+    equal the source's. Elsewhere an alias or a version the copy cannot answer is a finding."""
+    registry = drill["tables"].get("registry_table")
+    if registry is None:
+        return 0
+    moved = {c["tenant"] for c in changed if c["table"] == "registry_table"}
+    requests = 0
+    for tenant in sorted(registry.get("restored", {})):
+        answers = client_answers(tenant, registry["target"])
+        requests += len(answers)
+        if tenant not in moved and exports.get(tenant, {}).get("current", True):
+            source = client_answers(tenant, registry["source"])
+            differing = sorted(k for k in set(answers) | set(source) if answers.get(k) != source.get(k))
+            now = drill_store.tenant_digests(registry["source"]).get(tenant) if differing else None
+            if differing and now == registry["tenants"].get(tenant):
+                findings.append({"check": "mlflow_client", "tenant": tenant, "differing": differing[:10]})
+            continue
+        refused = sorted(k for k, v in answers.items() if "error" in v)
+        if refused:
+            findings.append({"check": "mlflow_client", "tenant": tenant, "refused": refused[:10]})
+    return requests
+
+
 def _remove_copies(drill: dict[str, Any]) -> None:
     for table in drill["tables"].values():
         drill_store.remove(table["target"])
         table.pop("restored", None)
+    if drill.get("drill_id"):
+        remove_scratch(drill["drill_id"])
     drill["copies_removed"] = True
 
 

@@ -6,15 +6,13 @@ restore (targets are named <source>-drill-<id>)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from maestro.core.aws import client
 from maestro.core.dynamo_store import TenantTable, to_item
 from maestro.core.errors import NotFound
+from maestro.core.item_digest import ItemDigest
 from maestro.core.submissions import numbers, shown
 from maestro.core.tenancy import SEPARATOR
 
@@ -26,35 +24,42 @@ def target_name(source: str, drill_id: str) -> str:
 
 
 def tenant_digests(table: str) -> dict[str, dict[str, Any]]:
-    """{tenant: {items, digest}}: every item of `table` by the tenant leading its partition key; the digest is
-    SHA-256 over the tenant's items in key order, each as canonical DynamoDB JSON."""
+    """{tenant: {items, digest}}: every item of `table` by the tenant leading its partition key (the digest:
+    core.item_digest's, the one tenant exports record)."""
     ddb, args = client("dynamodb"), {"TableName": table, "ConsistentRead": True}
-    by_tenant: dict[str, list[str]] = {}
+    by_tenant: dict[str, ItemDigest] = {}
     while True:
         page = ddb.scan(**args)
         for item in page.get("Items", []):
-            tenant = item["pk"]["S"].split(SEPARATOR, 1)[0]
-            by_tenant.setdefault(tenant, []).append(
-                json.dumps(item, sort_keys=True, separators=(",", ":"), default=_binary)
-            )
+            by_tenant.setdefault(item["pk"]["S"].split(SEPARATOR, 1)[0], ItemDigest()).add(item)
         if "LastEvaluatedKey" not in page:
             break
         args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    out = {}
-    for tenant, items in sorted(by_tenant.items()):
-        digest = hashlib.sha256()
-        for text in sorted(items):
-            digest.update(text.encode())
-            digest.update(b"\n")
-        out[tenant] = {"items": len(items), "digest": digest.hexdigest()}
-    return out
+    return {tenant: digest.shown() for tenant, digest in sorted(by_tenant.items())}
 
 
-def _binary(value: object) -> str:
-    """Binary attributes (B, BS) as base64, as DynamoDB's JSON shows them."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode()
-    raise TypeError(f"{type(value).__name__} is not an attribute value")
+def clear_tenant(table: str, tenant: str) -> int:
+    """Remove the tenant's items from a drill's copy (only a table named as one), so that an export restored
+    into it stands alone; how many were removed."""
+    if DRILL_MARK not in table:
+        raise ValueError(f"{table} is not a drill's copy")
+    ddb, args, removed = client("dynamodb"), {"TableName": table, "ConsistentRead": True}, 0
+    args |= {
+        "FilterExpression": "begins_with(pk, :t)",
+        "ExpressionAttributeValues": {":t": {"S": tenant + SEPARATOR}},
+    }
+    args["ProjectionExpression"] = "pk, sk"
+    while True:
+        page = ddb.scan(**args)
+        keys = page.get("Items", [])
+        for start in range(0, len(keys), 25):
+            ddb.batch_write_item(
+                RequestItems={table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
+            )
+        removed += len(keys)
+        if "LastEvaluatedKey" not in page:
+            return removed
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def latest_restorable(table: str) -> datetime | None:

@@ -3,6 +3,7 @@ stored (the shapes registry.stores documents); changes go through the registry's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from maestro.core.auth import AuthContext
@@ -30,9 +31,6 @@ class ModelLookup:
 
     def registered_model(self, name: str) -> dict[str, Any] | None:
         return self._models.get(name)
-
-    def registered_models(self) -> list[dict[str, Any]]:
-        return self._models.all()
 
     def version(self, model: dict[str, Any], version: int) -> dict[str, Any] | None:
         return self._versions.get((model["uid"], version))
@@ -71,3 +69,39 @@ def recorder(auth: AuthContext, correlation_id: str | None) -> RunRecorder:
     from maestro.registry.recording import RunRecorder  # deferred: readers need none of the services
 
     return RunRecorder(auth, correlation_id)
+
+
+def client_answers(tenant: str, table: str, limit: int = 200) -> dict[str, Any]:
+    """What the mlflow client's everyday reads get from the registry held in `table` (a restored copy, say):
+    the answers of the services behind search_registered_models, get_registered_model,
+    get_latest_versions, get_model_version_by_alias, get_model_version and get_run, by request, for at most
+    `limit` models; a request the registry refuses answers its error. Equal registries give equal answers."""
+    from maestro.core.errors import DomainError
+    from maestro.registry import search
+    from maestro.registry.services import open_registry  # deferred: readers need none of the services
+
+    registry = open_registry(AuthContext.of("maestro:restore-check", tenant, frozenset()), None, table=table)
+    answers: dict[str, Any] = {}
+
+    def ask(request: str, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            answers[request] = call(*args)
+        except DomainError as exc:
+            answers[request] = {"error": type(exc).__name__, "message": str(exc)}
+        return answers[request]
+
+    models, token = registry.models.search(search.Request(max_results=limit))
+    answers["registered-models/search"] = {"registered_models": models, "next_page_token": token}
+    for model in models:
+        name = model["name"]
+        ask(f"registered-models/get {name}", registry.models.get, name)
+        ask(f"get-latest-versions {name}", registry.models.latest_versions, name, None)
+        versions = {str(v["version"]) for v in model.get("latest_versions", [])}
+        for alias in model.get("aliases", []):
+            found = ask(f"alias {name} {alias['alias']}", registry.versions.by_alias, name, alias["alias"])
+            versions.add(str(found.get("version")))
+        for version in sorted(versions):
+            found = ask(f"model-versions/get {name} {version}", registry.versions.get, name, version)
+            if found.get("run_id"):
+                ask(f"runs/get {found['run_id']}", registry.runs.get, found["run_id"])
+    return answers

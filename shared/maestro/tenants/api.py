@@ -12,6 +12,7 @@ from maestro.core.fields import Day
 from maestro.core.rbac import ROLES
 from maestro.core.settings import get_settings
 from maestro.core.tenancy import TENANT_ID
+from maestro.tenants.exports import TenantExports
 from maestro.tenants.plans import PLANS, Limit
 from maestro.tenants.service import TenantService
 from maestro.tenants.usage import MAX_DAYS
@@ -75,3 +76,7 @@ PRINCIPAL = r"^[^\s#/]{1,256}$"
 
 def service(app: MaestroResolver) -> TenantService:
     return TenantService(get_settings(), current_auth(app), app.request_id)
+
+
+def exports(app: MaestroResolver) -> TenantExports:
+    return TenantExports(get_settings(), current_auth(app), app.request_id)

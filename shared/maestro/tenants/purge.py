@@ -35,9 +35,8 @@ KEPT = [
 def targets(settings: Settings) -> list[str]:
     """Where a tenant's data lives: every installed capability's tables, the platform table, then every
     bucket (once, though several capabilities keep objects in one)."""
-    stores = [s for c in capabilities.installed() for s in c.stores(settings)]
-    tables = [s for s in stores if s.startswith("dynamodb:")] + [f"dynamodb:{settings.platform_table}"]
-    return tables + list(dict.fromkeys(s for s in stores if s.startswith("s3:")))
+    tables = [f"dynamodb:{t}" for t in capabilities.state_tables(settings).values()]
+    return tables + [f"s3:{b}" for b in capabilities.state_buckets(settings).values()]
 
 
 def start(state: dict[str, Any]) -> dict[str, Any]:

@@ -5,16 +5,15 @@ its usage records) nor anything outside the tenant's keys and prefix."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from maestro.core.aws import client
+from maestro.core.dynamo_store import batch_write
 from maestro.core.tenancy import SEPARATOR, tenant_key, tenant_prefix
 from maestro.tenants.store import DELETION, PROFILE
 
 SCAN_PAGE = 1000
-BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
 DELETE_OBJECTS = 1000  # S3's limit per DeleteObjects
 
 
@@ -56,16 +55,7 @@ def purge_table_page(table: str, tenant: str, cursor: dict[str, Any] | None) -> 
         args["ExclusiveStartKey"] = cursor
     response = ddb.scan(**args)
     keys = [i for i in response.get("Items", []) if not kept(tenant, i)]
-    for start in range(0, len(keys), BATCH_WRITE):
-        pending = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + BATCH_WRITE]]
-        for attempt in range(10):
-            unprocessed = ddb.batch_write_item(RequestItems={table: pending}).get("UnprocessedItems", {})
-            pending = unprocessed.get(table, [])
-            if not pending:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        if pending:
-            raise RuntimeError(f"{len(pending)} deletions in {table} stayed unprocessed after retries")
+    batch_write(ddb, table, [{"DeleteRequest": {"Key": k}} for k in keys])
     return Page(removed=len(keys), cursor=response.get("LastEvaluatedKey"))
 
 
