@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_OUTDIR ?= cdk.out
 
-.PHONY: help install serve test test-unit test-integration test-infra test-e2e fuzz lint bench synth deploy openapi clean
+.PHONY: help install console browser serve test test-unit test-integration test-infra test-e2e fuzz lint bench synth deploy openapi clean
 
 help:
 	@echo "make serve  - run the whole platform locally on the embedded AWS emulator"
@@ -31,13 +31,34 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 install: $(VENV)/.installed
 
-serve: install
+# The web console: npm installs the pinned front-end stack (package-lock.json) and builds it against the
+# committed OpenAPI document, so a changed route breaks this build (its typed client), not a page.
+CONSOLE := shared/maestro/console
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src -type f ! -name schema.d.ts 2>/dev/null) $(CONSOLE)/index.html \
+	$(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json functions/openapi/openapi.json
+$(CONSOLE)/node_modules/.installed: $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(CONSOLE)/dist/index.html: $(CONSOLE)/node_modules/.installed $(CONSOLE_SOURCES)
+	cd $(CONSOLE) && npm run --silent build
+console: $(CONSOLE)/dist/index.html
+
+# The browser tests drive Debian's Chromium (headless) through its chromedriver; installed here when
+# missing and this user may (CI runs as root), else those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null 2>&1 \
+			|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }; \
+		else echo "chromium and chromedriver are missing and cannot be installed here (not root): browser tests will skip"; fi; }
+
+serve: install console
 	$(BIN)/maestro local serve
 
 # loadfile: each module's tests on one worker, so a module starts its local platform (or synth) once.
 # (loadgroup would say the same with xdist_group marks, but pytest-xdist 3.8 silently stops grouping on
 # pytest 9.2's structured node ids: pytest-dev/pytest-xdist#1386.)
-test: install
+test: install console browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 test-unit: install
@@ -75,12 +96,14 @@ synth: install
 	$(BIN)/python infra_cdk/app.py
 	@echo "template in $(CDK_OUTDIR)/"
 
-deploy: install
-	npx --yes aws-cdk@2 deploy --app "$(BIN)/python infra_cdk/app.py" --require-approval never $(DEPLOY_ARGS)
+deploy: install console
+	npx --yes aws-cdk@2 deploy --app "$(BIN)/python infra_cdk/app.py" --require-approval never \
+		--outputs-file $(CDK_OUTDIR)/outputs.json $(DEPLOY_ARGS)
+	$(BIN)/maestro console publish --outputs $(CDK_OUTDIR)/outputs.json
 
 # Regenerate the lock after editing pyproject.toml.
 lock: install
 	$(BIN)/uv pip compile --universal --python-version 3.11 --extra dev pyproject.toml -o requirements.lock
 
 clean:
-	rm -rf $(VENV) cdk.out .maestro layers/*/build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out .maestro layers/*/build .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/node_modules $(CONSOLE)/dist

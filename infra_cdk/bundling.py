@@ -16,8 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_PACKAGE = ROOT / "shared" / "maestro"
-# Never deployed: the local runtime and the CLI.
-NOT_DEPLOYED = {"local", "cli"}
+# Never deployed in a function: the local runtime, the CLI, and the web console (its built files go to S3).
+NOT_DEPLOYED = {"local", "cli", "console"}
 LAMBDA_PYTHON = "3.12"
 # The python3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there (and 2014 ones).
 LAMBDA_PLATFORM = "x86_64-manylinux_2_28"

@@ -16,6 +16,7 @@ from infra_cdk.constructs.api import HttpApi
 from infra_cdk.constructs.audit import Audit
 from infra_cdk.constructs.backups import Backups, BackupSettings
 from infra_cdk.constructs.capability import Shared
+from infra_cdk.constructs.console import Console
 from infra_cdk.constructs.delivery import Delivery
 from infra_cdk.constructs.drills import Drills
 from infra_cdk.constructs.events import EventBus
@@ -51,10 +52,11 @@ class MaestroStack(Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        identity = Identity(self, "Identity", oidc=oidc)
+        storage = Storage(self, "Storage")
+        console = Console(self, "Console", access_logs=storage.access_logs)
+        identity = Identity(self, "Identity", oidc=oidc, console_url=console.url)
         api = HttpApi(self, "Http", authorizer=identity.authorizer)
         bus = EventBus(self, "Events", bus_name=bus_name)
-        storage = Storage(self, "Storage")
         base_layer = lambda_.LayerVersion(
             self,
             "PowertoolsLayer",
@@ -181,6 +183,7 @@ class MaestroStack(Stack):
             choices=deployment or {},
         )
 
+        console.serve_api(api.api.api_id, api.prefixes)
         CfnOutput(self, "ApiUrl", value=api.url, description="MLFLOW_TRACKING_URI and the CLI's --url")
         CfnOutput(self, "EventBusName", value=bus.bus.event_bus_name)
         CfnOutput(self, "ArtifactsBucketName", value=storage.artifacts.bucket_name)

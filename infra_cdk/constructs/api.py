@@ -65,6 +65,7 @@ class HttpApi(Construct):
         )
         self._integrations: dict[str, integrations.HttpLambdaIntegration] = {}
         self.routed: set[str] = set()  # the construct paths of the functions (aliases) routes invoke
+        self.prefixes: set[str] = set()  # each route's first path segment: /ab, /api, /whoami, ...
 
     @property
     def url(self) -> str:
@@ -81,6 +82,7 @@ class HttpApi(Construct):
             )
             self._integrations[fn.node.path] = integration
             self.routed.add(fn.node.path)
+        self.prefixes.add("/" + path.strip("/").split("/")[0])
         routes = self.api.add_routes(
             path=path,
             methods=[apigw.HttpMethod(method)],

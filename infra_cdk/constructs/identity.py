@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_cognito as cognito
@@ -24,8 +24,13 @@ class OidcConfig:
 class Identity(Construct):
     """`tenant_claim` and `roles_claim` tell the functions where the tenant and roles are in a token."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, oidc: OidcConfig | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, oidc: OidcConfig | None, console_url: str | None = None
+    ) -> None:
+        """`console_url`: the web console's origin, where Cognito's hosted UI sends its users back."""
         super().__init__(scope, construct_id)
+        self.console_client: cognito.UserPoolClient | None = None
+        self.domain: cognito.UserPoolDomain | None = None
         self.user_pool: cognito.UserPool | None = None
         self.user_pool_client: cognito.UserPoolClient | None = None
         if oidc:
@@ -78,6 +83,36 @@ class Identity(Construct):
                 description=f"Maestro ML role {role}",
             )
         self.user_pool, self.user_pool_client = pool, client
+        clients = [client]
+        if console_url:
+            clients.append(self._console(pool, console_url))
         self.authorizer = authorizers.HttpUserPoolAuthorizer(
-            "CognitoAuthorizer", pool, user_pool_clients=[client]
+            "CognitoAuthorizer", pool, user_pool_clients=clients
         )
+
+    def _console(self, pool: cognito.UserPool, console_url: str) -> cognito.UserPoolClient:
+        """The console signs users in on Cognito's hosted UI: authorization code with PKCE, no secret (it runs
+        in the browser), back to the console's own page."""
+        self.domain = pool.add_domain(
+            "HostedUi",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"maestro-{Aws.ACCOUNT_ID}"),
+        )
+        self.console_client = pool.add_client(
+            "ConsoleClient",
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[f"{console_url}/console/"],
+                logout_urls=[f"{console_url}/console/"],
+            ),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True),
+        )
+        stack = Stack.of(self)
+        CfnOutput(stack, "ConsoleClientId", value=self.console_client.user_pool_client_id)
+        CfnOutput(stack, "HostedUiUrl", value=self.domain.base_url(), description="Cognito's sign-in pages")
+        return self.console_client

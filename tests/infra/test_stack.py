@@ -31,7 +31,10 @@ def test_http_api_has_a_jwt_authorizer_pinned_to_the_user_pool(template: Any) ->
             "AuthorizerType": "JWT",
             "IdentitySource": ["$request.header.Authorization"],
             "JwtConfiguration": {
-                "Audience": [{"Ref": Match.string_like_regexp("IdentityUserPoolApiClient")}],
+                "Audience": [
+                    {"Ref": Match.string_like_regexp("IdentityUserPoolApiClient")},
+                    {"Ref": Match.string_like_regexp("IdentityUserPoolConsoleClient")},  # the web console's
+                ],
                 "Issuer": Match.object_like({"Fn::Join": Match.any_value()}),
             },
         },
@@ -94,7 +97,7 @@ def test_buckets_are_versioned_private_encrypted_and_ssl_only(
     synthesized: tuple[Path, dict[str, Any]],
 ) -> None:
     buckets = resources(synthesized, "AWS::S3::Bucket")
-    assert len(buckets) == 3  # access logs, artifacts, audit archive
+    assert len(buckets) == 4  # access logs, artifacts, audit archive, the console's files
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}

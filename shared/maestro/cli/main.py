@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"\nMaestro ML is running at {platform.url}"
         f"   (ready in {t['ready_s']:.1f} s; synth {t['synth_s']:.1f} s)"
     )
+    print(f"  web console: {platform.url}/console/   (sign in as any tenant and roles)")
     print(f"  embedded AWS endpoint: {platform.credentials.endpoint_url}")
     print(f"  tenant: {args.tenant}   admin token (valid 12 h):\n\n{token}\n")
     print(f"  try: curl -H 'Authorization: Bearer <token>' {platform.url}/whoami")
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
 
-    from maestro.cli import ab, audit, backup, deploy, explain, monitor, sla, tenants, train
+    from maestro.cli import ab, audit, backup, console, deploy, explain, monitor, sla, tenants, train
 
     ab.add_parser(top)
     explain.add_parser(top)
@@ -201,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_parser(top)
     audit.add_parser(top)
     tenants.add_parser(top)
+    console.add_parser(top)
     return parser
 
 

@@ -138,8 +138,11 @@ class Gateway(BackgroundServer):
         host: str = "127.0.0.1",
         port: int = 3000,
         extra_routes: dict[tuple[str, str], Callable[[dict[str, str]], tuple[int, Any]]] | None = None,
+        files: Callable[[str], tuple[int, list[tuple[str, str]], bytes] | None] | None = None,
     ) -> None:
+        """`files`: static files (the web console) by path; None for a path that is not theirs."""
         self.table = RouteTable(routes)
+        self.files = files
         self.invoke, self.tokens = invoke, tokens
         self.extra_routes = extra_routes or {}
         super().__init__(host, port)
@@ -199,6 +202,8 @@ class Gateway(BackgroundServer):
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         started = time.perf_counter()
         url = urlsplit(target)
+        if method in ("GET", "HEAD") and self.files is not None and (served := self.files(url.path)):
+            return served
         if (method, url.path) in self.extra_routes:
             status, payload = self.extra_routes[(method, url.path)](dict(parse_qsl(url.query)))
             return _json(status, payload)

@@ -13,6 +13,7 @@ from typing import Any
 
 from maestro.core.aws import client
 from maestro.core.settings import get_settings
+from maestro.local.console import LocalConsole
 from maestro.local.emulator import EmbeddedAws
 from maestro.local.faults import Faults
 from maestro.local.functions import FUNCTIONS_ROOT, REPO_ROOT
@@ -25,7 +26,7 @@ from maestro.local.recovery import LocalPointInTimeRecovery
 from maestro.local.releases import LocalReleases
 from maestro.local.synth import STACK_NAME, synthesize
 from maestro.local.template import LocalModel, load_model
-from maestro.local.tokens import LocalTokens
+from maestro.local.tokens import LocalTokens, register_tenant
 from maestro.local.training_jobs import LocalTrainingJobs
 
 DEFAULT_STATE_DIR = REPO_ROOT / ".maestro"
@@ -66,6 +67,7 @@ class LocalPlatform:
         self.training: LocalTrainingJobs | None = None
         self.timings: dict[str, float] = {}
         self.faults = Faults()
+        self.console = LocalConsole(self._console_token)
         self._saved_environ: dict[str, str] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -102,7 +104,9 @@ class LocalPlatform:
                 ("GET", "/_local/faults"): lambda _q: (200, {"faults": self.faults.list()}),
                 ("POST", "/_local/faults"): self._add_fault,
                 ("DELETE", "/_local/faults"): self._clear_faults,
+                ("POST", "/_local/console/token"): self.console.sign_in,
             },
+            files=self.console.serve,
         ).start()
         self.timings["ready_s"] = time.perf_counter() - t0
         return self
@@ -148,6 +152,12 @@ class LocalPlatform:
             tenant_claim=settings.tenant_claim,
             roles_claim=settings.roles_claim,
         )
+
+    def _console_token(self, tenant: str, roles: list[str], subject: str) -> str:
+        """The console's local sign-in: the tenant is registered first, as `maestro local token` does."""
+        if any(r.key == "POST /tenants" for r in (self.model.routes if self.model else [])):
+            register_tenant(self.url, self.tokens, tenant)
+        return self.token(tenant, roles, subject=subject)
 
     def fire_schedule(self, rule: str) -> int:
         assert self.scheduler
