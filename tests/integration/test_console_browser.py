@@ -1,6 +1,7 @@
 """The web console in a real browser (Debian's headless Chromium through its chromedriver) against the local
 platform: sign in, see a model the unmodified mlflow client registered, compare two runs (only what differs,
-then everything), verify the audit trail, and a role that opens no page is not offered it. Every assertion
+then everything), open an A/B analysis, see an SLO burn, verify the audit trail, and a role that opens no
+page is not offered it. Every assertion
 reads what the browser rendered from the platform's answers; a screenshot of each page is written to the
 test's output folder (MAESTRO_SCREENSHOTS to choose one). Skipped, saying why, where no Chromium is
 installed (`make browser` installs it)."""
@@ -8,8 +9,10 @@ installed (`make browser` installs it)."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +49,64 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     running = start_platform(tmp_path_factory.mktemp("console-state"))
     running.token("acme", ["admin"])  # registers the tenant
     running.run_python(REGISTER, running.mlflow_env("acme"))
+    load_ab_and_slo(running)
     yield running
     assert running.stop() == 0, running.log_path.read_text()[-3000:]
+
+
+def load_ab_and_slo(platform: RunningPlatform) -> None:
+    """An A/B experiment with exposures and purchases (the new variant converts more), and an SLO whose last
+    minutes were mostly errors, through the API."""
+    token = platform.token("acme", ["admin"])
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        reply = platform.api(method, path, token, json=body)
+        assert reply.ok, f"{method} {path}: {reply.status_code} {reply.text}"
+        return reply.json() if reply.content else {}
+
+    spec = {
+        "name": "checkout-button",
+        "variants": [{"key": "control", "weight": 0.5}, {"key": "green", "weight": 0.5}],
+        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
+    }
+    experiment = call("POST", "/ab/experiments", spec)["experiment_id"]
+    call("POST", f"/ab/experiments/{experiment}/start")
+    units = [f"user-{n}" for n in range(2000)]
+    assigned = call("POST", "/ab/assign/batch", {"experiment_id": experiment, "unit_ids": units})[
+        "assignments"
+    ]
+    rng, events = random.Random(7), []
+    for a in assigned:
+        events.append({"event_id": f"x-{a['unit_id']}", "unit_id": a["unit_id"], "type": "exposure"})
+        if rng.random() < (0.10 if a["variant"] == "control" else 0.16):
+            events.append(
+                {
+                    "event_id": f"p-{a['unit_id']}",
+                    "unit_id": a["unit_id"],
+                    "type": "metric",
+                    "name": "purchase",
+                    "value": 1.0,
+                }
+            )
+    call("POST", "/ab/events", {"experiment_id": experiment, "events": events})
+
+    slo = {
+        "name": "checkout-api",
+        "service": "checkout",
+        "objectives": [{"kind": "availability", "target": 99.0}],
+    }
+    call("POST", "/sla/slos", slo)
+    now = datetime.now(UTC)
+    observations = [
+        {
+            "service": "checkout",
+            "timestamp": (now - timedelta(seconds=10 + n)).isoformat(),
+            "latency_ms": 20.0,
+            "status": 500 if n % 4 else 200,  # three in four fail: the budget burns fast
+        }
+        for n in range(200)
+    ]
+    call("POST", "/sla/observations", {"observations": observations})
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +210,41 @@ def test_verify_the_audit_trail(platform: RunningPlatform, browser: Any, shots: 
     verdict = shown(browser, "[role=status]", "The chain verifies")
     assert '"valid": true' in verdict
     browser.save_screenshot(str(shots / "audit.png"))
+
+
+def test_open_an_a_b_analysis(platform: RunningPlatform, browser: Any, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    token = platform.token("acme", ["data-scientist"])
+    (experiment,) = platform.api("GET", "/ab/experiments", token).json()["experiments"]
+    analysis = platform.api("GET", f"/ab/experiments/{experiment['experiment_id']}/analysis", token).json()
+    sign_in(browser, platform, "acme", ["data-scientist"])
+    browser.get(f"{platform.url}/console/#/ab")
+    shown(browser, "table", "checkout-button", "running")
+    browser.find_element(By.LINK_TEXT, "checkout-button").click()
+    (comparison,) = analysis["metrics"][0]["comparisons"]
+    lift = f"{100 * comparison['relative']:.2f}%"
+    low, high = (f"{100 * v:.2f}%" for v in comparison["relative_ci"])
+    page = shown(browser, "main", "Exposed units per variant", lift, f"{low} to {high}")
+    for variant, units in analysis["variants"].items():
+        assert f"{variant} {units}" in page  # the table's row, as the platform counted it
+    assert ("mismatch" if analysis["srm"]["mismatch"] else "as designed") in page
+    assert browser.find_elements(By.CSS_SELECTOR, "svg[role=img] circle")  # the lift's interval plot
+    browser.save_screenshot(str(shots / "ab-analysis.png"))
+
+
+def test_see_an_slo_burn(platform: RunningPlatform, browser: Any, shots: Path) -> None:
+    token = platform.token("acme", ["viewer"])
+    (slo,) = platform.api("GET", "/sla/slos", token).json()["slos"]
+    status = platform.api("GET", f"/sla/slos/{slo['slo_id']}/status", token).json()
+    (objective,) = status["objectives"]
+    firing = [a["alert"] for a in objective["alerts"] if a["firing"]]
+    assert firing, objective  # three errors in four burn the 1% budget far past every threshold
+    sign_in(browser, platform, "acme", ["viewer"])
+    browser.get(f"{platform.url}/console/#/slos")
+    page = shown(browser, "main", "checkout-api", f"{objective['budget_remaining']:.1f}", *firing)
+    assert page.count("FIRING") == len(firing) and objective["level"] in page
+    browser.save_screenshot(str(shots / "slos.png"))
 
 
 def test_what_a_role_may_not_open_is_not_offered(platform: RunningPlatform, browser: Any) -> None:

@@ -4,6 +4,8 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { api, data } from "./api";
 import { Problem } from "./components";
 import { Audit } from "./pages/Audit";
+import { AbAnalysis, AbExperiments } from "./pages/Experiments";
+import { Slos } from "./pages/Slos";
 import { Model, Models } from "./pages/Models";
 import { Runs } from "./pages/Runs";
 import { SignIn } from "./pages/SignIn";
@@ -18,6 +20,8 @@ interface PageLink {
 const PAGES: PageLink[] = [
   { path: "models", label: "Models", needs: "registry:read" },
   { path: "runs", label: "Experiments", needs: "experiment:read" },
+  { path: "ab", label: "A/B tests", needs: "ab:read" },
+  { path: "slos", label: "SLOs", needs: "sla:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
 ];
 
@@ -85,6 +89,9 @@ export function App() {
         {page === "models" && arg ? <Model name={arg} /> : null}
         {page === "models" && !arg ? <Models /> : null}
         {page === "runs" ? <Runs experiment={arg} /> : null}
+        {page === "ab" && arg ? <AbAnalysis id={arg} /> : null}
+        {page === "ab" && !arg ? <AbExperiments /> : null}
+        {page === "slos" ? <Slos /> : null}
         {page === "audit" ? <Audit canVerify={may("audit:verify")} /> : null}
         {!pages.some((p) => p.path === page) ? (
           <p role="alert" className="problem">
