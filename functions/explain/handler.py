@@ -71,6 +71,24 @@ def results(job_id: PathKey) -> Json:
     return service().links(job_id)
 
 
+@app.get(
+    "/explanations/<job_id>/summary",
+    summary="A finished job's global importance and one row's local explanation",
+    **requires(P.EXPLAIN_READ),
+)
+def summary(
+    job_id: PathKey,
+    row: Annotated[
+        int | None, Query(ge=0, description="a dataset row the job explained; default its first")
+    ] = None,
+    output: Annotated[
+        int | None,
+        Query(ge=0, description="the model output; default its last (a classifier's positive class)"),
+    ] = None,
+) -> Json:
+    return service().summary(job_id, row, output)
+
+
 @app.post("/explanations/<job_id>/cancel", summary="Stop a job", **requires(P.EXPLAIN_CANCEL))
 def cancel(job_id: PathKey) -> Json:
     return service().cancel(job_id)

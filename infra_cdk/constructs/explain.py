@@ -98,6 +98,7 @@ class Explain(Construct):
             ("GET", "/explanations"),
             ("GET", "/explanations/{job_id}"),
             ("GET", "/explanations/{job_id}/results"),
+            ("GET", "/explanations/{job_id}/summary"),
             ("POST", "/explanations/{job_id}/cancel"),
         )
         self.functions.append(submitter)

@@ -40,6 +40,18 @@ client = MlflowClient()
 client.create_registered_model("churn-console", description="predicts churn")
 version = client.create_model_version("churn-console", "s3://bucket/churn/model", run_id=run.info.run_id)
 client.set_registered_model_alias("churn-console", "champion", version.version)
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+rng = np.random.default_rng(3)
+X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["age", "income", "visits"])
+y = (X["age"] - 2 * X["income"] + rng.normal(0, 0.3, 200) > 0).astype(int)
+with mlflow.start_run(run_name="explainable"):
+    mlflow.sklearn.log_model(
+        LogisticRegression().fit(X, y), name="lr", input_example=X[:3], registered_model_name="churn-lr"
+    )
 """
 
 
@@ -50,6 +62,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     running.token("acme", ["admin"])  # registers the tenant
     running.run_python(REGISTER, running.mlflow_env("acme"))
     load_ab_and_slo(running)
+    explain(running)
     yield running
     assert running.stop() == 0, running.log_path.read_text()[-3000:]
 
@@ -107,6 +120,30 @@ def load_ab_and_slo(platform: RunningPlatform) -> None:
         for n in range(200)
     ]
     call("POST", "/sla/observations", {"observations": observations})
+
+
+def explain(platform: RunningPlatform) -> None:
+    """An explanation job over a few inline rows of the registered logistic regression, to completion."""
+    token = platform.token("acme", ["ml-engineer"])
+    rows = [[0.5, -1.0, 0.2], [-1.2, 0.3, 1.1], [0.1, 0.9, -0.4], [1.5, -0.2, 0.0]]
+    request = {
+        "model": {"name": "churn-lr", "version": 1},
+        "dataset": {"rows": rows, "columns": ["age", "income", "visits"]},
+        "method": "linear",
+    }
+    submitted = platform.api("POST", "/explanations", token, json=request)
+    assert submitted.status_code == 201, submitted.text
+    job_id = submitted.json()["job_id"]
+    job = wait_for(
+        lambda: (
+            (j := platform.api("GET", f"/explanations/{job_id}", token).json())["status"]
+            in ("SUCCEEDED", "FAILED")
+            and j
+        ),
+        timeout_s=240,
+        interval_s=1.0,
+    )
+    assert job["status"] == "SUCCEEDED", job
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +206,7 @@ def test_sign_in_and_see_the_model_the_mlflow_client_registered(
     sign_in(browser, platform, "acme", ["ml-engineer", "auditor"])
     browser.get(f"{platform.url}/console/#/models")
     table = shown(browser, "table", "churn-console", "champion → v1")
-    assert "1 registered models" in table
+    assert "2 registered models" in table  # and churn-lr, which the explanation explains
     browser.save_screenshot(str(shots / "models.png"))
     browser.find_element(By.LINK_TEXT, "churn-console").click()
     detail = shown(browser, "main", "Model churn-console", "champion → version 1", "s3://bucket/churn/model")
@@ -187,8 +224,8 @@ def test_compare_two_runs_showing_only_what_differs(
     shown(browser, "table", "baseline", "tuned", "auc", "param lr")
     # sorting by the metric puts the better run last, as the platform's values say
     browser.find_element(By.XPATH, "//th//button[text()='auc']").click()
-    rows = shown(browser, "tbody", "baseline").splitlines()
-    assert rows[0].split()[0] == "baseline" and rows[-1].split()[0] == "tuned", rows
+    rows = [r.split()[0] for r in shown(browser, "tbody", "baseline").splitlines()]
+    assert rows.index("baseline") < rows.index("tuned") == len(rows) - 1, rows  # (a run without auc first)
     for name in ("baseline", "tuned"):
         browser.find_element(By.CSS_SELECTOR, f"input[aria-label='compare {name}']").click()
     browser.find_element(By.XPATH, "//button[normalize-space(.)='Compare 2 runs']").click()
@@ -198,6 +235,16 @@ def test_compare_two_runs_showing_only_what_differs(
     browser.save_screenshot(str(shots / "runs-compare.png"))
     browser.find_element(By.XPATH, "//label[contains(., 'Only what differs')]/input").click()
     shown(browser, "section[aria-labelledby=comparison] tbody", "param seed", "param depth")
+
+    # one run: each metric over its steps, with its minimum, maximum and last value, on a log scale too
+    browser.find_element(By.LINK_TEXT, "baseline").click()
+    metrics = shown(browser, "main table", "Metrics: minimum, maximum and last value", "auc")
+    assert "auc 0.7 0.81 0.81 3" in metrics  # logged 0.70, 0.78, 0.81 at steps 0-2
+    line = browser.find_element(By.CSS_SELECTOR, "figure svg polyline").get_attribute("points")
+    assert len(line.split()) == 3
+    browser.find_element(By.XPATH, "//label[contains(., 'Log scale')]/input").click()
+    shown(browser, "figure", "auc over steps", "1e-0.")  # the axis now reads in powers of ten
+    browser.save_screenshot(str(shots / "run.png"))
 
 
 def test_verify_the_audit_trail(platform: RunningPlatform, browser: Any, shots: Path) -> None:
@@ -245,6 +292,39 @@ def test_see_an_slo_burn(platform: RunningPlatform, browser: Any, shots: Path) -
     page = shown(browser, "main", "checkout-api", f"{objective['budget_remaining']:.1f}", *firing)
     assert page.count("FIRING") == len(firing) and objective["level"] in page
     browser.save_screenshot(str(shots / "slos.png"))
+
+
+def test_open_an_explanation_report(platform: RunningPlatform, browser: Any, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    token = platform.token("acme", ["viewer"])
+    (job,) = platform.api("GET", "/explanations", token).json()["jobs"]
+    path = f"/explanations/{job['job_id']}/summary"
+    first, third = (platform.api("GET", path, token, params={"row": r}).json() for r in (0, 2))
+    sign_in(browser, platform, "acme", ["viewer"])
+    browser.get(f"{platform.url}/console/#/explanations")
+    shown(browser, "table", job["job_id"], "churn-lr v1", "SUCCEEDED", "100%")
+    browser.find_element(By.LINK_TEXT, job["job_id"]).click()
+    (top,) = [o for o in first["global_importance"]["outputs"] if o["output"] == first["local"]["output"]]
+    ranked = [f["feature"] for f in top["features"]]
+    page = shown(browser, "main", "Global importance", "Local explanation", "Row 0:")
+    table = page[page.index("Global importance\nFeature") :]
+    assert [line.split()[0] for line in table.splitlines()[2:5]] == ranked  # the platform's ranking, in order
+    assert f"output {first['local']['output_value']:.4g}" in page
+    browser.save_screenshot(str(shots / "explanation.png"))
+    Select(
+        browser.find_element(By.CSS_SELECTOR, "#local ~ label select, section[aria-labelledby=local] select")
+    ).select_by_value("2")
+    biggest = third["local"]["contributions"][0]
+    page = shown(browser, "main", "Row 2:", "Contributions for row 2")
+    contributions = page[page.index("Contributions for row 2") :].splitlines()
+    assert contributions[2].split()[0] == biggest["feature"]  # the row's largest contribution leads
+    report = browser.current_window_handle
+    browser.find_element(By.XPATH, "//button[text()='Open the full report']").click()
+    wait_for(lambda: len(browser.window_handles) == 2)
+    browser.switch_to.window(next(h for h in browser.window_handles if h != report))
+    shown(browser, "body", "churn-lr")  # the job's own HTML report, from its presigned link
 
 
 def test_what_a_role_may_not_open_is_not_offered(platform: RunningPlatform, browser: Any) -> None:

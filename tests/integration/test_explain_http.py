@@ -372,6 +372,23 @@ def test_inline_rows_progress_listing_isolation_and_links(
     page = requests.get(links["files"]["report"], timeout=30)
     assert page.status_code == 200 and "<h2>LIME</h2>" in page.text
 
+    # The summary the console shows: the stored global importance, and a row's SHAP values from the CSV.
+    summary = call(platform, "GET", f"/explanations/{job['job_id']}/summary", token, params={"row": 3}).json()
+    assert summary["global_importance"] == json.loads(read_s3(platform, job["results"]["global_importance"]))
+    assert summary["outputs"] == [0, 1] and summary["rows"] == list(range(30))
+    local = summary["local"]
+    (line,) = stored[(stored["row"] == 3) & (stored["output"] == 1)].to_dict("records")
+    assert local["expected_value"] == pytest.approx(line["expected_value"])
+    assert {c["feature"]: c["shap"] for c in local["contributions"]} == pytest.approx(
+        {f: line[f] for f in FEATURES}
+    )
+    assert [abs(c["shap"]) for c in local["contributions"]] == sorted(
+        (abs(line[f]) for f in FEATURES), reverse=True
+    )
+    assert local["output_value"] == pytest.approx(line["expected_value"] + sum(line[f] for f in FEATURES))
+    unexplained = call(platform, "GET", f"/explanations/{job['job_id']}/summary", token, params={"row": 99})
+    assert unexplained.status_code == 422 and unexplained.json()["error"]["fields"][0]["field"] == "row"
+
     other = platform.token("globex", ["admin"])
     assert call(platform, "GET", f"/explanations/{job['job_id']}", other).status_code == 404
     assert job["job_id"] not in [
@@ -414,6 +431,8 @@ def test_cancel_stops_a_job_and_submitting_it_again_starts_a_new_attempt(
     assert again.status_code == 409
     time.sleep(2)
     assert call(platform, "GET", f"/explanations/{job['job_id']}", token).json()["status"] == "CANCELLED"
+    unfinished = call(platform, "GET", f"/explanations/{job['job_id']}/summary", token)
+    assert unfinished.status_code == 409 and "CANCELLED" in unfinished.text
 
     restarted = call(platform, "POST", "/explanations", token, json=slow)
     assert restarted.status_code == 201 and restarted.json()["job_id"] == job["job_id"]

@@ -33,6 +33,7 @@ NO_SUCCESS_HERE = {
     ("POST", "/explanations"): "needs an explainable model: test_explain_http submits real jobs",
     ("GET", "/explanations/{job_id}"): "no job exists in the fixture tenant",
     ("GET", "/explanations/{job_id}/results"): "no job exists in the fixture tenant",
+    ("GET", "/explanations/{job_id}/summary"): "no job exists in the fixture tenant",
     ("POST", "/explanations/{job_id}/cancel"): "no job exists in the fixture tenant",
     ("POST", "/training/jobs"): "needs a source bundle and data: test_training_http submits real jobs",
     ("GET", "/training/jobs/{job_id}"): "no training job exists in the fixture tenant",
@@ -117,6 +118,7 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
     ("GET", "/explanations"): lambda r: ("/explanations", {}),
     ("GET", "/explanations/{job_id}"): lambda r: (f"/explanations/{NO_JOB}", {}),
     ("GET", "/explanations/{job_id}/results"): lambda r: (f"/explanations/{NO_JOB}/results", {}),
+    ("GET", "/explanations/{job_id}/summary"): lambda r: (f"/explanations/{NO_JOB}/summary", {}),
     ("GET", f"{ML}/experiments/get"): lambda r: (
         f"{ML}/experiments/get",
         {"params": {"experiment_id": r["exp"]}},

@@ -32,6 +32,7 @@ from maestro.explain.sources import (
 )
 from maestro.explain.spec import ExplanationRequest
 from maestro.explain.store import FINAL, RESTARTABLE, ExplainStore, now_iso
+from maestro.explain.summary import summary as explained
 
 
 def job_id_of(tenant: str, identity: dict[str, Any]) -> str:
@@ -214,6 +215,13 @@ class ExplainService:
             "expires_in": presign_seconds(PRESIGN_SECONDS),
             "files": {name: files.presigned(key) for name, key in job["results"].items()},
         }
+
+    def summary(self, job_id: str, row: int | None, output: int | None) -> dict[str, Any]:
+        job = self.shown(self.store.get(job_id))
+        files = JobFiles(
+            self.settings.artifacts_bucket, JobRef(self.auth.tenant, job_id, int(job["attempt"]))
+        )
+        return explained(job, files, row, output)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         job = self.store.cancel(job_id)

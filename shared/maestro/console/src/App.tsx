@@ -5,8 +5,10 @@ import { api, data } from "./api";
 import { Problem } from "./components";
 import { Audit } from "./pages/Audit";
 import { AbAnalysis, AbExperiments } from "./pages/Experiments";
+import { Explanation, Explanations } from "./pages/Explanations";
 import { Slos } from "./pages/Slos";
 import { Model, Models } from "./pages/Models";
+import { RunDetail } from "./pages/RunDetail";
 import { Runs } from "./pages/Runs";
 import { SignIn } from "./pages/SignIn";
 import { type ConsoleConfig, completeOidcSignIn, type Identity, loadConfig, session } from "./session";
@@ -21,6 +23,7 @@ const PAGES: PageLink[] = [
   { path: "models", label: "Models", needs: "registry:read" },
   { path: "runs", label: "Experiments", needs: "experiment:read" },
   { path: "ab", label: "A/B tests", needs: "ab:read" },
+  { path: "explanations", label: "Explanations", needs: "explain:read" },
   { path: "slos", label: "SLOs", needs: "sla:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
 ];
@@ -89,11 +92,14 @@ export function App() {
         {page === "models" && arg ? <Model name={arg} /> : null}
         {page === "models" && !arg ? <Models /> : null}
         {page === "runs" ? <Runs experiment={arg} /> : null}
+        {page === "run" && arg && may("experiment:read") ? <RunDetail runId={arg} /> : null}
         {page === "ab" && arg ? <AbAnalysis id={arg} /> : null}
         {page === "ab" && !arg ? <AbExperiments /> : null}
+        {page === "explanations" && arg ? <Explanation id={arg} /> : null}
+        {page === "explanations" && !arg ? <Explanations /> : null}
         {page === "slos" ? <Slos /> : null}
         {page === "audit" ? <Audit canVerify={may("audit:verify")} /> : null}
-        {!pages.some((p) => p.path === page) ? (
+        {!pages.some((p) => p.path === page) && !(page === "run" && may("experiment:read")) ? (
           <p role="alert" className="problem">
             {pages.length ? "There is no such page, or your roles do not open it." : "Your roles open no page here."}
           </p>

@@ -81,3 +81,89 @@ export function BurnChart({ title, rates, threshold }: { title: string; rates: [
     </svg>
   );
 }
+
+/** Horizontal bars, signed values around a zero line (SHAP contributions; importances are all positive). */
+export function Bars({ title, bars }: { title: string; bars: { label: string; value: number }[] }) {
+  const width = 560;
+  const row = 22;
+  const left = 170;
+  const height = bars.length * row + 10;
+  const span = Math.max(1e-12, ...bars.map((b) => Math.abs(b.value)));
+  const signed = bars.some((b) => b.value < 0);
+  const zero = signed ? left + (width - left) / 2 : left;
+  const scale = (signed ? (width - left) / 2 - 10 : width - left - 60) / span;
+  return (
+    <svg role="img" aria-label={title} width={width} height={height} className="chart">
+      <title>{title}</title>
+      {bars.map((b, n) => {
+        const y = 4 + n * row;
+        const w = Math.abs(b.value) * scale;
+        return (
+          <g key={b.label}>
+            <text x={0} y={y + 13} fontSize="12">
+              {b.label}
+            </text>
+            <rect x={b.value < 0 ? zero - w : zero} y={y} width={w} height={row - 6} fill={b.value < 0 ? "#1f5fa8" : "#a8321f"} />
+          </g>
+        );
+      })}
+      <line x1={zero} x2={zero} y1={0} y2={height} stroke="#555" />
+    </svg>
+  );
+}
+
+export interface Series {
+  label: string;
+  points: { step: number; value: number }[];
+}
+
+/** Lines over steps, one per series, on a linear or log y axis (log leaves non-positive values out). */
+export function LineChart({ title, series, log }: { title: string; series: Series[]; log: boolean }) {
+  const width = 560;
+  const height = 240;
+  const pad = { left: 56, right: 12, top: 12, bottom: 28 };
+  const usable = series.map((s) => ({ ...s, points: s.points.filter((p) => !log || p.value > 0) }));
+  const all = usable.flatMap((s) => s.points);
+  if (!all.length) return <p>No value to chart{log ? " on a log scale" : ""}.</p>;
+  const f = (v: number) => (log ? Math.log10(v) : v);
+  const steps = all.map((p) => p.step);
+  const ys = all.map((p) => f(p.value));
+  const [x0, x1] = [Math.min(...steps), Math.max(...steps)];
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const x = (s: number) => pad.left + ((s - x0) / (x1 - x0 || 1)) * (width - pad.left - pad.right);
+  const y = (v: number) => height - pad.bottom - ((f(v) - y0) / (y1 - y0 || 1)) * (height - pad.top - pad.bottom);
+  const colours = ["#123a5c", "#a8321f", "#0b5a1e", "#7a4b00", "#5b2a86"];
+  const label = (v: number) => (log ? `1e${v.toFixed(1)}` : v.toPrecision(3));
+  return (
+    <svg role="img" aria-label={title} width={width} height={height} className="chart">
+      <title>{title}</title>
+      <line x1={pad.left} x2={pad.left} y1={pad.top} y2={height - pad.bottom} stroke="#555" />
+      <line x1={pad.left} x2={width - pad.right} y1={height - pad.bottom} y2={height - pad.bottom} stroke="#555" />
+      <text x={2} y={pad.top + 8} fontSize="11">
+        {label(y1)}
+      </text>
+      <text x={2} y={height - pad.bottom} fontSize="11">
+        {label(y0)}
+      </text>
+      <text x={pad.left} y={height - 8} fontSize="11">
+        step {x0}
+      </text>
+      <text x={width - pad.right} y={height - 8} fontSize="11" textAnchor="end">
+        step {x1}
+      </text>
+      {usable.map((s, n) => (
+        <g key={s.label}>
+          <polyline
+            fill="none"
+            stroke={colours[n % colours.length]}
+            strokeWidth={2}
+            points={s.points.map((p) => `${x(p.step)},${y(p.value)}`).join(" ")}
+          />
+          <text x={width - pad.right} y={pad.top + 12 * (n + 1)} fontSize="11" textAnchor="end" fill={colours[n % colours.length]}>
+            {s.label}
+          </text>
+        </g>
+      ))}
+    </svg>
+  );
+}

@@ -99,7 +99,12 @@ export function Runs({ experiment }: { experiment: string | null }) {
                   />
                 ),
               },
-              { key: "name", label: "Run", value: (r) => r.info.run_name ?? r.info.run_id },
+              {
+                key: "name",
+                label: "Run",
+                value: (r) => r.info.run_name ?? r.info.run_id,
+                render: (r) => <a href={`#/run/${r.info.run_id}`}>{r.info.run_name ?? r.info.run_id}</a>,
+              },
               { key: "status", label: "Status", value: (r) => r.info.status ?? "" },
               { key: "start", label: "Started (UTC)", value: (r) => when(r.info.start_time) },
               ...metricKeys.map((k) => ({
