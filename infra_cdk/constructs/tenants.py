@@ -7,7 +7,7 @@ status, nor grant the request-path functions anything of this: the three functio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -43,6 +43,20 @@ EXPORT_WRITE_ACTIONS = [
     "s3:AbortMultipartUpload",
 ]
 PURGE_BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"]
+
+
+class Looping(NamedTuple):
+    """The construct ids of a start -> loop step (until `$.<payload>.done`) -> finish machine, its payload's
+    key and the loop step's name in that payload."""
+
+    machine: str
+    payload: str
+    loop_step: str
+    start: str
+    loop: str
+    finish: str
+    done: str
+    succeeded: str
 
 
 class Tenants(Construct):
@@ -216,29 +230,6 @@ class Tenants(Construct):
             "MAESTRO_TENANTS_EXPORT_STATE_MACHINE_ARN", self.export_machine.state_machine_arn
         )
 
-    def _export_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
-        def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
-            return lambda_step(self, name, fn, step, "export", "$.export", **payload)
-
-        record_failure = task("RecordExportFailure", "fail", error=sfn.JsonPath.object_at("$.error"))
-        guarded = failing_into(
-            self, record_failure, "ExportFailed", "TenantExportFailed", "see the tenant's export"
-        )
-        walk = guarded(task("Walk", "walk"))
-        finish = guarded(task("WriteManifest", "finish"))
-        walked = sfn.Choice(self, "Consistent?").when(
-            sfn.Condition.boolean_equals("$.export.done", True), finish.next(sfn.Succeed(self, "Exported"))
-        )
-        walked.otherwise(walk)
-        return logged_machine(
-            self,
-            "Export",
-            guarded(task("StartExport", "start")).next(walk).next(walked),
-            timeout=Duration.hours(24),
-            invoked=[fn],
-            why_invoked="Invoking the export function's versions and aliases (CDK's LambdaInvoke grant).",
-        )
-
     def _billing(self, fn: MaestroFunction, storage: Storage) -> None:
         fn.function.add_to_role_policy(
             iam.PolicyStatement(
@@ -258,24 +249,40 @@ class Tenants(Construct):
         send_outcomes(functions, self.meter, "Metering", "maestro-metering")
 
     def _purge_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
-        def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
-            return lambda_step(self, name, fn, step, "purge", "$.purge", **payload)
+        names = Looping("Deletion", "purge", "sweep", "Start", "Sweep", "Finish", "SweptClean", "Deleted")
+        failure = ("RecordFailure", "DeletionFailed", "TenantDeletionFailed", "see the tenant's deletion")
+        return self._looping(fn, names, failure, "deletion")
 
-        record_failure = task("RecordFailure", "fail", error=sfn.JsonPath.object_at("$.error"))
-        guarded = failing_into(
-            self, record_failure, "DeletionFailed", "TenantDeletionFailed", "see the tenant's deletion"
+    def _export_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
+        names = Looping(
+            "Export", "export", "walk", "StartExport", "Walk", "WriteManifest", "Consistent?", "Exported"
         )
-        sweep = guarded(task("Sweep", "sweep"))
-        finish = guarded(task("Finish", "finish"))
-        swept = sfn.Choice(self, "SweptClean").when(
-            sfn.Condition.boolean_equals("$.purge.done", True), finish.next(sfn.Succeed(self, "Deleted"))
+        failure = ("RecordExportFailure", "ExportFailed", "TenantExportFailed", "see the tenant's export")
+        return self._looping(fn, names, failure, "export")
+
+    def _looping(
+        self, fn: lambda_.IFunction, names: Looping, failure: tuple[str, str, str, str], what: str
+    ) -> sfn.StateMachine:
+        """start -> the loop step (again until it says done) -> finish, every failure into the fail step."""
+
+        def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
+            return lambda_step(self, name, fn, step, names.payload, f"$.{names.payload}", **payload)
+
+        record, failed, event, see = failure
+        record_failure = task(record, "fail", error=sfn.JsonPath.object_at("$.error"))
+        guarded = failing_into(self, record_failure, failed, event, see)
+        loop = guarded(task(names.loop, names.loop_step))
+        finish = guarded(task(names.finish, "finish"))
+        done = sfn.Choice(self, names.done).when(
+            sfn.Condition.boolean_equals(f"$.{names.payload}.done", True),
+            finish.next(sfn.Succeed(self, names.succeeded)),
         )
-        swept.otherwise(sweep)
+        done.otherwise(loop)
         return logged_machine(
             self,
-            "Deletion",
-            guarded(task("Start", "start")).next(sweep).next(swept),
+            names.machine,
+            guarded(task(names.start, "start")).next(loop).next(done),
             timeout=Duration.hours(24),
             invoked=[fn],
-            why_invoked="Invoking the deletion function's versions and aliases (CDK's LambdaInvoke grant).",
+            why_invoked=f"Invoking the {what} function's versions and aliases (CDK's LambdaInvoke grant).",
         )

@@ -2,7 +2,7 @@
 platform, as an admin, a read-only caller and another tenant's admin, and no answer may be a server error or
 stray from what the document promises (status codes, content types, response schemas).
 
-Bounded for `make test` (MAESTRO_FUZZ_SECONDS per caller, 40 by default); `make fuzz` runs the deep version.
+Bounded for `make test` (MAESTRO_FUZZ_SECONDS per caller, 30 by default); `make fuzz` runs the deep version.
 The seed is printed, and MAESTRO_FUZZ_SEED replays it."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
 ) -> None:
     tenant, roles = CALLERS[caller]
     token = platform.token(tenant, roles)
-    seconds = os.environ.get("MAESTRO_FUZZ_SECONDS", "40")
+    seconds = os.environ.get("MAESTRO_FUZZ_SECONDS", "30")
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "run",

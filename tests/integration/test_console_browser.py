@@ -50,7 +50,8 @@ X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["age", "income", "visits"])
 y = (X["age"] - 2 * X["income"] + rng.normal(0, 0.3, 200) > 0).astype(int)
 with mlflow.start_run(run_name="explainable"):
     mlflow.sklearn.log_model(
-        LogisticRegression().fit(X, y), name="lr", input_example=X[:3], registered_model_name="churn-lr"
+        LogisticRegression().fit(X, y), name="lr", input_example=X[:3], registered_model_name="churn-lr",
+        pip_requirements=["scikit-learn"],
     )
 """
 

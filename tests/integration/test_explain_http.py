@@ -63,16 +63,20 @@ mlflow.set_experiment("explain")
 with mlflow.start_run():
     gbm = GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=0).fit(X, y)
     # skops (MLflow's default format) loads tree internals only when the logger trusts them
+    # pip_requirements given: inferring them loads each model again in a subprocess (seconds each)
     mlflow.sklearn.log_model(gbm, name="gbm", input_example=X[:3], registered_model_name="churn-gbm",
-                             skops_trusted_types=["sklearn.tree._tree.Tree"])
+                             skops_trusted_types=["sklearn.tree._tree.Tree"],
+                             pip_requirements=["scikit-learn"])
     mlflow.sklearn.log_model(LogisticRegression().fit(X, y), name="lr", input_example=X[:3],
-                             registered_model_name="churn-lr")
+                             registered_model_name="churn-lr", pip_requirements=["scikit-learn"])
     from lightgbm import LGBMClassifier
     from xgboost import XGBClassifier
     mlflow.xgboost.log_model(XGBClassifier(n_estimators=20, max_depth=3).fit(X, y), name="xgb",
-                             input_example=X[:3], registered_model_name="churn-xgb")
+                             input_example=X[:3], registered_model_name="churn-xgb",
+                             pip_requirements=["xgboost"])
     mlflow.lightgbm.log_model(LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y), name="lgbm",
-                              input_example=X[:3], registered_model_name="churn-lgbm")
+                              input_example=X[:3], registered_model_name="churn-lgbm",
+                              pip_requirements=["lightgbm"])
 """
     platform.run_python(script, exports)
     return exports
