@@ -1,7 +1,7 @@
 """The web console in a real browser (Debian's headless Chromium through its chromedriver) against the local
 platform: sign in, see a model the unmodified mlflow client registered, compare two runs (only what differs,
-then everything), open an A/B analysis, see an SLO burn, verify the audit trail, and a role that opens no
-page is not offered it. Every assertion
+then everything), open an A/B analysis and an explanation, see an SLO burn, verify the audit trail, see
+the tenants as an operator, and a role that opens no page is not offered it. Every assertion
 reads what the browser rendered from the platform's answers; a screenshot of each page is written to the
 test's output folder (MAESTRO_SCREENSHOTS to choose one). Skipped, saying why, where no Chromium is
 installed (`make browser` installs it)."""
@@ -326,6 +326,30 @@ def test_open_an_explanation_report(platform: RunningPlatform, browser: Any, sho
     wait_for(lambda: len(browser.window_handles) == 2)
     browser.switch_to.window(next(h for h in browser.window_handles if h != report))
     shown(browser, "body", "churn-lr")  # the job's own HTML report, from its presigned link
+
+
+def test_operators_see_tenants_their_quotas_usage_and_exports(
+    platform: RunningPlatform, browser: Any, shots: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    operator = platform.token("platform", ["admin"], subject="op")
+    started = platform.api("POST", "/tenants/acme/exports", operator).json()["export_id"]
+    wait_for(
+        lambda: (
+            platform.api("GET", f"/tenants/acme/exports/{started}", operator).json()["status"] == "COMPLETED"
+        ),
+        timeout_s=60,
+    )
+    tenant = platform.api("GET", "/tenants/acme", operator).json()
+    sign_in(browser, platform, "platform", ["admin"])
+    browser.get(f"{platform.url}/console/#/tenants")
+    shown(browser, "table", "acme", tenant["plan"], "active")
+    browser.find_element(By.LINK_TEXT, "acme").click()
+    page = shown(browser, "main", "Quotas", "Usage per day", started, "COMPLETED")
+    used = tenant["quotas"]["registered_models"]
+    assert used["used"] == 2 and f"registered_models 2 {used['limit']}" in page  # as the platform counts them
+    browser.save_screenshot(str(shots / "tenant.png"))
 
 
 def test_what_a_role_may_not_open_is_not_offered(platform: RunningPlatform, browser: Any) -> None:

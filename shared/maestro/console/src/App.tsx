@@ -7,6 +7,7 @@ import { Audit } from "./pages/Audit";
 import { AbAnalysis, AbExperiments } from "./pages/Experiments";
 import { Explanation, Explanations } from "./pages/Explanations";
 import { Slos } from "./pages/Slos";
+import { TenantDetail, Tenants } from "./pages/Tenants";
 import { Model, Models } from "./pages/Models";
 import { RunDetail } from "./pages/RunDetail";
 import { Runs } from "./pages/Runs";
@@ -26,6 +27,8 @@ const PAGES: PageLink[] = [
   { path: "explanations", label: "Explanations", needs: "explain:read" },
   { path: "slos", label: "SLOs", needs: "sla:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
+  { path: "tenants", label: "Tenants", needs: "platform:admin" },
+  { path: "tenant", label: "Tenant", needs: "tenant:read" },
 ];
 
 function useHash(): string[] {
@@ -66,7 +69,8 @@ export function App() {
   if (!token) return <SignIn config={config} />;
   if (!identity) return problem ? <Problem error={problem} /> : <p aria-live="polite">Signing in…</p>;
   const may = (permission: string) => identity.permissions.includes(permission);
-  const pages = PAGES.filter((p) => may(p.needs));
+  // operators have every tenant's page; a tenant's own readers have theirs
+  const pages = PAGES.filter((p) => may(p.needs) && !(p.path === "tenant" && may("platform:admin")));
   const [page = pages[0]?.path ?? "", arg = null] = route;
   return (
     <>
@@ -99,6 +103,9 @@ export function App() {
         {page === "explanations" && !arg ? <Explanations /> : null}
         {page === "slos" ? <Slos /> : null}
         {page === "audit" ? <Audit canVerify={may("audit:verify")} /> : null}
+        {page === "tenants" && arg ? <TenantDetail id={arg} operator /> : null}
+        {page === "tenants" && !arg ? <Tenants /> : null}
+        {page === "tenant" ? <TenantDetail id={identity.tenant} operator={false} /> : null}
         {!pages.some((p) => p.path === page) && !(page === "run" && may("experiment:read")) ? (
           <p role="alert" className="problem">
             {pages.length ? "There is no such page, or your roles do not open it." : "Your roles open no page here."}
