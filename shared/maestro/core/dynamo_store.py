@@ -12,7 +12,7 @@ from typing import Any
 
 from maestro.core.aws import client, error_code, tenant_client
 from maestro.core.errors import Conflict, NotFound, ValidationError
-from maestro.core.tenancy import tenant_key
+from maestro.core.tenancy import SEPARATOR, tenant_key
 
 
 def _ser() -> Any:
@@ -121,6 +121,28 @@ def batch_write(ddb: Any, table: str, requests: list[dict[str, Any]]) -> int:
         if batch:
             raise RuntimeError(f"{len(batch)} writes to {table} stayed unprocessed after retries")
     return calls
+
+
+def tenant_items_page(
+    table: str, tenant: str, cursor: dict[str, Any] | None, *, keys_only: bool = False, limit: int = 1000
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page (strongly consistent, raw DynamoDB JSON) of a Scan for every item whose partition key is led
+    by `tenant` (a tenant's items lie under many partition keys), its keys alone with `keys_only`, and where
+    the next page starts (None: the table is done). For platform work across a whole table: deletion,
+    exports, drills."""
+    args: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "begins_with(pk, :t)",
+        "ExpressionAttributeValues": {":t": {"S": tenant + SEPARATOR}},
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if keys_only:
+        args["ProjectionExpression"] = "pk, sk"
+    if cursor:
+        args["ExclusiveStartKey"] = cursor
+    response = client("dynamodb").scan(**args)
+    return response.get("Items", []), response.get("LastEvaluatedKey")
 
 
 # Operations that name their tables inside the request instead of taking a TableName.

@@ -21,19 +21,21 @@ def summary(job: dict[str, Any], files: JobFiles, row: int | None, output: int |
             f"explanation job {job['job_id']} is {job['status']}; a summary exists once it SUCCEEDED"
         )
     importance = files.get_json("results/global_importance.json")
-    lines = list(csv.reader(io.StringIO(files.get("results/shap_values.csv").decode())))
-    header, body = lines[0], [line for line in lines[1:] if line]
+    header, *lines = list(csv.reader(io.StringIO(files.get("results/shap_values.csv").decode())))
     features = header[3:]
-    rows = sorted({int(float(line[0])) for line in body})
-    outputs = sorted({int(float(line[1])) for line in body})
+    # each line: (row, output) -> (expected value, each feature's SHAP value)
+    table = {
+        (int(float(x[0])), int(float(x[1]))): (float(x[2]), [float(v) for v in x[3:]]) for x in lines if x
+    }
+    rows = sorted({r for r, _ in table})
+    outputs = sorted({o for _, o in table})
     row = rows[0] if row is None else row
     output = outputs[-1] if output is None else output  # a classifier's last class: the positive one
     if row not in rows:
         raise ValidationError("row", f"was not explained by this job; it explained rows {_ranges(rows)}")
     if output not in outputs:
         raise ValidationError("output", f"is not one of the job's outputs {outputs}")
-    (line,) = [x for x in body if int(float(x[0])) == row and int(float(x[1])) == output]
-    expected, values = float(line[2]), [float(v) for v in line[3:]]
+    expected, values = table[(row, output)]
     ranked = sorted(zip(features, values, strict=True), key=lambda fv: -abs(fv[1]))
     contributions = [{"feature": f, "shap": v} for f, v in ranked]
     return {

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from maestro.core.aws import client
-from maestro.core.dynamo_store import TenantTable, to_item
+from maestro.core.dynamo_store import TenantTable, batch_write, tenant_items_page, to_item
 from maestro.core.errors import NotFound
 from maestro.core.item_digest import ItemDigest
 from maestro.core.submissions import numbers, shown
@@ -43,23 +43,13 @@ def clear_tenant(table: str, tenant: str) -> int:
     into it stands alone; how many were removed."""
     if DRILL_MARK not in table:
         raise ValueError(f"{table} is not a drill's copy")
-    ddb, args, removed = client("dynamodb"), {"TableName": table, "ConsistentRead": True}, 0
-    args |= {
-        "FilterExpression": "begins_with(pk, :t)",
-        "ExpressionAttributeValues": {":t": {"S": tenant + SEPARATOR}},
-    }
-    args["ProjectionExpression"] = "pk, sk"
+    cursor, removed = None, 0
     while True:
-        page = ddb.scan(**args)
-        keys = page.get("Items", [])
-        for start in range(0, len(keys), 25):
-            ddb.batch_write_item(
-                RequestItems={table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
-            )
+        keys, cursor = tenant_items_page(table, tenant, cursor, keys_only=True)
+        batch_write(client("dynamodb"), table, [{"DeleteRequest": {"Key": k}} for k in keys])
         removed += len(keys)
-        if "LastEvaluatedKey" not in page:
+        if cursor is None:
             return removed
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def latest_restorable(table: str) -> datetime | None:

@@ -12,11 +12,11 @@ import hashlib
 import json
 from typing import Any
 
-from maestro.core.aws import client
-from maestro.core.dynamo_store import TenantTable, batch_write, to_item
+from maestro.core.aws import client, is_missing
+from maestro.core.dynamo_store import TenantTable, batch_write, tenant_items_page, to_item
 from maestro.core.errors import NotFound
 from maestro.core.submissions import numbers, shown
-from maestro.core.tenancy import SEPARATOR, tenant_prefix
+from maestro.core.tenancy import tenant_prefix
 
 SCAN_PAGE = 1000
 LIST_PAGE = 500
@@ -35,17 +35,7 @@ def items_page(
     table: str, tenant: str, cursor: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of the tenant's items (DynamoDB JSON, strongly consistent) and where the next starts."""
-    args: dict[str, Any] = {
-        "TableName": table,
-        "FilterExpression": "begins_with(pk, :t)",
-        "ExpressionAttributeValues": {":t": {"S": tenant + SEPARATOR}},
-        "Limit": SCAN_PAGE,
-        "ConsistentRead": True,
-    }
-    if cursor:
-        args["ExclusiveStartKey"] = cursor
-    response = client("dynamodb").scan(**args)
-    return response.get("Items", []), response.get("LastEvaluatedKey")
+    return tenant_items_page(table, tenant, cursor, limit=SCAN_PAGE)
 
 
 def versions_page(
@@ -94,7 +84,7 @@ def get_json(bucket: str, key: str) -> dict[str, Any]:
     try:
         found: dict[str, Any] = json.loads(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     except Exception as exc:
-        if "NoSuchKey" in str(exc) or "404" in str(exc):
+        if is_missing(exc):
             raise NotFound(f"s3://{bucket}/{key} does not exist") from exc
         raise
     return found

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from maestro.core.aws import client
-from maestro.core.dynamo_store import batch_write
-from maestro.core.tenancy import SEPARATOR, tenant_key, tenant_prefix
+from maestro.core.dynamo_store import batch_write, tenant_items_page
+from maestro.core.tenancy import tenant_key, tenant_prefix
 from maestro.tenants.store import DELETION, PROFILE
 
 SCAN_PAGE = 1000
@@ -42,21 +42,10 @@ def kept(tenant: str, item: dict[str, Any]) -> bool:
 def purge_table_page(table: str, tenant: str, cursor: dict[str, Any] | None) -> Page:
     """One page of a Scan for the tenant's partition keys, and the deletion of what it found. A Scan, not a
     Query: a tenant's items lie under many partition keys, all led by "<tenant>#"."""
-    ddb = client("dynamodb")
-    args: dict[str, Any] = {
-        "TableName": table,
-        "FilterExpression": "begins_with(pk, :t)",
-        "ExpressionAttributeValues": {":t": {"S": tenant + SEPARATOR}},
-        "ProjectionExpression": "pk, sk",
-        "Limit": SCAN_PAGE,
-        "ConsistentRead": True,
-    }
-    if cursor:
-        args["ExclusiveStartKey"] = cursor
-    response = ddb.scan(**args)
-    keys = [i for i in response.get("Items", []) if not kept(tenant, i)]
-    batch_write(ddb, table, [{"DeleteRequest": {"Key": k}} for k in keys])
-    return Page(removed=len(keys), cursor=response.get("LastEvaluatedKey"))
+    found, following = tenant_items_page(table, tenant, cursor, keys_only=True, limit=SCAN_PAGE)
+    keys = [i for i in found if not kept(tenant, i)]
+    batch_write(client("dynamodb"), table, [{"DeleteRequest": {"Key": k}} for k in keys])
+    return Page(removed=len(keys), cursor=following)
 
 
 def purge_bucket_page(bucket: str, tenant: str, cursor: dict[str, Any] | None) -> Page:
