@@ -219,6 +219,22 @@ def test_scheduled_analysis_emits_events_and_promotes_only_when_opted_in(
         timeout_s=60,
     )
     assert concluded["winner"] == "v2"
+    history = wait_for(
+        lambda: (
+            (h := api(platform, "GET", f"/ab/experiments/{experiment_id}").json()["history"])[-1]["event"]
+            == "promoted"
+            and h
+        ),
+        timeout_s=30,
+    )
+    assert [h["event"] for h in history] == ["created", "start", "conclude", "promoted"]
+    assert history[2]["winner"] == "v2" and history[2]["status"] == "concluded"
+    assert {k: history[3][k] for k in ("model", "version", "alias")} == {
+        "model": "ranker",
+        "version": "2",
+        "alias": "production",
+    }
+    assert [h["at"] for h in history] == sorted(h["at"] for h in history)
     alias = api(
         platform,
         "GET",

@@ -280,7 +280,10 @@ def test_a_drifting_candidate_holds_back_the_a_b_promotion(platform: RunningPlat
         platform, "GET", f"{ML}/registered-models/alias", params={"name": "ranker", "alias": "production"}
     )
     assert alias.status_code == 404  # the alias was never pointed at the drifting candidate
-    assert api(platform, "GET", f"/ab/experiments/{experiment_id}").json()["status"] == "concluded"
+    experiment = api(platform, "GET", f"/ab/experiments/{experiment_id}").json()
+    assert experiment["status"] == "concluded"
+    held_back = experiment["history"][-1]  # the experiment's own history says why nothing was promoted
+    assert held_back["event"] == "promotion_held" and held_back["drift"]["columns"] == SHIFTED
 
 
 def test_the_cli_monitors_a_model_end_to_end(platform: RunningPlatform, tmp_path: Any) -> None:

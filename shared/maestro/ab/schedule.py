@@ -83,6 +83,7 @@ def _promote(ab: AbService, experiment_id: str, spec: ExperimentSpec, winner: st
     drift = drift_alert(ab.auth.tenant, model.name, number) if number is not None else None
     if drift is not None:
         held = {"model": model.name, "version": number, "alias": alias, "drift": drift}
+        ab.record(experiment_id, "promotion_held", **held)
         ab.emit("ExperimentPromotionHeld", experiment_id=experiment_id, winner=winner, **held)
         ab.emit(
             "ExperimentAutoConcluded", experiment_id=experiment_id, winner=winner, promoted=None, held=held
@@ -90,4 +91,5 @@ def _promote(ab: AbService, experiment_id: str, spec: ExperimentSpec, winner: st
         return
     version = point_alias(ab.auth, ab.correlation_id, model.name, alias, model.version, model.alias)
     promoted = {"model": model.name, "version": version, "alias": alias}
+    ab.record(experiment_id, "promoted", **promoted)
     ab.emit("ExperimentAutoConcluded", experiment_id=experiment_id, winner=winner, promoted=promoted)

@@ -67,6 +67,7 @@ class AbService:
             "spec": spec.model_dump(mode="json"),
             "created_at": when,
             "updated_at": when,
+            "history": [{"event": "created", "at": when, "by": self.auth.principal}],
             "created_by": self.auth.principal,
         }
         self.store.create_experiment(item)
@@ -83,6 +84,7 @@ class AbService:
             "running_since": item.get("running_since"),
             "concluded_at": item.get("concluded_at"),
             "winner": item.get("winner"),
+            "history": item.get("history", []),
         }
 
     def get(self, experiment_id: str) -> dict[str, Any]:
@@ -108,7 +110,14 @@ class AbService:
         item = self.store.get_experiment(experiment_id)
         status = transition(item["status"], action)
         when = now_ms()
-        updated = {**item, "status": status, "version": item["version"] + 1, "updated_at": when}
+        entry = {"event": action, "at": when, "by": self.auth.principal, "status": status}
+        updated = {
+            **item,
+            "status": status,
+            "version": item["version"] + 1,
+            "updated_at": when,
+            "history": [*item.get("history", []), entry],
+        }
         if action == "start":
             updated["running_since"] = when
         if status == "running":
@@ -121,6 +130,7 @@ class AbService:
             if winner is not None and winner not in keys:
                 raise ValidationError("winner", f"{winner!r} is not one of {keys}")
             updated["concluded_at"], updated["winner"] = when, winner
+            entry["winner"] = winner
         delta = (status == "running") - (item["status"] == "running")  # +1 into running, -1 out of it
         self.store.save_experiment(
             updated, item["version"], Counter.of(self.auth, "running_experiments"), delta
@@ -138,6 +148,15 @@ class AbService:
             winner=winner,
         )
         return self.view(updated)
+
+    def record(self, experiment_id: str, event: str, **detail: Any) -> None:
+        """Adds an entry to the experiment's history (a promotion, or one held back) without changing it."""
+        item = self.store.get_experiment(experiment_id)
+        entry = {"event": event, "at": now_ms(), "by": self.auth.principal, **detail}
+        history = [*item.get("history", []), entry]
+        self.store.save_experiment(
+            {**item, "history": history, "version": item["version"] + 1}, item["version"]
+        )
 
     def set_holdout(self, fraction: float) -> None:
         self.store.set_holdout_fraction(fraction)
