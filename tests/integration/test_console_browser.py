@@ -1,7 +1,9 @@
 """The web console in a real browser (Debian's headless Chromium through its chromedriver) against the local
-platform: sign in, see a model the unmodified mlflow client registered, compare two runs (only what differs,
-then everything), open an A/B analysis and an explanation, see an SLO burn, verify the audit trail, see
-the tenants as an operator, and a role that opens no page is not offered it. Every assertion
+platform: sign in, see a model the unmodified mlflow client registered with its lineage and download its
+files, compare two runs (only what differs, then everything, one metric of both on one chart), see 120 runs
+on parallel coordinates, open an A/B analysis with its promotion and an explanation, see an SLO burn, a
+training job, a drifting monitor and a rollout, verify the audit trail, see the tenants as an operator, and
+a role that opens no page is not offered it. Every assertion
 reads what the browser rendered from the platform's answers; a screenshot of each page is written to the
 test's output folder (MAESTRO_SCREENSHOTS to choose one). Skipped, saying why, where no Chromium is
 installed (`make browser` installs it)."""
@@ -18,8 +20,17 @@ from typing import Any
 
 import pytest
 
-from tests.support import REPO, RunningPlatform, start_platform, wait_for
+from maestro.training.examples.xgboost_distributed import data as training_data
+from tests.support import (
+    REPO,
+    RunningPlatform,
+    ab_experiment_won_by_v2,
+    start_platform,
+    upload_training_example,
+    wait_for,
+)
 
+ML = "/api/2.0/mlflow"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and DRIVER), reason="Debian's chromium and chromium-driver are not installed (make browser)"
@@ -40,6 +51,8 @@ client = MlflowClient()
 client.create_registered_model("churn-console", description="predicts churn")
 version = client.create_model_version("churn-console", "s3://bucket/churn/model", run_id=run.info.run_id)
 client.set_registered_model_alias("churn-console", "champion", version.version)
+client.set_registered_model_alias("churn-console", "stable", version.version)
+client.create_model_version("churn-console", "s3://bucket/churn/model-2", run_id=run.info.run_id)
 
 import numpy as np
 import pandas as pd
@@ -61,11 +74,47 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     assert BUILT.exists(), "the console is not built: make console"
     running = start_platform(tmp_path_factory.mktemp("console-state"))
     running.token("acme", ["admin"])  # registers the tenant
+    written = training_data.write(tmp_path_factory.mktemp("training-data"))
+    job_id = train(running, upload_training_example(running, "acme", written))  # trains meanwhile
     running.run_python(REGISTER, running.mlflow_env("acme"))
+    explanation = explain(running)  # explains meanwhile
+    many_runs(running)
     load_ab_and_slo(running)
-    explain(running)
+    promote_and_roll_out(running)
+    monitor_drift(running)
+    explained(running, explanation)
+    wait_for(lambda: training_ended(running, job_id), timeout_s=240, interval_s=1.0)
     yield running
     assert running.stop() == 0, running.log_path.read_text()[-3000:]
+
+
+def many_runs(platform: RunningPlatform) -> None:
+    """A hyperparameter search: 120 runs (more than a page of the console's table), auc rising by trial."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = platform.token("acme", ["data-scientist"])
+    search = platform.api("POST", f"{ML}/experiments/create", token, json={"name": "depth-search"})
+    experiment_id = search.json()["experiment_id"]
+
+    def trial(n: int) -> None:
+        body = {
+            "experiment_id": experiment_id,
+            "run_name": f"trial-{n:03d}",
+            "start_time": 1_700_000_000_000 + n,
+        }
+        run_id = platform.api("POST", f"{ML}/runs/create", token, json=body).json()["run"]["info"]["run_id"]
+        batch = {
+            "run_id": run_id,
+            "metrics": [{"key": "auc", "value": 0.6 + 0.003 * n, "timestamp": 0, "step": 0}],
+            "params": [
+                {"key": "depth", "value": str(2 + n % 8)},
+                {"key": "lr", "value": str(0.01 * (1 + n % 5))},
+            ],
+        }
+        assert platform.api("POST", f"{ML}/runs/log-batch", token, json=batch).ok
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(trial, range(120)))
 
 
 def load_ab_and_slo(platform: RunningPlatform) -> None:
@@ -123,8 +172,8 @@ def load_ab_and_slo(platform: RunningPlatform) -> None:
     call("POST", "/sla/observations", {"observations": observations})
 
 
-def explain(platform: RunningPlatform) -> None:
-    """An explanation job over a few inline rows of the registered logistic regression, to completion."""
+def explain(platform: RunningPlatform) -> str:
+    """An explanation job over a few inline rows of the registered logistic regression: its id."""
     token = platform.token("acme", ["ml-engineer"])
     rows = [[0.5, -1.0, 0.2], [-1.2, 0.3, 1.1], [0.1, 0.9, -0.4], [1.5, -0.2, 0.0]]
     request = {
@@ -134,7 +183,11 @@ def explain(platform: RunningPlatform) -> None:
     }
     submitted = platform.api("POST", "/explanations", token, json=request)
     assert submitted.status_code == 201, submitted.text
-    job_id = submitted.json()["job_id"]
+    return str(submitted.json()["job_id"])
+
+
+def explained(platform: RunningPlatform, job_id: str) -> None:
+    token = platform.token("acme", ["viewer"])
     job = wait_for(
         lambda: (
             (j := platform.api("GET", f"/explanations/{job_id}", token).json())["status"]
@@ -145,6 +198,82 @@ def explain(platform: RunningPlatform) -> None:
         interval_s=1.0,
     )
     assert job["status"] == "SUCCEEDED", job
+
+
+def training_job(platform: RunningPlatform, job_id: str) -> dict[str, Any]:
+    token = platform.token("acme", ["viewer"])
+    return dict(platform.api("GET", f"/training/jobs/{job_id}", token).json())
+
+
+def training_ended(platform: RunningPlatform, job_id: str) -> bool:
+    job = training_job(platform, job_id)
+    assert job["status"] in ("SUBMITTED", "RUNNING", "SUCCEEDED"), job
+    return job["status"] == "SUCCEEDED"
+
+
+def train(platform: RunningPlatform, uploaded: dict[str, str]) -> str:
+    """The shipped XGBoost example as a job that registers churn-xgb: its id (it trains meanwhile)."""
+    body = {
+        "entry_point": "train.py",
+        "source": uploaded["source"],
+        "hyperparameters": {"num_round": 20, "max_depth": 3},
+        "channels": {
+            "train": {"s3_uri": uploaded["train"]},
+            "validation": {"s3_uri": uploaded["validation"]},
+        },
+        "metrics": [{"name": "val_auc"}],
+        "experiment": "churn-training",
+        "model": {"flavor": "xgboost", "file": "model.xgb"},
+        "register": {"model": "churn-xgb"},
+    }
+    submitted = platform.api("POST", "/training/jobs", platform.token("acme", ["ml-engineer"]), json=body)
+    assert submitted.status_code == 201, submitted.text
+    return str(submitted.json()["job_id"])
+
+
+def promote_and_roll_out(platform: RunningPlatform) -> None:
+    """An A/B test that version 2 of churn-console wins, promoted to `production` by the hourly analysis, and
+    a rollout that moves `stable` from version 1 to 2 in two steps, both to their end."""
+    token = platform.token("acme", ["ml-engineer"])
+    won = ab_experiment_won_by_v2(platform, token, "churn-console-v2", "churn-console", seed=5)
+    steps = [{"percent": 50, "hold": "1s"}, {"percent": 100, "hold": "0s"}]
+    body = {"model": "churn-console", "alias": "stable", "to_version": 2, "steps": steps}
+    started = platform.api("POST", "/deployments", token, json=body)
+    assert started.status_code == 201, started.text
+    rollout = started.json()["rollout_id"]
+    for path, done in ((f"/ab/experiments/{won}", "promoted"), (f"/deployments/{rollout}", "completed")):
+        wait_for(lambda: platform.api("GET", path, token).json()["history"][-1]["event"] == done, 60)  # noqa: B023
+
+
+def monitor_drift(platform: RunningPlatform) -> None:
+    """A monitor of churn-lr v1 whose serving window moved `income` by two standard deviations, checked."""
+    token = platform.token("acme", ["ml-engineer"])
+    rng = random.Random(11)
+
+    def rows(shift: float) -> list[dict[str, float]]:
+        return [
+            {
+                "age": rng.gauss(0, 1),
+                "income": rng.gauss(shift, 1),
+                "visits": rng.gauss(0, 1),
+                "prediction": rng.random(),
+            }
+            for _ in range(400)
+        ]
+
+    model = {"name": "churn-lr", "version": 1}
+    assert platform.api("POST", "/monitoring/baselines", token, json={"model": model, "rows": rows(0)}).ok
+    spec = {"name": "churn-lr live", "model": model, "min_records": 100}
+    monitor = platform.api("POST", "/monitoring/monitors", token, json=spec).json()["monitor_id"]
+    records = [
+        {"features": {k: r[k] for k in ("age", "income", "visits")}, "prediction": r["prediction"]}
+        for r in rows(2)
+    ]
+    posted = platform.api(
+        "POST", "/monitoring/records", token, json={"model": model, "batch_id": "b1", "records": records}
+    )
+    assert posted.ok, posted.text
+    assert platform.api("POST", f"/monitoring/monitors/{monitor}/check", token).json()["state"] == "drift"
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +336,7 @@ def test_sign_in_and_see_the_model_the_mlflow_client_registered(
     sign_in(browser, platform, "acme", ["ml-engineer", "auditor"])
     browser.get(f"{platform.url}/console/#/models")
     table = shown(browser, "table", "churn-console", "champion → v1")
-    assert "2 registered models" in table  # and churn-lr, which the explanation explains
+    assert "3 registered models" in table  # and churn-lr, which the explanation explains, and churn-xgb
     browser.save_screenshot(str(shots / "models.png"))
     browser.find_element(By.LINK_TEXT, "churn-console").click()
     detail = shown(browser, "main", "Model churn-console", "champion → version 1", "s3://bucket/churn/model")
@@ -220,8 +349,12 @@ def test_compare_two_runs_showing_only_what_differs(
 ) -> None:
     from selenium.webdriver.common.by import By
 
+    token = platform.token("acme", ["data-scientist"])
+    study = platform.api(
+        "GET", f"{ML}/experiments/get-by-name", token, params={"experiment_name": "churn-study"}
+    )
     sign_in(browser, platform, "acme", ["data-scientist"])
-    browser.get(f"{platform.url}/console/#/runs")
+    browser.get(f"{platform.url}/console/#/runs/{study.json()['experiment']['experiment_id']}")
     shown(browser, "table", "baseline", "tuned", "auc", "param lr")
     # sorting by the metric puts the better run last, as the platform's values say
     browser.find_element(By.XPATH, "//th//button[text()='auc']").click()
@@ -236,6 +369,11 @@ def test_compare_two_runs_showing_only_what_differs(
     browser.save_screenshot(str(shots / "runs-compare.png"))
     browser.find_element(By.XPATH, "//label[contains(., 'Only what differs')]/input").click()
     shown(browser, "section[aria-labelledby=comparison] tbody", "param seed", "param depth")
+    # both runs' auc over its steps on one chart, a line each with as many points as values logged
+    chart = "section[aria-labelledby=metric-of-runs] svg"
+    shown(browser, chart, "baseline", "tuned")
+    lines = browser.find_elements(By.CSS_SELECTOR, f"{chart} polyline")
+    assert [len(line.get_attribute("points").split()) for line in lines] == [3, 3]
 
     # one run: each metric over its steps, with its minimum, maximum and last value, on a log scale too
     browser.find_element(By.LINK_TEXT, "baseline").click()
@@ -264,7 +402,11 @@ def test_open_an_a_b_analysis(platform: RunningPlatform, browser: Any, shots: Pa
     from selenium.webdriver.common.by import By
 
     token = platform.token("acme", ["data-scientist"])
-    (experiment,) = platform.api("GET", "/ab/experiments", token).json()["experiments"]
+    (experiment,) = [
+        e
+        for e in platform.api("GET", "/ab/experiments", token).json()["experiments"]
+        if e["spec"]["name"] == "checkout-button"
+    ]
     analysis = platform.api("GET", f"/ab/experiments/{experiment['experiment_id']}/analysis", token).json()
     sign_in(browser, platform, "acme", ["data-scientist"])
     browser.get(f"{platform.url}/console/#/ab")
@@ -348,7 +490,7 @@ def test_operators_see_tenants_their_quotas_usage_and_exports(
     browser.find_element(By.LINK_TEXT, "acme").click()
     page = shown(browser, "main", "Quotas", "Usage per day", started, "COMPLETED")
     used = tenant["quotas"]["registered_models"]
-    assert used["used"] == 2 and f"registered_models 2 {used['limit']}" in page  # as the platform counts them
+    assert used["used"] == 3 and f"registered_models 3 {used['limit']}" in page  # as the platform counts them
     browser.save_screenshot(str(shots / "tenant.png"))
 
 
@@ -358,3 +500,133 @@ def test_what_a_role_may_not_open_is_not_offered(platform: RunningPlatform, brow
     assert "Audit" not in nav  # a viewer holds no audit:read
     browser.get(f"{platform.url}/console/#/audit")
     shown(browser, "[role=alert]", "your roles do not open it")
+
+
+def test_more_than_a_hundred_runs_on_parallel_coordinates(
+    platform: RunningPlatform, browser: Any, shots: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    token = platform.token("acme", ["viewer"])
+    search = platform.api(
+        "GET", f"{ML}/experiments/get-by-name", token, params={"experiment_name": "depth-search"}
+    )
+    sign_in(browser, platform, "acme", ["viewer"])
+    browser.get(f"{platform.url}/console/#/runs/{search.json()['experiment']['experiment_id']}")
+    shown(browser, "caption", "120 runs")
+    figure = shown(browser, "figure", "120 runs across 3 axes")
+    assert "depth" in figure and "lr" in figure and "auc" in figure
+    lines = browser.find_elements(By.CSS_SELECTOR, "svg[aria-label^='Parallel coordinates'] polyline")
+    assert len(lines) == 120
+    # auc rose with each trial: on the auc axis (the last point of each line) trial-119 is highest on screen
+    auc_y = {
+        line.get_attribute("data-run"): float(line.get_attribute("points").split()[-1].split(",")[1])
+        for line in lines
+    }
+    assert min(auc_y, key=lambda run: auc_y[run]) == "trial-119"
+    assert max(auc_y, key=lambda run: auc_y[run]) == "trial-000"
+    browser.execute_script("arguments[0].scrollIntoView()", lines[0])
+    browser.save_screenshot(str(shots / "runs-parallel.png"))
+
+
+def test_a_model_s_lineage_graph_and_file_downloads(
+    platform: RunningPlatform, browser: Any, shots: Path
+) -> None:
+    import requests
+    from selenium.webdriver.common.by import By
+
+    token = platform.token("acme", ["viewer"])
+    (job,) = platform.api("GET", "/training/jobs", token).json()["jobs"]
+    lineage = platform.api(
+        "GET", f"{ML}/maestro/lineage", token, params={"name": "churn-xgb", "version": "1"}
+    ).json()
+    sign_in(browser, platform, "acme", ["viewer"])
+    browser.get(f"{platform.url}/console/#/models/churn-xgb")
+    datasets = [d["name"] for d in lineage["run"]["datasets"]]
+    assert datasets, lineage  # the job's run logged its channels as inputs
+    graph = shown(browser, "ul[aria-label$='as text']", job["job_id"], *datasets)
+    run_name = lineage["run"]["info"]["run_name"]
+    assert f"{job['job_id']} ran {run_name}" in graph
+    assert f"churn-training holds run {run_name}" in graph
+    logged = lineage["logged_model"]["info"]["name"]
+    assert (
+        f"{run_name} logged the model {logged}" in graph
+        and f"{logged} was registered as churn-xgb v1" in graph
+    )
+    for dataset in datasets:
+        assert f"{dataset} was used by run {run_name}" in graph
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.graph a[href='#/training/" + job["job_id"] + "']")
+    links = wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=lineage] tbody a"), 30
+    )
+    files = {link.text: link.get_attribute("href") for link in links}
+    assert "MLmodel" in files, files
+    browser.save_screenshot(str(shots / "model-lineage.png"))
+    # each link downloads the bytes the registry serves the mlflow client for that file
+    uri = platform.api(
+        "GET", f"{ML}/model-versions/get-download-uri", token, params={"name": "churn-xgb", "version": "1"}
+    )
+    root = uri.json()["artifact_uri"].split(":", 1)[1].lstrip("/")
+    for name, href in files.items():
+        served = platform.api("GET", f"/api/2.0/mlflow-artifacts/artifacts/{root}/{name}", token)
+        assert served.ok and requests.get(href, timeout=30).content == served.content, name
+
+
+def test_an_a_b_experiment_s_promotion_history(platform: RunningPlatform, browser: Any, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    token = platform.token("acme", ["viewer"])
+    (won,) = [
+        e
+        for e in platform.api("GET", "/ab/experiments", token).json()["experiments"]
+        if e["spec"]["name"] == "churn-console-v2"
+    ]
+    promoted = won["history"][-1]
+    sign_in(browser, platform, "acme", ["viewer"])
+    browser.get(f"{platform.url}/console/#/ab")
+    shown(browser, "table", "churn-console-v2", "concluded")
+    browser.find_element(By.LINK_TEXT, "churn-console-v2").click()
+    history = shown(browser, "table", "History and promotions", "Promoted")
+    assert f"Concluded {won['history'][-2]['by']} winner v2" in history
+    assert f"alias production → churn-console v{promoted['version']}" in history
+    browser.save_screenshot(str(shots / "ab-history.png"))
+
+
+def test_a_training_job_a_drifting_monitor_and_a_rollout(
+    platform: RunningPlatform, browser: Any, shots: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    token = platform.token("acme", ["viewer"])
+    (job,) = platform.api("GET", "/training/jobs", token).json()["jobs"]
+    logs = platform.api("GET", f"/training/jobs/{job['job_id']}/logs", token, params={"limit": 5}).json()
+    (monitor,) = platform.api("GET", "/monitoring/monitors", token).json()["monitors"]
+    (check,) = platform.api("GET", f"/monitoring/monitors/{monitor['monitor_id']}/checks", token).json()[
+        "checks"
+    ]
+    (rollout,) = platform.api("GET", "/deployments", token).json()["rollouts"]
+    sign_in(browser, platform, "acme", ["viewer"])
+
+    browser.get(f"{platform.url}/console/#/training")
+    auc = f"val_auc={job['metrics']['val_auc']:.4g}"
+    shown(browser, "table", job["job_id"], "SUCCEEDED", auc, "churn-training")
+    browser.find_element(By.LINK_TEXT, job["job_id"]).click()
+    page = shown(browser, "main", "SUCCEEDED", "registered as", "churn-xgb v1", logs["lines"][0]["message"])
+    assert all(t["message"] in page for t in job["progress"]["transitions"])
+    browser.save_screenshot(str(shots / "training-job.png"))
+
+    browser.get(f"{platform.url}/console/#/monitors")
+    shown(browser, "table", "churn-lr live", "churn-lr v1", "DRIFT", "income")
+    browser.find_element(By.LINK_TEXT, "churn-lr live").click()
+    columns = shown(browser, "main table", "Drift per column", "income yes")
+    statistic = check["drift"]["columns"]["income"]["statistic"]
+    assert f"income yes ks {statistic:.3g}" in columns
+    assert "age no" in columns and "visits no" in columns
+    browser.save_screenshot(str(shots / "monitor.png"))
+
+    browser.get(f"{platform.url}/console/#/rollouts")
+    shown(browser, "table", rollout["rollout_id"], "churn-console @stable: v1 → v2", "COMPLETED", "100%")
+    browser.find_element(By.LINK_TEXT, rollout["rollout_id"]).click()
+    history = shown(browser, "main", "History", "completed")
+    assert history.count("stepped") == len([h for h in rollout["history"] if h["event"] == "stepped"]) == 2
+    browser.save_screenshot(str(shots / "rollout.png"))

@@ -9,6 +9,9 @@ import { Explanation, Explanations } from "./pages/Explanations";
 import { Slos } from "./pages/Slos";
 import { TenantDetail, Tenants } from "./pages/Tenants";
 import { Model, Models } from "./pages/Models";
+import { MonitorDetail, Monitors } from "./pages/Monitors";
+import { RolloutDetail, Rollouts } from "./pages/Rollouts";
+import { Training, TrainingJob, TrainingSweep } from "./pages/Training";
 import { RunDetail } from "./pages/RunDetail";
 import { Runs } from "./pages/Runs";
 import { SignIn } from "./pages/SignIn";
@@ -25,11 +28,17 @@ const PAGES: PageLink[] = [
   { path: "runs", label: "Experiments", needs: "experiment:read" },
   { path: "ab", label: "A/B tests", needs: "ab:read" },
   { path: "explanations", label: "Explanations", needs: "explain:read" },
+  { path: "training", label: "Training", needs: "training:read" },
+  { path: "monitors", label: "Monitors", needs: "monitoring:read" },
+  { path: "rollouts", label: "Rollouts", needs: "deploy:read" },
   { path: "slos", label: "SLOs", needs: "sla:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
   { path: "tenants", label: "Tenants", needs: "platform:admin" },
   { path: "tenant", label: "Tenant", needs: "tenant:read" },
 ];
+
+/** Pages reached from another page's links, not the navigation, and the permission each needs. */
+const HIDDEN: Record<string, string> = { run: "experiment:read", sweeps: "training:read" };
 
 function useHash(): string[] {
   const [hash, setHash] = useState(window.location.hash);
@@ -97,16 +106,23 @@ export function App() {
         {page === "models" && !arg ? <Models /> : null}
         {page === "runs" ? <Runs experiment={arg} /> : null}
         {page === "run" && arg && may("experiment:read") ? <RunDetail runId={arg} /> : null}
-        {page === "ab" && arg ? <AbAnalysis id={arg} /> : null}
+        {page === "ab" && arg ? <AbAnalysis id={arg} canAnalyze={may("ab:analyze")} /> : null}
         {page === "ab" && !arg ? <AbExperiments /> : null}
         {page === "explanations" && arg ? <Explanation id={arg} /> : null}
         {page === "explanations" && !arg ? <Explanations /> : null}
+        {page === "training" && arg ? <TrainingJob id={arg} /> : null}
+        {page === "training" && !arg ? <Training /> : null}
+        {page === "sweeps" && arg && may("training:read") ? <TrainingSweep id={arg} /> : null}
+        {page === "monitors" && arg ? <MonitorDetail id={arg} /> : null}
+        {page === "monitors" && !arg ? <Monitors /> : null}
+        {page === "rollouts" && arg ? <RolloutDetail id={arg} canAbort={may("deploy:abort")} /> : null}
+        {page === "rollouts" && !arg ? <Rollouts /> : null}
         {page === "slos" ? <Slos /> : null}
         {page === "audit" ? <Audit canVerify={may("audit:verify")} /> : null}
         {page === "tenants" && arg ? <TenantDetail id={arg} operator /> : null}
         {page === "tenants" && !arg ? <Tenants /> : null}
         {page === "tenant" ? <TenantDetail id={identity.tenant} operator={false} /> : null}
-        {!pages.some((p) => p.path === page) && !(page === "run" && may("experiment:read")) ? (
+        {!pages.some((p) => p.path === page) && !(HIDDEN[page] && may(HIDDEN[page])) ? (
           <p role="alert" className="problem">
             {pages.length ? "There is no such page, or your roles do not open it." : "Your roles open no page here."}
           </p>

@@ -167,3 +167,79 @@ export function LineChart({ title, series, log }: { title: string; series: Serie
     </svg>
   );
 }
+
+export interface Axis {
+  label: string;
+  values: (number | undefined)[];
+}
+
+/** One vertical axis per numeric parameter or metric, one line per run across them (a run missing a value
+ * leaves that axis out); the runs in `highlight` are drawn on top in a strong colour. */
+export function ParallelCoordinates({
+  title,
+  axes,
+  names,
+  highlight,
+}: {
+  title: string;
+  axes: Axis[];
+  names: string[];
+  highlight: Set<number>;
+}) {
+  const width = Math.max(420, 130 * axes.length);
+  const height = 260;
+  const pad = { top: 28, bottom: 24, side: 50 };
+  const x = (a: number) => pad.side + (a * (width - 2 * pad.side)) / Math.max(1, axes.length - 1);
+  const ranges = axes.map((a) => {
+    const finite = a.values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return [Math.min(...finite), Math.max(...finite)] as [number, number];
+  });
+  const y = (a: number, v: number) => {
+    const [low, high] = ranges[a] ?? [0, 1];
+    return height - pad.bottom - ((v - low) / (high - low || 1)) * (height - pad.top - pad.bottom);
+  };
+  const line = (run: number) => {
+    const points: string[] = [];
+    axes.forEach((a, n) => {
+      const v = a.values[run];
+      if (v !== undefined && Number.isFinite(v)) points.push(`${x(n)},${y(n, v)}`);
+    });
+    return points.join(" ");
+  };
+  const order = names.map((_, n) => n).sort((a, b) => Number(highlight.has(a)) - Number(highlight.has(b)));
+  return (
+    <svg role="img" aria-label={title} width={width} height={height} className="chart">
+      <title>{title}</title>
+      {order.map((run) => (
+        <polyline
+          key={run}
+          data-run={names[run]}
+          fill="none"
+          stroke={highlight.has(run) ? "#a8321f" : "#7d97b3"}
+          strokeOpacity={highlight.has(run) ? 1 : 0.55}
+          strokeWidth={highlight.has(run) ? 2.5 : 1}
+          points={line(run)}
+        >
+          <title>{names[run]}</title>
+        </polyline>
+      ))}
+      {axes.map((a, n) => {
+        const [low, high] = ranges[n] ?? [Number.NaN, Number.NaN];
+        return (
+        <g key={a.label}>
+          <line x1={x(n)} x2={x(n)} y1={pad.top} y2={height - pad.bottom} stroke="#333" />
+          <text x={x(n)} y={14} fontSize="11" textAnchor="middle">
+            {a.label}
+          </text>
+          <text x={x(n) + 3} y={pad.top + 4} fontSize="10">
+            {Number.isFinite(high) ? high.toPrecision(3) : ""}
+          </text>
+          <text x={x(n) + 3} y={height - pad.bottom + 12} fontSize="10">
+            {Number.isFinite(low) ? low.toPrecision(3) : ""}
+          </text>
+        </g>
+        );
+      })}
+    </svg>
+  );
+}

@@ -9,7 +9,7 @@ import posixpath
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
 from maestro.core.api import MaestroResolver, requires
@@ -18,7 +18,7 @@ from maestro.core.errors import PayloadTooLarge
 from maestro.core.fields import ArtifactPath, Key, Text
 from maestro.core.rbac import Permission as P
 from maestro.registry.artifacts import MULTIPART_PART_LIMIT
-from maestro.registry.protocol import first, query, services
+from maestro.registry.protocol import services
 
 Json = dict[str, Any]
 PREFIX = "/api/2.0/mlflow-artifacts"
@@ -60,8 +60,10 @@ def _file_in(directory: str, local_file: str) -> str:
 
 def register(router: MaestroResolver) -> None:
     @router.get(f"{PREFIX}/artifacts", summary="List artifacts under a path", **requires(P.EXPERIMENT_READ))
-    def list_artifacts() -> Json:
-        return {"files": services(router).artifacts.list_dir(first(query(router), "path") or "")}
+    def list_artifacts(
+        path: Annotated[ArtifactPath | None, Query(description="the directory (default: the root)")] = None,
+    ) -> Json:
+        return {"files": services(router).artifacts.list_dir(path or "")}
 
     @router.get(
         f"{PREFIX}/artifacts/<artifact_path>",

@@ -8,7 +8,8 @@ import type { Metric, Run } from "../mlflow";
 
 const ML = "/api/2.0/mlflow";
 
-async function history(runId: string, key: string): Promise<Metric[]> {
+/** A metric's every value over steps, all pages. */
+export async function history(runId: string, key: string): Promise<Metric[]> {
   const found: Metric[] = [];
   let token: string | undefined;
   do {

@@ -1,9 +1,34 @@
-// Experiments and their runs: a sortable table filtered with MLflow's search grammar, and a side-by-side
-// comparison of the runs chosen (optionally only what differs).
+// Experiments and their runs: a sortable table filtered with MLflow's search grammar (every page of runs), the
+// runs on parallel coordinates over their numeric parameters and metrics, and a side-by-side comparison of
+// the runs chosen (optionally only what differs) with one metric of all of them on one chart.
 import { useState } from "react";
 import { api, data } from "../api";
+import { type Axis, LineChart, ParallelCoordinates } from "../charts";
 import { Page, Problem, Table, useLoad, when } from "../components";
 import { byKey, type Experiment, type Run } from "../mlflow";
+import { history } from "./RunDetail";
+
+const MAX_AXES = 8;
+
+/** The numeric parameters and the metrics as axes (those every run lacks, or that never vary, left out). */
+function axesOf(rows: Run[], paramKeys: string[], metricKeys: string[]): Axis[] {
+  const axes: Axis[] = [
+    ...paramKeys.map((k) => ({ label: k, values: rows.map((r) => toNumber(byKey(r.data.params)[k])) })),
+    ...metricKeys.map((k) => ({ label: k, values: rows.map((r) => toNumber(byKey(r.data.metrics)[k])) })),
+  ];
+  const varies = (a: Axis) => new Set(a.values.filter((v) => v !== undefined)).size > 1;
+  const numeric = (a: Axis, n: number) => n >= paramKeys.length || rows.every((r, i) => a.values[i] !== undefined || byKey(r.data.params)[a.label] === undefined);
+  return axes.filter((a, n) => varies(a) && numeric(a, n)).slice(-MAX_AXES);
+}
+
+/** A metric as people read it: six significant digits (0.9510000000000001 is 0.951). */
+const short = (v: number | undefined) => (v === undefined ? "" : String(Number(v.toPrecision(6))));
+
+function toNumber(v: string | number | undefined): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
 
 const ML = "/api/2.0/mlflow";
 
@@ -112,10 +137,14 @@ export function Runs({ experiment }: { experiment: string | null }) {
                 label: k,
                 numeric: true,
                 value: (r: Run) => byKey(r.data.metrics)[k] as number | undefined,
+                render: (r: Run) => short(byKey(r.data.metrics)[k] as number | undefined),
               })),
               ...paramKeys.map((k) => ({ key: `p:${k}`, label: `param ${k}`, value: (r: Run) => byKey(r.data.params)[k] })),
             ]}
           />
+          {rows.length > 1 ? (
+            <ParallelView rows={rows} axes={axesOf(rows, paramKeys, metricKeys)} chosen={chosen} />
+          ) : null}
           {comparing ? (
             <Comparison runs={rows.filter((r) => chosen.includes(r.info.run_id))} onClose={() => setComparing(false)} />
           ) : null}
@@ -143,6 +172,7 @@ function Comparison({ runs, onClose }: { runs: Run[]; onClose: () => void }) {
       <button type="button" onClick={onClose}>
         Close
       </button>
+      <MetricOfRuns runs={runs} />
       <table>
         <caption>{runs.length} runs side by side</caption>
         <thead>
@@ -170,6 +200,60 @@ function Comparison({ runs, onClose }: { runs: Run[]; onClose: () => void }) {
           )}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+function ParallelView({ rows, axes, chosen }: { rows: Run[]; axes: Axis[]; chosen: string[] }) {
+  if (axes.length < 2) return <p>Parallel coordinates need two numeric parameters or metrics that vary.</p>;
+  const highlight = new Set(rows.flatMap((r, n) => (chosen.includes(r.info.run_id) ? [n] : [])));
+  return (
+    <figure>
+      <ParallelCoordinates
+        title={`Parallel coordinates of ${rows.length} runs over ${axes.map((a) => a.label).join(", ")}`}
+        axes={axes}
+        names={rows.map((r) => r.info.run_name ?? r.info.run_id)}
+        highlight={highlight}
+      />
+      <figcaption>
+        {rows.length} runs across {axes.length} axes; the runs chosen for comparison are drawn in red.
+      </figcaption>
+    </figure>
+  );
+}
+
+function MetricOfRuns({ runs }: { runs: Run[] }) {
+  const keys = [...new Set(runs.flatMap((r) => (r.data.metrics ?? []).map((m) => m.key)))].sort();
+  const [key, setKey] = useState(keys[0] ?? "");
+  const [log, setLog] = useState(false);
+  const ids = runs.map((r) => r.info.run_id).join(",");
+  const loaded = useLoad(
+    async () =>
+      Promise.all(
+        runs.map(async (r) => ({
+          label: r.info.run_name ?? r.info.run_id,
+          points: (await history(r.info.run_id, key)).map((p) => ({ step: p.step ?? 0, value: p.value })),
+        })),
+      ),
+    `histories:${ids}:${key}`,
+  );
+  if (!keys.length) return null;
+  return (
+    <section aria-labelledby="metric-of-runs">
+      <h3 id="metric-of-runs">One metric of every chosen run</h3>
+      <label>
+        Metric{" "}
+        <select value={key} onChange={(e) => setKey(e.target.value)}>
+          {keys.map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+      </label>{" "}
+      <label>
+        <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
+      </label>
+      <Problem error={loaded.error} />
+      {loaded.data ? <LineChart title={`${key} of ${runs.length} runs over steps`} log={log} series={loaded.data} /> : null}
     </section>
   );
 }
