@@ -54,7 +54,7 @@ class MaestroStack(Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         storage = Storage(self, "Storage")
         console = Console(self, "Console", access_logs=storage.access_logs)
-        identity = Identity(self, "Identity", oidc=oidc, console_url=console.url)
+        identity = Identity(self, "Identity", oidc=oidc, console_url=console.url, stage=stage)
         api = HttpApi(self, "Http", authorizer=identity.authorizer)
         bus = EventBus(self, "Events", bus_name=bus_name)
         base_layer = lambda_.LayerVersion(

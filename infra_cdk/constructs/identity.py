@@ -3,6 +3,7 @@ Must never accept a token whose issuer and audience are not pinned."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
@@ -25,10 +26,19 @@ class Identity(Construct):
     """`tenant_claim` and `roles_claim` tell the functions where the tenant and roles are in a token."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, oidc: OidcConfig | None, console_url: str | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        oidc: OidcConfig | None,
+        console_url: str | None = None,
+        stage: str = "dev",
     ) -> None:
-        """`console_url`: the web console's origin, where Cognito's hosted UI sends its users back."""
+        """`console_url`: the web console's origin, where Cognito's hosted UI sends its users back. `stage`
+        names the hosted UI's domain with the account (maestro-<stage>-<account>), so two stages of one
+        account each get their own."""
         super().__init__(scope, construct_id)
+        self.stage = re.sub(r"[^a-z0-9-]+", "-", stage.lower()).strip("-")[:20] or "dev"
         self.console_client: cognito.UserPoolClient | None = None
         self.domain: cognito.UserPoolDomain | None = None
         self.user_pool: cognito.UserPool | None = None
@@ -95,7 +105,9 @@ class Identity(Construct):
         in the browser), back to the console's own page."""
         self.domain = pool.add_domain(
             "HostedUi",
-            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"maestro-{Aws.ACCOUNT_ID}"),
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=f"maestro-{self.stage}-{Aws.ACCOUNT_ID}"
+            ),
         )
         self.console_client = pool.add_client(
             "ConsoleClient",

@@ -73,3 +73,6 @@ def test_the_hosted_ui_signs_users_into_the_console_and_the_api_accepts_them(
     (authorizer,) = resources(synthesized, "AWS::ApiGatewayV2::Authorizer").values()
     audiences = authorizer["Properties"]["JwtConfiguration"]["Audience"]
     assert {"Ref": console_id} in audiences and len(audiences) == 2
+    (domain,) = resources(synthesized, "AWS::Cognito::UserPoolDomain").values()
+    prefix = domain["Properties"]["Domain"]["Fn::Join"][1]
+    assert prefix == ["maestro-dev-", {"Ref": "AWS::AccountId"}]  # one hosted UI per stage of an account
