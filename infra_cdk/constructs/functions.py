@@ -17,6 +17,7 @@ from constructs import Construct, IConstruct
 
 from infra_cdk.bundling import function_code
 from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
+from infra_cdk.constructs.naming import root_stack_name
 from maestro.core.outcomes import FILTER_PATTERN, FUNCTION_PREFIX_VARIABLE
 
 FUNCTION_METADATA = "maestro:function"
@@ -36,9 +37,9 @@ class MaestroFunction(Construct):
         timeout: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
+        root = root_stack_name(self)
         self.name = name
-        self.function_name = f"{stack.stack_name}-{name}"  # literal: alarms name it without a reference
+        self.function_name = f"{root}-{name}"  # literal: alarms name it without a reference
         self.timeout = timeout or Duration.seconds(15)
         self.log_group = log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -63,7 +64,7 @@ class MaestroFunction(Construct):
             log_group=log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": name,
-                FUNCTION_PREFIX_VARIABLE: f"{stack.stack_name}-",
+                FUNCTION_PREFIX_VARIABLE: f"{root}-",
                 **environment,
             },
         )

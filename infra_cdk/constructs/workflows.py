@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -16,6 +16,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.functions import after_its_policy
 from infra_cdk.constructs.nag import acknowledge, resource_finding
+from infra_cdk.constructs.naming import path_in_root, root_stack_name
 
 # What a retry can cure: Lambda's own service errors and throttling, a function that timed out or crashed
 # (out of memory), a store that did not answer. A step's own errors (the data does not fit) are never retried.
@@ -90,13 +91,11 @@ def logged_machine(
         retention=logs.RetentionDays.THREE_MONTHS,
         removal_policy=RemovalPolicy.DESTROY,
     )
-    stack = Stack.of(scope)
-    owner = scope.node.path.split("/", 1)[-1].replace("/", "")
     machine = sfn.StateMachine(
         scope,
         construct_id,
         # A literal name (its alarm names the machine without a reference): <stack>-<construct path>.
-        state_machine_name=f"{stack.stack_name}-{owner}{construct_id}",
+        state_machine_name=f"{root_stack_name(scope)}-{path_in_root(scope)}{construct_id}",
         definition_body=sfn.DefinitionBody.from_chainable(chain),
         timeout=timeout,
         tracing_enabled=True,

@@ -14,6 +14,7 @@ from aws_cdk.assertions import Match
 
 from maestro.core.outcomes import FILTER_PATTERN
 from maestro.local.functions import function_names
+from maestro.local.template import load_model
 from maestro.platform.slos import latency_p99_ms
 from tests.infra.conftest import NO_BUNDLING, synth
 
@@ -317,6 +318,10 @@ def test_every_function_has_error_throttle_and_duration_alarms_and_a_dashboard(
             assert props["Threshold"] == latency_p99_ms(name, timeout_s, lid in routed)
             assert props["Threshold"] <= 0.8 * timeout_s * 1000
     assert watched == {lid: {"Errors", "Throttles", "Duration"} for lid in functions}
+    # the local runtime reads the nested stack as part of the template (local/nested.py)
+    model = load_model(synthesized[0] / "Maestro.template.json", "Maestro", "us-east-1")
+    assert sum(r["Type"] == "AWS::CloudWatch::Alarm" for r in model.resources.values()) == len(alarms)
+    assert not model.of_type("AWS::CloudFormation::Stack")
     dlq_alarms = [a["Properties"] for a in alarms if a["Properties"]["Namespace"] == "AWS/SQS"]
     assert [a["MetricName"] for a in dlq_alarms] == ["ApproximateNumberOfMessagesVisible"]
     dashboards = [r for r in operations["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maestro.local.nested import flattened
+
 ACCOUNT = "123456789012"  # moto's default account
 FUNCTION_METADATA = "maestro:function"
 
@@ -215,7 +217,7 @@ def _target_kind(arn: str) -> str:
 
 
 def load_model(template_path: Path, stack_name: str, region: str) -> LocalModel:
-    template = json.loads(Path(template_path).read_text())
+    template = flattened(json.loads(Path(template_path).read_text()), Path(template_path).parent)
     resources = template.get("Resources", {})
     physical = {lid: _physical_name(stack_name, lid, r) for lid, r in resources.items()}
     model = LocalModel(region=region, stack_name=stack_name, resources=resources, physical=physical)
