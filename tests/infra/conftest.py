@@ -1,4 +1,6 @@
-"""One synthesis of the real app per session (jsii start-up is the slow part)."""
+"""One synthesis of the real app for every worker and run: the local runtime's cached one
+(maestro.local.synth: the same app and context, keyed by a hash of what shapes the template, built once
+under a lock), which the integration tests' local platforms read too. jsii's start-up is the slow part."""
 
 from __future__ import annotations
 
@@ -23,9 +25,11 @@ def synth(outdir: Path, context: dict[str, Any] | None = None) -> dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    return outdir, synth(outdir)
+def synthesized() -> tuple[Path, dict[str, Any]]:
+    from maestro.local.synth import synthesize
+
+    template = synthesize()
+    return template.parent, json.loads(template.read_text())
 
 
 @pytest.fixture(scope="session")
