@@ -1,0 +1,125 @@
+"""The reuse graph's facts: which project used which dataset, code version and base model, produced which
+model versions, who ran it and who promoted what, read off the registry's runs, versions and aliases. Pure:
+the same facts come from an event as from a backfill's scan, so both build the same graph. Must never
+count one project's reuse of an artifact twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["project", "dataset", "model_version", "logged_model", "code", "principal"]
+Relation = Literal["used", "produced", "derived_from", "ran", "promoted"]
+PROJECT_TAG = "maestro.project"  # on a run or its experiment: experiments that share it are one project
+COMMIT_TAG = "mlflow.source.git.commit"
+USER_TAG = "mlflow.user"
+BASE_MODEL_TAG = "maestro.base_model"  # "<name>/<version>": the registered version a run fine-tuned
+ARTIFACT_KINDS: tuple[Kind, ...] = ("dataset", "model_version", "logged_model", "code")
+
+
+@dataclass(frozen=True, order=True)
+class Node:
+    kind: Kind
+    key: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    source: Node
+    relation: Relation
+    target: Node
+    at: int  # ms: when it first happened (a run's start, a version's creation, an alias's move)
+
+
+def _tags(pairs: Any) -> dict[str, str]:
+    if isinstance(pairs, Mapping):
+        return {str(k): str(v) for k, v in pairs.items()}
+    return {str(p["key"]): str(p["value"]) for p in pairs or []}
+
+
+def project_of(run: Mapping[str, Any], experiment: Mapping[str, Any]) -> Node:
+    """The run's `maestro.project` tag, else its experiment's, else the experiment itself."""
+    named = _tags(run.get("data", {}).get("tags")).get(PROJECT_TAG) or _tags(experiment.get("tags")).get(
+        PROJECT_TAG
+    )
+    return Node("project", f"tag:{named}" if named else f"experiment:{experiment['experiment_id']}")
+
+
+def dataset_node(dataset: Mapping[str, Any]) -> Node:
+    """A dataset by its digest and where it came from: the same data read from two places is two datasets."""
+    return Node(
+        "dataset", f"{dataset['digest']}@{dataset.get('source_type', '')}:{dataset.get('source', '')}"
+    )
+
+
+def run_edges(run: Mapping[str, Any], experiment: Mapping[str, Any]) -> set[Edge]:
+    """What a run says: who ran its project, and the datasets, code and base model the project used."""
+    info, tags = run["info"], _tags(run.get("data", {}).get("tags"))
+    project, at = project_of(run, experiment), int(info.get("start_time") or 0)
+    edges: set[Edge] = set()
+    user = info.get("user_id") or tags.get(USER_TAG)
+    if user:
+        edges.add(Edge(Node("principal", str(user)), "ran", project, at))
+    for entry in (run.get("inputs") or {}).get("dataset_inputs") or []:
+        edges.add(Edge(project, "used", dataset_node(entry["dataset"]), at))
+    if tags.get(COMMIT_TAG):
+        edges.add(Edge(project, "used", Node("code", tags[COMMIT_TAG]), at))
+    if tags.get(BASE_MODEL_TAG):
+        edges.add(Edge(project, "used", Node("model_version", tags[BASE_MODEL_TAG]), at))
+    return edges
+
+
+def version_edges(
+    version: Mapping[str, Any], run: Mapping[str, Any] | None, experiment: Mapping[str, Any] | None
+) -> set[Edge]:
+    """A registered version: produced by its run's project, derived from its logged model."""
+    node = Node("model_version", f"{version['name']}/{version['version']}")
+    at = int(version.get("creation_timestamp") or 0)
+    edges: set[Edge] = set()
+    if run is not None and experiment is not None:
+        edges.add(Edge(project_of(run, experiment), "produced", node, at))
+    if version.get("model_id"):
+        edges.add(Edge(node, "derived_from", Node("logged_model", str(version["model_id"])), at))
+    return edges
+
+
+def promotion_edge(name: str, version: str | int, principal: str, at: int) -> Edge:
+    return Edge(Node("principal", principal), "promoted", Node("model_version", f"{name}/{version}"), at)
+
+
+def merged(edges: Iterable[Edge]) -> dict[tuple[Node, Relation, Node], int]:
+    """The graph: each (source, relation, target) once, at its earliest time, whatever the order or the
+    repeats its facts arrived in (events are delivered at least once, a backfill reads everything again)."""
+    graph: dict[tuple[Node, Relation, Node], int] = {}
+    for e in edges:
+        key = (e.source, e.relation, e.target)
+        graph[key] = min(e.at, graph.get(key, e.at))
+    return graph
+
+
+def reuse(
+    graph: Mapping[tuple[Node, Relation, Node], int], since: int = 0, until: int | None = None
+) -> dict[Node, int]:
+    """Per artifact, how many distinct projects used it in [since, until) besides the one that produced it."""
+    producers = {t: s for (s, r, t) in graph if r == "produced"}
+    users: dict[Node, set[Node]] = {}
+    for (source, relation, target), at in graph.items():
+        if relation != "used" or at < since or (until is not None and at >= until):
+            continue
+        if producers.get(target) != source:
+            users.setdefault(target, set()).add(source)
+    return {artifact: len(projects) for artifact, projects in users.items()}
+
+
+def neighbourhood(
+    graph: Mapping[tuple[Node, Relation, Node], int], node: Node
+) -> list[tuple[str, Relation, Node, int]]:
+    """The node's edges in both directions: ("out" | "in", relation, the other node, when), oldest first."""
+    found = [("out", r, t, at) for (s, r, t), at in graph.items() if s == node]
+    found += [("in", r, s, at) for (s, r, t), at in graph.items() if t == node]
+    return sorted(found, key=lambda e: (e[3], e[0], e[1], e[2]))
