@@ -16,7 +16,7 @@ def root_stack_name(scope: Construct) -> str:
 
 def path_in_root(scope: Construct) -> str:
     """The construct's path under its root stack without nested stacks: "Delivery" whether or not a
-    CapabilityStack holds it."""
+    nested stack holds it."""
     return "".join(
         c.node.id for c in scope.node.scopes if c.node.scope is not None and not isinstance(c, Stack)
     )

@@ -32,6 +32,15 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
   return { ...state, reload: () => setRound((r) => r + 1) };
 }
 
+/** Reloads every two seconds while `live` (a job or a rollout that has not ended). */
+export function useRefresh(live: boolean, reload: () => void) {
+  useEffect(() => {
+    if (!live) return;
+    const timer = window.setTimeout(reload, 2000);
+    return () => window.clearTimeout(timer);
+  });
+}
+
 export function Problem({ error }: { error: string | null }) {
   return error ? (
     <p className="problem" role="alert">

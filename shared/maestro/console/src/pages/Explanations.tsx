@@ -1,10 +1,10 @@
 // Explanation jobs: the list with each job's progress, and one job: its progress while it runs (refreshed),
 // its error if it failed, and once it succeeded its global importance, one row's local explanation (any row
 // it explained) and its HTML report.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, data } from "../api";
 import { Bars } from "../charts";
-import { Page, Problem, Table, useLoad, when } from "../components";
+import { Page, Problem, Table, useLoad, useRefresh, when } from "../components";
 
 interface Job {
   job_id: string;
@@ -74,11 +74,7 @@ export function Explanations() {
 export function Explanation({ id }: { id: string }) {
   const job = useLoad(async () => (await data(api.GET("/explanations/{job_id}", { params: { path: { job_id: id } } }))) as unknown as Job, `job:${id}`);
   const running = job.data ? RUNNING.includes(job.data.status) : false;
-  useEffect(() => {
-    if (!running) return;
-    const timer = window.setTimeout(job.reload, 2000);
-    return () => window.clearTimeout(timer);
-  }, [running, job]);
+  useRefresh(running, job.reload);
   return (
     <Page title={`Explanation ${id}`} loaded={job}>
       {(j) => (

@@ -1,9 +1,9 @@
 // Rollouts: each alias's traffic moving from one model version to another, and one rollout: its steps
 // against the plan, the guardrails it watches, its history (each step, a rollback and why) and, for a
 // caller who may, a button that asks it to abort (its workflow rolls it back at its next check).
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, data } from "../api";
-import { Page, Problem, Table, useLoad, when } from "../components";
+import { Page, Problem, Table, useLoad, useRefresh, when } from "../components";
 
 interface Rollout {
   rollout_id: string;
@@ -63,11 +63,7 @@ export function RolloutDetail({ id, canAbort }: { id: string; canAbort: boolean 
   );
   const [problem, setProblem] = useState<string | null>(null);
   const running = loaded.data?.status === "RUNNING";
-  useEffect(() => {
-    if (!running) return;
-    const timer = window.setTimeout(loaded.reload, 2000);
-    return () => window.clearTimeout(timer);
-  });
+  useRefresh(running, loaded.reload);
   const abort = async () => {
     try {
       await data(api.POST("/deployments/{rollout_id}/abort", { params: { path: { rollout_id: id } } }));

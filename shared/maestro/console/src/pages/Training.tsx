@@ -2,7 +2,7 @@
 // reported, its run and model, and its log lines, refreshed while it runs) and a sweep's trials.
 import { useEffect, useState } from "react";
 import { api, data } from "../api";
-import { Page, Problem, Table, useLoad, when } from "../components";
+import { Page, Problem, Table, useLoad, useRefresh, when } from "../components";
 
 interface Job {
   job_id: string;
@@ -75,15 +75,6 @@ function Registered({ registration }: { registration?: Registration }) {
       </a>
     </span>
   );
-}
-
-/** Reloads `reload` every two seconds while `live`. */
-function useRefresh(live: boolean, reload: () => void) {
-  useEffect(() => {
-    if (!live) return;
-    const timer = window.setTimeout(reload, 2000);
-    return () => window.clearTimeout(timer);
-  });
 }
 
 export function Training() {
