@@ -807,6 +807,7 @@ def main() -> int:
         "tests.bench_ingest",
         "tests.bench_load",
         "tests.bench_training",
+        "tests.bench_insights",
     ):
         subprocess.run([sys.executable, "-m", family], check=True)
     return 0
