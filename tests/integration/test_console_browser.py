@@ -541,13 +541,21 @@ def test_more_than_a_hundred_runs_on_parallel_coordinates(
     assert "depth" in figure and "lr" in figure and "auc" in figure
     lines = browser.find_elements(By.CSS_SELECTOR, "svg[aria-label^='Parallel coordinates'] polyline")
     assert len(lines) == 120
-    # auc rose with each trial: on the auc axis (the last point of each line) trial-119 is highest on screen
-    auc_y = {
-        line.get_attribute("data-run"): float(line.get_attribute("points").split()[-1].split(",")[1])
-        for line in lines
-    }
-    assert min(auc_y, key=lambda run: auc_y[run]) == "trial-119"
-    assert max(auc_y, key=lambda run: auc_y[run]) == "trial-000"
+    # Each line crosses the three axes; on the auc axis (its last point) a higher auc is drawn higher up
+    # (a smaller y), in the order of the values the platform answers.
+    runs = platform.api(
+        "POST",
+        f"{ML}/runs/search",
+        token,
+        json={"experiment_ids": [search.json()["experiment"]["experiment_id"]], "max_results": 1000},
+    ).json()["runs"]
+    auc = {r["info"]["run_name"]: {m["key"]: m["value"] for m in r["data"]["metrics"]}["auc"] for r in runs}
+    points = {line.get_attribute("data-run"): line.get_attribute("points").split() for line in lines}
+    assert {run: len(p) for run, p in points.items()} == dict.fromkeys(auc, 3), points
+    auc_y = {run: float(p[-1].split(",")[1]) for run, p in points.items()}
+    by_value = sorted(auc, key=lambda run: -auc[run])
+    assert sorted(auc_y, key=lambda run: auc_y[run]) == by_value, (auc_y, auc)
+    assert by_value[0] == "trial-119" and by_value[-1] == "trial-000"  # auc rose with each trial
     browser.execute_script("arguments[0].scrollIntoView()", lines[0])
     browser.save_screenshot(str(shots / "runs-parallel.png"))
 
