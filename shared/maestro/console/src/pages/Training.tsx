@@ -57,7 +57,9 @@ interface LogLine {
   message: string;
 }
 
-const LIVE = ["SUBMITTED", "STARTING", "TRAINING", "RUNNING", "STOPPING", "PENDING"];
+// A job's, a sweep's and a trial's ends (training/store.py FINAL); every other status is still going.
+const FINAL = ["SUCCEEDED", "FAILED", "STOPPED"];
+const live = (status: string) => !FINAL.includes(status);
 const pairs = (values: Record<string, unknown> | undefined) =>
   Object.entries(values ?? {})
     .map(([k, v]) => `${k}=${typeof v === "number" ? Number(v.toPrecision(4)) : String(v)}`)
@@ -85,7 +87,7 @@ export function Training() {
     ]);
     return { jobs: (jobs.jobs ?? []) as Job[], sweeps: (sweeps.sweeps ?? []) as Sweep[] };
   }, "training");
-  useRefresh(!!loaded.data?.jobs.some((j) => LIVE.includes(j.status)), loaded.reload);
+  useRefresh(!!loaded.data?.jobs.some((j) => live(j.status)), loaded.reload);
   return (
     <Page title="Training jobs and sweeps" loaded={loaded}>
       {({ jobs, sweeps }) => (
@@ -113,7 +115,7 @@ export function Training() {
             columns={[
               { key: "sweep", label: "Sweep", value: (s) => s.sweep_id, render: (s) => <a href={`#/sweeps/${s.sweep_id}`}>{s.sweep_id}</a> },
               { key: "status", label: "Status", value: (s) => s.status },
-              { key: "trials", label: "Trials done", value: (s) => `${s.trials.filter((t) => !LIVE.includes(t.status)).length} of ${s.trials.length}` },
+              { key: "trials", label: "Trials done", value: (s) => `${s.trials.filter((t) => !live(t.status)).length} of ${s.trials.length}` },
               { key: "best", label: "Best trial", value: (s) => (s.best ? `#${s.best.trial}` : "") },
               { key: "created", label: "Submitted (UTC)", value: (s) => when(s.created_at) },
             ]}
@@ -132,8 +134,7 @@ export function TrainingJob({ id }: { id: string }) {
   const [lines, setLines] = useState<LogLine[]>([]);
   const [token, setToken] = useState<string | null>(null);
   const [logError, setLogError] = useState<string | null>(null);
-  const live = !!job.data && LIVE.includes(job.data.status);
-  useRefresh(live, job.reload);
+  useRefresh(!!job.data && live(job.data.status), job.reload);
   const more = async (from: string | null, replace: boolean) => {
     try {
       const page = await data(
@@ -222,7 +223,7 @@ export function TrainingSweep({ id }: { id: string }) {
     async () => (await data(api.GET("/training/sweeps/{sweep_id}", { params: { path: { sweep_id: id } } }))) as unknown as Sweep,
     `sweep:${id}`,
   );
-  useRefresh(!!sweep.data && LIVE.includes(sweep.data.status), sweep.reload);
+  useRefresh(!!sweep.data && live(sweep.data.status), sweep.reload);
   return (
     <Page title={`Sweep ${id}`} loaded={sweep}>
       {(s) => (
