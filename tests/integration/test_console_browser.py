@@ -210,13 +210,8 @@ def explained(platform: RunningPlatform, job_id: str) -> None:
     assert job["status"] == "SUCCEEDED", job
 
 
-def training_job(platform: RunningPlatform, job_id: str) -> dict[str, Any]:
-    token = platform.token("acme", ["viewer"])
-    return dict(platform.api("GET", f"/training/jobs/{job_id}", token).json())
-
-
 def training_ended(platform: RunningPlatform, job_id: str) -> bool:
-    job = training_job(platform, job_id)
+    job = platform.api("GET", f"/training/jobs/{job_id}", platform.token("acme", ["viewer"])).json()
     assert job["status"] in ("SUBMITTED", "RUNNING", "SUCCEEDED"), job
     return job["status"] == "SUCCEEDED"
 
@@ -314,6 +309,16 @@ def text_of(browser: Any, css: str) -> str:
     from selenium.webdriver.common.by import By
 
     return "\n".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, css))
+
+
+def ab_experiment(platform: RunningPlatform, token: str, name: str) -> dict[str, Any]:
+    """The one A/B experiment of acme's named `name`, as the API lists it."""
+    (found,) = [
+        e
+        for e in platform.api("GET", "/ab/experiments", token).json()["experiments"]
+        if e["spec"]["name"] == name
+    ]
+    return dict(found)
 
 
 def shown(browser: Any, css: str, *words: str, timeout_s: float = 30) -> str:
@@ -422,11 +427,7 @@ def test_open_an_a_b_analysis(platform: RunningPlatform, browser: Any, shots: Pa
     from selenium.webdriver.common.by import By
 
     token = platform.token("acme", ["data-scientist"])
-    (experiment,) = [
-        e
-        for e in platform.api("GET", "/ab/experiments", token).json()["experiments"]
-        if e["spec"]["name"] == "checkout-button"
-    ]
+    experiment = ab_experiment(platform, token, "checkout-button")
     analysis = platform.api("GET", f"/ab/experiments/{experiment['experiment_id']}/analysis", token).json()
     sign_in(browser, platform, "acme", ["data-scientist"])
     browser.get(f"{platform.url}/console/#/ab")
@@ -607,11 +608,7 @@ def test_an_a_b_experiment_s_promotion_history(platform: RunningPlatform, browse
     from selenium.webdriver.common.by import By
 
     token = platform.token("acme", ["viewer"])
-    (won,) = [
-        e
-        for e in platform.api("GET", "/ab/experiments", token).json()["experiments"]
-        if e["spec"]["name"] == "churn-console-v2"
-    ]
+    won = ab_experiment(platform, token, "churn-console-v2")
     promoted = won["history"][-1]
     sign_in(browser, platform, "acme", ["viewer"])
     browser.get(f"{platform.url}/console/#/ab")

@@ -607,24 +607,29 @@ def test_every_route_and_role_is_allowed_exactly_as_the_catalogue_says_and_b_is_
 
     outcomes: dict[tuple[str, str], list[Outcome]] = {}
     tokens = {role: platform.token(A, [role], subject=f"{role}-user", register=False) for role in ROLES}
-    pool = ThreadPoolExecutor(4)  # the roles' requests to one route go together, as concurrent users' do
-    for route, build in ROUTES.items():
-        permission = Permission(catalogue[route])
-        path, kw = build(a)
-        replies = pool.map(lambda role: platform.api(route[0], path, tokens[role], **kw), ROLES)  # noqa: B023
-        for role, reply in zip(ROLES, replies, strict=True):
-            outcomes.setdefault(route, []).append(Outcome(role, reply.status_code, reply.text))
-            granted = permission in permissions_for([role]) and permission is not Permission.PLATFORM_ADMIN
-            where = f"{route[0]} {route[1]} as {role}: {reply.status_code} {reply.text[:300]}"
-            assert reply.status_code < 500, where
-            if granted:
-                assert reply.status_code != 403, where
-            else:
-                assert reply.status_code == 403, where
-                error = reply.json()
-                assert (error.get("error") or error).get("permission") == str(permission), where
-            leaked = [m for m in markers if m in reply.text and m not in json.dumps([path, kw], default=str)]
-            assert not leaked, f"{where}: B's {leaked}"
+    # the roles' requests to one route go together, as concurrent users' do
+    with ThreadPoolExecutor(4) as pool:
+        for route, build in ROUTES.items():
+            permission = Permission(catalogue[route])
+            path, kw = build(a)
+            replies = pool.map(lambda role: platform.api(route[0], path, tokens[role], **kw), ROLES)  # noqa: B023
+            for role, reply in zip(ROLES, replies, strict=True):
+                outcomes.setdefault(route, []).append(Outcome(role, reply.status_code, reply.text))
+                granted = (
+                    permission in permissions_for([role]) and permission is not Permission.PLATFORM_ADMIN
+                )
+                where = f"{route[0]} {route[1]} as {role}: {reply.status_code} {reply.text[:300]}"
+                assert reply.status_code < 500, where
+                if granted:
+                    assert reply.status_code != 403, where
+                else:
+                    assert reply.status_code == 403, where
+                    error = reply.json()
+                    assert (error.get("error") or error).get("permission") == str(permission), where
+                leaked = [
+                    m for m in markers if m in reply.text and m not in json.dumps([path, kw], default=str)
+                ]
+                assert not leaked, f"{where}: B's {leaked}"
     for route, seen in outcomes.items():
         if route in NO_SUCCESS_HERE or Permission(catalogue[route]) is Permission.PLATFORM_ADMIN:
             continue

@@ -1,4 +1,7 @@
 // MLflow's shapes as the registry answers them (its OpenAPI document types them as free-form objects).
+
+/** Where the registry answers MLflow's REST API. */
+export const ML = "/api/2.0/mlflow";
 export interface Tag {
   key: string;
   value: string;

@@ -5,10 +5,8 @@ import { useState } from "react";
 import { api, data } from "../api";
 import { Page, Problem, Table, useLoad, when } from "../components";
 import { Graph, type GraphEdge, type GraphNode } from "../graph";
-import type { ModelVersion, RegisteredModel } from "../mlflow";
+import { ML, type ModelVersion, type RegisteredModel } from "../mlflow";
 
-const ML = "/api/2.0/mlflow";
-const ML_ARTIFACTS = "/api/2.0/mlflow-artifacts";
 
 export function Models() {
   const loaded = useLoad(async () => {
@@ -115,7 +113,7 @@ const greedy = (pathname: string, params: Record<string, unknown>) =>
 async function files(root: string): Promise<FileLink[]> {
   const found: FileLink[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
-    const listed = await data(api.GET(`${ML_ARTIFACTS}/artifacts`, { params: { query: { path: dir } } }));
+    const listed = await data(api.GET("/api/2.0/mlflow-artifacts/artifacts", { params: { query: { path: dir } } }));
     for (const f of (listed.files ?? []) as { path: string; is_dir: boolean; file_size?: number }[]) {
       const path = `${dir}/${f.path}`;
       if (f.is_dir) {

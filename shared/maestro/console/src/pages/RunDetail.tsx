@@ -4,9 +4,8 @@ import { useState } from "react";
 import { api, data } from "../api";
 import { LineChart } from "../charts";
 import { Page, Table, useLoad, when } from "../components";
-import type { Metric, Run } from "../mlflow";
+import { ML, type Metric, type Run } from "../mlflow";
 
-const ML = "/api/2.0/mlflow";
 
 /** A metric's every value over steps, all pages. */
 export async function history(runId: string, key: string): Promise<Metric[]> {

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { api, data } from "../api";
 import { type Axis, LineChart, ParallelCoordinates } from "../charts";
 import { Page, Problem, Table, useLoad, when } from "../components";
-import { byKey, type Experiment, type Run } from "../mlflow";
+import { ML, byKey, type Experiment, type Run } from "../mlflow";
 import { history } from "./RunDetail";
 
 const MAX_AXES = 8;
@@ -30,7 +30,6 @@ function toNumber(v: string | number | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-const ML = "/api/2.0/mlflow";
 
 export function Runs({ experiment }: { experiment: string | null }) {
   const [filter, setFilter] = useState("");
