@@ -23,6 +23,7 @@ from infra_cdk.constructs.events import EventBus
 from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
+from infra_cdk.constructs.insights import Insights, insights_table
 from infra_cdk.constructs.model_monitoring import ModelMonitoring
 from infra_cdk.constructs.operations import Operations
 from infra_cdk.constructs.platform import Platform
@@ -110,6 +111,17 @@ class MaestroStack(Stack):
             monitoring_table=monitoring.table,
             sla_table=sla.table,
         )
+        Insights(
+            self,
+            "Insights",
+            shared=shared,
+            learning=[explain.slim, ab.scientific, explain.shap_stack],
+            registry_table=registry.table,
+            audit_table=audit.table,
+        )
+        # By its literal name: the cross-cutting functions below never wait on the nested stack.
+        insights = insights_table(self)
+        access.include_tables([insights])
         tables = {
             "MAESTRO_REGISTRY_TABLE": registry.table,
             "MAESTRO_AB_TABLE": ab.table,
@@ -119,6 +131,7 @@ class MaestroStack(Stack):
             "MAESTRO_MONITORING_TABLE": monitoring.table,
             "MAESTRO_TRAINING_TABLE": training.table,
             "MAESTRO_DELIVERY_TABLE": delivery.table,
+            "MAESTRO_INSIGHTS_TABLE": insights,
             "MAESTRO_PLATFORM_TABLE": storage.platform_table,
         }
         tenants = Tenants(

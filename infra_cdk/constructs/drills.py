@@ -21,7 +21,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.capability import Shared
 from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge, logical_id, resource_finding
+from infra_cdk.constructs.nag import TABLE_ARN, acknowledge, resource_finding, table_name_text
 from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
 
 EXPORTS = "tenants/*/exports/*"
@@ -84,8 +84,7 @@ class Drills(Construct):
             worker.function.add_to_role_policy(iam.PolicyStatement(actions=RESTORED, resources=[restored]))
             acknowledge(
                 worker.role,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/"
-                f"<{logical_id(table)}>-drill-*]",
+                f"AwsSolutions-IAM5[Resource::{TABLE_ARN}{table_name_text(table)}-drill-*]",
                 "A drill's restored copies, named <table>-drill-<drill id> when the drill makes them.",
             )
         platform_table.grant_read_write_data(worker.function)

@@ -59,6 +59,7 @@ class Explain(Construct):
         # function carries pandas, fastparquet and matplotlib. tests/infra/test_bundling.py measures both.
         slim = layer("slim", "aws-lambda-powertools (tracer), pydantic, PyYAML; boto3 from the runtime")
         shap_stack = layer("explain", "shap, scikit-learn, skops, lime, pandas", from_source=("lime",))
+        self.slim, self.shap_stack = slim, shap_stack  # insights learns with scikit-learn (and shap)
         boosters = layer("boosters", "xgboost, lightgbm")
         self.plots = plots = layer("plots", "numpy, matplotlib")
         tables = layer("tables", "pandas, fastparquet")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
@@ -17,7 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra_cdk.constructs.functions import MaestroFunction
-from infra_cdk.constructs.nag import acknowledge, resource_finding
+from infra_cdk.constructs.nag import acknowledge
 
 CONFIGS = {
     "AllAtOnce": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
@@ -59,9 +59,11 @@ class Releases(Construct):
         # Named, so that the groups' ARNs are plain text: the hook's policy names them, and a Ref there would
         # make the hook (which the alarms' nested stack watches) wait on the groups, which wait on the alarms.
         stack_name = Stack.of(self).stack_name
+        self.application_name = f"{stack_name}-functions"
         self.application = codedeploy.LambdaApplication(
-            self, "Application", application_name=f"{stack_name}-functions"
+            self, "Application", application_name=self.application_name
         )
+        self.group_arns: dict[str, str] = {}
         # One role for every group (a role each would cost 29 of the stack's 500 resources).
         role = iam.Role(
             self,
@@ -85,33 +87,101 @@ class Releases(Construct):
                 continue  # the hook is deployed at once: it judges the others' deployments
             routed = fn.live.node.path in request_path
             config = chosen(choices, fn.name, routed)
-            group = codedeploy.LambdaDeploymentGroup(
-                self,
-                fn.name.title().replace("_", ""),
-                application=self.application,
-                deployment_group_name=f"{stack_name}-{fn.name}",
-                alias=fn.live,
-                deployment_config=CONFIGS[config],
-                alarms=list(alarms[fn.name]),
-                auto_rollback=codedeploy.AutoRollbackConfig(
-                    failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
-                ),
-                role=role,
-            )
+            group = self._group(fn, stack_name, config, alarms[fn.name], role)
             if routed:
-                group.add_pre_hook(hook.live)
-                fn.function.grant_invoke(hook.function)  # the hook invokes the new version
-                acknowledge(
-                    hook.role,
-                    resource_finding(fn.function, ":*"),
-                    f"The hook invokes the new version of {fn.name} it smoke-tests: versions are <ARN>:<n>.",
-                )
+                self._hooked(fn, group, hook)
             self.groups[fn.name] = group
         hook.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["codedeploy:GetDeployment"],
-                resources=[g.deployment_group_arn for g in self.groups.values()],
+                resources=list(self.group_arns.values()),
             )
+        )
+
+    def _group(
+        self,
+        fn: MaestroFunction,
+        stack_name: str,
+        config: str,
+        alarms: Sequence[cloudwatch.IAlarm],
+        role: iam.IRole,
+    ) -> codedeploy.LambdaDeploymentGroup:
+        """A function of a nested stack (insights) gets its group in its own stack: its alias's update policy
+        names the group and the application, and CloudFormation resolves no reference there across stacks;
+        the application is then named by its literal name."""
+        home = Stack.of(fn)
+        parent = home is Stack.of(self)
+        group_name = f"{stack_name}-{fn.name}"
+        group = codedeploy.LambdaDeploymentGroup(
+            self if parent else fn,
+            fn.name.title().replace("_", "") if parent else "Release",
+            application=self.application if parent else self._application_in(home),
+            deployment_group_name=group_name,
+            alias=fn.live,
+            deployment_config=CONFIGS[config],
+            alarms=list(alarms),
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            role=role,
+        )
+        self.group_arns[fn.name] = group.deployment_group_arn if parent else self._group_arn(group_name)
+        return group
+
+    def _hooked(
+        self, fn: MaestroFunction, group: codedeploy.LambdaDeploymentGroup, hook: MaestroFunction
+    ) -> None:
+        """The smoke hook runs before the group shifts traffic, and invokes the new version, named by the
+        function's literal name (so a nested stack's function is granted without the parent waiting on it)."""
+        home = Stack.of(fn)
+        if home is Stack.of(self):
+            group.add_pre_hook(hook.live)
+        else:
+            group.add_pre_hook(
+                lambda_.Function.from_function_name(home, "ReleaseSmokeHook", f"{hook.function_name}:live")
+            )
+            acknowledge(
+                group.role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:"
+                f"function:{hook.function_name}:live:*]",
+                "CodeDeploy invokes the smoke hook's live alias, named literally for a nested stack's group.",
+            )
+            hook.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                    resources=[self.group_arns[fn.name]],
+                )
+            )
+        arn = Stack.of(self).format_arn(
+            service="lambda",
+            resource="function",
+            resource_name=fn.function_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        hook.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[arn, f"{arn}:*"])
+        )
+        acknowledge(
+            hook.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:"
+            f"function:{fn.function_name}:*]",
+            f"The hook invokes the new version of {fn.name} it smoke-tests: versions are <ARN>:<n>.",
+        )
+
+    def _application_in(self, stack: Stack) -> codedeploy.ILambdaApplication:
+        found = stack.node.try_find_child("ReleasesApplication")
+        if found is None:
+            found = codedeploy.LambdaApplication.from_lambda_application_name(
+                stack, "ReleasesApplication", self.application_name
+            )
+        return found  # type: ignore[return-value]
+
+    def _group_arn(self, group_name: str) -> str:
+        return Stack.of(self).format_arn(
+            service="codedeploy",
+            resource="deploymentgroup",
+            resource_name=f"{self.application_name}/{group_name}",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
 

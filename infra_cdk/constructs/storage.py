@@ -20,11 +20,13 @@ def table(
     partition_key: str = "pk",
     sort_key: str | None = "sk",
     ttl_attribute: str | None = None,
+    table_name: str | None = None,
 ) -> dynamodb.Table:
     """Every table: on-demand, encrypted, point-in-time recovery, kept when the stack is deleted."""
     return dynamodb.Table(
         scope,
         construct_id,
+        table_name=table_name,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
         sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING) if sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -38,10 +40,10 @@ def table(
 
 
 def table_with_gsi1(
-    scope: Construct, construct_id: str, *, ttl_attribute: str | None = None
+    scope: Construct, construct_id: str, *, ttl_attribute: str | None = None, table_name: str | None = None
 ) -> dynamodb.Table:
     """A capability's table whose gsi1 (gsi1pk, gsi1sk, all attributes) serves its cross-item listings."""
-    t = table(scope, construct_id, ttl_attribute=ttl_attribute)
+    t = table(scope, construct_id, ttl_attribute=ttl_attribute, table_name=table_name)
     t.add_global_secondary_index(
         index_name="gsi1",
         partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),

@@ -7,7 +7,6 @@ status, nor grant the request-path functions anything of this: the three functio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -16,14 +15,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
 from infra_cdk.constructs.functions import MaestroFunction, send_outcomes
 from infra_cdk.constructs.nag import acknowledge, executions_finding, resource_finding
 from infra_cdk.constructs.storage import Storage
-from infra_cdk.constructs.workflows import failing_into, lambda_step, logged_machine
+from infra_cdk.constructs.workflows import Looping, looping_machine
 from maestro.core.settings import Settings
 
 BILLING_PREFIX = f"tenants/{Settings().platform_tenant}/billing/*"
@@ -43,20 +41,6 @@ EXPORT_WRITE_ACTIONS = [
     "s3:AbortMultipartUpload",
 ]
 PURGE_BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"]
-
-
-class Looping(NamedTuple):
-    """The construct ids of a start -> loop step (until `$.<payload>.done`) -> finish machine, its payload's
-    key and the loop step's name in that payload."""
-
-    machine: str
-    payload: str
-    loop_step: str
-    start: str
-    loop: str
-    finish: str
-    done: str
-    succeeded: str
 
 
 class Tenants(Construct):
@@ -251,38 +235,11 @@ class Tenants(Construct):
     def _purge_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
         names = Looping("Deletion", "purge", "sweep", "Start", "Sweep", "Finish", "SweptClean", "Deleted")
         failure = ("RecordFailure", "DeletionFailed", "TenantDeletionFailed", "see the tenant's deletion")
-        return self._looping(fn, names, failure, "deletion")
+        return looping_machine(self, fn, names, failure, "deletion")
 
     def _export_machine(self, fn: lambda_.IFunction) -> sfn.StateMachine:
         names = Looping(
             "Export", "export", "walk", "StartExport", "Walk", "WriteManifest", "Consistent?", "Exported"
         )
         failure = ("RecordExportFailure", "ExportFailed", "TenantExportFailed", "see the tenant's export")
-        return self._looping(fn, names, failure, "export")
-
-    def _looping(
-        self, fn: lambda_.IFunction, names: Looping, failure: tuple[str, str, str, str], what: str
-    ) -> sfn.StateMachine:
-        """start -> the loop step (again until it says done) -> finish, every failure into the fail step."""
-
-        def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
-            return lambda_step(self, name, fn, step, names.payload, f"$.{names.payload}", **payload)
-
-        record, failed, event, see = failure
-        record_failure = task(record, "fail", error=sfn.JsonPath.object_at("$.error"))
-        guarded = failing_into(self, record_failure, failed, event, see)
-        loop = guarded(task(names.loop, names.loop_step))
-        finish = guarded(task(names.finish, "finish"))
-        done = sfn.Choice(self, names.done).when(
-            sfn.Condition.boolean_equals(f"$.{names.payload}.done", True),
-            finish.next(sfn.Succeed(self, names.succeeded)),
-        )
-        done.otherwise(loop)
-        return logged_machine(
-            self,
-            names.machine,
-            guarded(task(names.start, "start")).next(loop).next(done),
-            timeout=Duration.hours(24),
-            invoked=[fn],
-            why_invoked=f"Invoking the {what} function's versions and aliases (CDK's LambdaInvoke grant).",
-        )
+        return looping_machine(self, fn, names, failure, "export")

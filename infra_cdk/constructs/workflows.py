@@ -5,7 +5,7 @@ traced and logged at ALL without execution data. Must never let a workflow end w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
@@ -110,3 +110,45 @@ def logged_machine(
     for fn in invoked:
         acknowledge(machine.role, resource_finding(fn, ":*"), why_invoked)
     return machine
+
+
+class Looping(NamedTuple):
+    """The construct ids of a start -> loop step (until `$.<payload>.done`) -> finish machine, its payload's
+    key and the loop step's name in that payload."""
+
+    machine: str
+    payload: str
+    loop_step: str
+    start: str
+    loop: str
+    finish: str
+    done: str
+    succeeded: str
+
+
+def looping_machine(
+    scope: Construct, fn: lambda_.IFunction, names: Looping, failure: tuple[str, str, str, str], what: str
+) -> sfn.StateMachine:
+    """start -> the loop step (again until it says done) -> finish, every failure into the fail step."""
+
+    def task(name: str, step: str, **payload: Any) -> tasks.LambdaInvoke:
+        return lambda_step(scope, name, fn, step, names.payload, f"$.{names.payload}", **payload)
+
+    record, failed, event, see = failure
+    record_failure = task(record, "fail", error=sfn.JsonPath.object_at("$.error"))
+    guarded = failing_into(scope, record_failure, failed, event, see)
+    loop = guarded(task(names.loop, names.loop_step))
+    finish = guarded(task(names.finish, "finish"))
+    done = sfn.Choice(scope, names.done).when(
+        sfn.Condition.boolean_equals(f"$.{names.payload}.done", True),
+        finish.next(sfn.Succeed(scope, names.succeeded)),
+    )
+    done.otherwise(loop)
+    return logged_machine(
+        scope,
+        names.machine,
+        guarded(task(names.start, "start")).next(loop).next(done),
+        timeout=Duration.hours(24),
+        invoked=[fn],
+        why_invoked=f"Invoking the {what} function's versions and aliases (CDK's LambdaInvoke grant).",
+    )

@@ -26,10 +26,12 @@ def synth(outdir: Path, context: dict[str, Any] | None = None) -> dict[str, Any]
 
 @pytest.fixture(scope="session")
 def synthesized() -> tuple[Path, dict[str, Any]]:
+    from maestro.local.nested import flattened
     from maestro.local.synth import synthesize
 
+    # The stack as CloudFormation deploys it: its nested stacks (operations, insights) merged in.
     template = synthesize()
-    return template.parent, json.loads(template.read_text())
+    return template.parent, flattened(json.loads(template.read_text()), template.parent)
 
 
 @pytest.fixture(scope="session")

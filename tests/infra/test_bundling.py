@@ -50,9 +50,11 @@ def test_the_deploy_synth_bundles_every_asset_without_docker(tmp_path: Path) -> 
     import json
 
     from infra_cdk.app import build_app
+    from maestro.local.nested import flattened
 
     build_app(outdir=str(tmp_path)).synth()
-    template = json.loads((tmp_path / "Maestro.template.json").read_text())["Resources"]
+    parent = json.loads((tmp_path / "Maestro.template.json").read_text())
+    template = flattened(parent, tmp_path)["Resources"]
 
     def asset(code: dict[str, object]) -> Path:
         return tmp_path / f"asset.{str(code['S3Key']).removesuffix('.zip')}"

@@ -89,7 +89,7 @@ def test_the_tenant_role_is_assumed_only_with_a_tenant_tag_and_for_an_hour(tenan
 def test_every_item_grant_is_pinned_to_the_sessions_tenant_and_none_scans(tenant_role: Any) -> None:
     _, _, statements = tenant_role
     item_grants = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
-    assert len(item_grants) == 9  # the platform's and the eight capabilities' tables
+    assert len(item_grants) == 10  # the platform's and the nine capabilities' tables
     for statement in item_grants:
         assert statement["Condition"] == {
             "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["${aws:PrincipalTag/tenant}#*"]},

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from infra_cdk.constructs.releases import CONFIGS, DEFAULTS, chosen
-from tests.infra.test_stack import nested, resources, routed_functions
+from tests.infra.test_stack import resources, routed_functions
 
 
 def maestro_functions(synthesized: tuple[Path, dict[str, Any]]) -> dict[str, str]:
@@ -74,12 +74,9 @@ def test_each_alias_is_shifted_by_its_own_group_that_rolls_back_on_its_alarms(
     functions = maestro_functions(synthesized)
     routed = routed_functions(synthesized)
     groups = resources(synthesized, "AWS::CodeDeploy::DeploymentGroup")
-    operations, _ = nested(synthesized)
-    alarm_outputs = {k: v["Value"]["Ref"] for k, v in operations["Outputs"].items()}
     alarm_names = {
         lid: r["Properties"]["AlarmDescription"]
-        for lid, r in operations["Resources"].items()
-        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for lid, r in resources(synthesized, "AWS::CloudWatch::Alarm").items()
     }
     hooked = set()
     for alias in resources(synthesized, "AWS::Lambda::Alias").values():
@@ -101,10 +98,7 @@ def test_each_alias_is_shifted_by_its_own_group_that_rolls_back_on_its_alarms(
             "DEPLOYMENT_STOP_ON_REQUEST",
             "DEPLOYMENT_STOP_ON_ALARM",
         }
-        watched = [
-            alarm_names[alarm_outputs[a["Name"]["Fn::GetAtt"][1].removeprefix("Outputs.")]]
-            for a in group["AlarmConfiguration"]["Alarms"]
-        ]
+        watched = [alarm_names[a["Name"]["Ref"]] for a in group["AlarmConfiguration"]["Alarms"]]
         assert sorted(watched) == sorted(
             [
                 f"{name}: invocations failed",

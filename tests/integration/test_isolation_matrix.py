@@ -113,6 +113,23 @@ ROUTES: dict[tuple[str, str], Callable[[Resources], Request]] = {
         {},
     ),
     ("GET", "/monitoring/baselines/{model}/{version}"): lambda r: ("/monitoring/baselines/scored/1", {}),
+    # the version the fixture's admin promoted: a node of the tenant's own graph (B's is unknown to A)
+    ("GET", "/insights/neighbourhood"): lambda r: (
+        "/insights/neighbourhood",
+        {"params": {"node": f"model_version:{r.names}-m/1"}},
+    ),
+    ("GET", "/insights/reuse"): lambda r: ("/insights/reuse", {}),
+    ("GET", "/insights/reuse/timeline"): lambda r: (
+        "/insights/reuse/timeline",
+        {"params": {"period": "day"}},
+    ),
+    ("POST", "/insights/recommendations"): lambda r: (
+        "/insights/recommendations",
+        {"json": {"task": "churn", "team": ["root"]}},
+    ),
+    ("POST", "/insights/backfills"): lambda r: ("/insights/backfills", {}),
+    ("GET", "/insights/backfills"): lambda r: ("/insights/backfills", {}),
+    ("GET", "/insights/backfills/{backfill_id}"): lambda r: (f"/insights/backfills/{r['backfill']}", {}),
     ("GET", "/audit/events"): lambda r: ("/audit/events", {}),
     ("GET", "/audit/verify"): lambda r: ("/audit/verify", {}),
     ("GET", "/audit/settings"): lambda r: ("/audit/settings", {}),
@@ -532,6 +549,7 @@ def setup(platform: RunningPlatform, tenant: str, names: str) -> Resources:
     call("POST", "/monitoring/records", json={"model": MODEL, "records": serving})
     r.ids["monitor_gone"] = call("POST", "/monitoring/monitors", json=MONITOR)["monitor_id"]
     call("PUT", f"/tenants/{tenant}/users/bob", json={"roles": ["viewer"]})
+    r.ids["backfill"] = call("POST", "/insights/backfills")["backfill_id"]
     return r
 
 
@@ -647,7 +665,8 @@ def test_every_route_and_role_is_allowed_exactly_as_the_catalogue_says_and_b_is_
         leaked = [m for m in markers if m in reply.text and m not in json.dumps([path, kw], default=str)]
         assert not leaked, f"{where}: B's {leaked}"
         if route[0] == "GET" and any(
-            f"{{{p}}}" in route[1] for p in ("experiment_id", "slo_id", "model_id", "tenant_id")
+            f"{{{p}}}" in route[1]
+            for p in ("experiment_id", "slo_id", "model_id", "tenant_id", "backfill_id")
         ):
             assert reply.status_code in (403, 404), where
     traversal = platform.api(

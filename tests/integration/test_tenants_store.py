@@ -270,7 +270,7 @@ def test_the_hourly_measurement_records_storage_and_corrects_drifted_counters(aw
 
 # -- deletion ---------------------------------------------------------------------------------------------
 CAPABILITY_TABLES = ("maestro-registry", "maestro-ab", "maestro-sla", "maestro-audit", "maestro-explain")
-CAPABILITY_TABLES += ("maestro-monitoring", "maestro-training", "maestro-delivery")
+CAPABILITY_TABLES += ("maestro-monitoring", "maestro-training", "maestro-delivery", "maestro-insights")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from maestro.tenants.purge import targets
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "maestro"
 MAX_LINES = 450
 AWS_CLIENTS = {"client", "tenant_client"}
-CAPABILITIES = {"ab", "audit", "explain", "monitoring", "registry", "sla", "tenants", "platform"}
+CAPABILITIES = {"ab", "audit", "explain", "insights", "monitoring", "registry", "sla", "tenants", "platform"}
 
 
 def modules() -> Iterator[tuple[str, Path]]:
@@ -137,6 +137,7 @@ def test_a_tenant_deletion_sweeps_every_capability_s_stores_and_the_platform_tab
         "dynamodb:maestro-monitoring",
         "dynamodb:maestro-training",
         "dynamodb:maestro-delivery",
+        "dynamodb:maestro-insights",
         "dynamodb:maestro-platform",
         "s3:maestro-artifacts",
         "s3:maestro-audit-archive",

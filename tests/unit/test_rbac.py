@@ -11,6 +11,7 @@ CAPABILITIES = {
     "audit",
     "sla",
     "monitoring",
+    "insights",
     "tenant",
     "usage",
 }

@@ -1,8 +1,11 @@
 """What other capabilities may ask of the audit trail; they never import its store: whether one tenant's
-trail verifies in a given table (a restore drill verifies the restored copy)."""
+trail verifies in a given table (a restore drill verifies the restored copy), and the records of one kind of
+action, oldest first (the insights backfill reads who promoted what, and when)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from maestro.audit.gateway import Signer
@@ -10,7 +13,7 @@ from maestro.audit.store import AuditStore
 from maestro.audit.verify import verify
 from maestro.core.settings import get_settings
 
-__all__ = ["verify_trail"]
+__all__ = ["records_of", "verify_trail"]
 
 
 def verify_trail(tenant: str, table: str | None = None) -> dict[str, Any]:
@@ -19,3 +22,11 @@ def verify_trail(tenant: str, table: str | None = None) -> dict[str, Any]:
     settings = get_settings()
     store = AuditStore(table or settings.audit_table, tenant)
     return verify(store, settings.audit_archive_bucket, Signer(settings.audit_signing_key))
+
+
+def records_of(tenant: str, action: str) -> Iterator[dict[str, Any]]:
+    """`tenant`'s records of `action` ("<capability>:<detail type>", as recorded from the bus), in the
+    trail's order: principal, occurred_at (the event's time) and the event's detail among their fields."""
+    for item in AuditStore(get_settings().audit_table, tenant).records():
+        if item.get("action") == action:
+            yield json.loads(item["record"])

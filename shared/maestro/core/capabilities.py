@@ -14,7 +14,17 @@ from functools import cache
 from maestro.core.settings import Settings
 
 # The order is the order of a tenant's deletion sweep.
-INSTALLED = ("registry", "ab", "sla", "audit", "explain", "monitoring", "training", "delivery")
+INSTALLED = (
+    "registry",
+    "ab",
+    "sla",
+    "audit",
+    "explain",
+    "monitoring",
+    "training",
+    "delivery",
+    "insights",
+)
 
 
 @dataclass(frozen=True)

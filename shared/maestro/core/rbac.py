@@ -50,6 +50,9 @@ class Permission(StrEnum):
     DEPLOY_START = "deploy:start"
     DEPLOY_ABORT = "deploy:abort"
     DEPLOY_ROUTE = "deploy:route"
+    # insights over the team's own history
+    INSIGHTS_READ = "insights:read"
+    INSIGHTS_CONFIGURE = "insights:configure"
     # tenancy
     TENANT_READ = "tenant:read"
     TENANT_USERS = "tenant:users"
@@ -70,6 +73,7 @@ _VIEWER = frozenset(
         P.MONITORING_READ,
         P.TRAINING_READ,
         P.DEPLOY_READ,
+        P.INSIGHTS_READ,
         P.TENANT_READ,
     }
 )
@@ -96,6 +100,7 @@ _ML_ENGINEER = _DATA_SCIENTIST | {
     P.DEPLOY_START,
     P.DEPLOY_ABORT,
     P.DEPLOY_ROUTE,
+    P.INSIGHTS_CONFIGURE,
 }
 _AUDITOR = _VIEWER | {P.AUDIT_READ, P.AUDIT_VERIFY, P.AUDIT_REPORT, P.USAGE_READ}
 # A machine caller: serves assignments, reports events, observations and serving records, posts audit records.

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     delivery_table: str = "maestro-delivery"
     delivery_state_machine_arn: str = ""
     drill_state_machine_arn: str = ""
+    insights_table: str = "maestro-insights"
+    insights_backfill_state_machine_arn: str = ""
     # The tenant under which Maestro ML's own functions are observed and their SLOs are defined; its callers
     # are the platform's operators (platform:admin holds only here).
     platform_tenant: str = "platform"

@@ -15,7 +15,12 @@ PROJECT_TAG = "maestro.project"  # on a run or its experiment: experiments that 
 COMMIT_TAG = "mlflow.source.git.commit"
 USER_TAG = "mlflow.user"
 BASE_MODEL_TAG = "maestro.base_model"  # "<name>/<version>": the registered version a run fine-tuned
+TASK_TAG = "maestro.task"  # on a run or its experiment: the kind of problem (e.g. "churn", "fraud")
+# The run tags that change what a run says to the graph (a run's other tags, params and metrics do not).
+GRAPH_TAGS = frozenset({PROJECT_TAG, COMMIT_TAG, USER_TAG, BASE_MODEL_TAG, TASK_TAG})
 ARTIFACT_KINDS: tuple[Kind, ...] = ("dataset", "model_version", "logged_model", "code")
+KINDS: tuple[Kind, ...] = ("project", *ARTIFACT_KINDS, "principal")
+RELATIONS: tuple[Relation, ...] = ("used", "produced", "derived_from", "ran", "promoted")
 
 
 @dataclass(frozen=True, order=True)
@@ -48,6 +53,40 @@ def project_of(run: Mapping[str, Any], experiment: Mapping[str, Any]) -> Node:
         PROJECT_TAG
     )
     return Node("project", f"tag:{named}" if named else f"experiment:{experiment['experiment_id']}")
+
+
+@dataclass(frozen=True)
+class ProjectFact:
+    """What a run says of its project: it had begun by `at`, and (when a tag names it) its task."""
+
+    project: Node
+    at: int
+    task: str | None
+
+
+def project_fact(run: Mapping[str, Any], experiment: Mapping[str, Any]) -> ProjectFact:
+    task = _tags(run.get("data", {}).get("tags")).get(TASK_TAG) or _tags(experiment.get("tags")).get(TASK_TAG)
+    return ProjectFact(project_of(run, experiment), int(run["info"].get("start_time") or 0), task or None)
+
+
+def projects(facts: Iterable[ProjectFact]) -> dict[Node, tuple[int, str | None]]:
+    """Each project's start (its earliest run) and task (that of its earliest run naming one), whatever the
+    order or the repeats its facts arrived in."""
+    started: dict[Node, int] = {}
+    tasks: dict[Node, tuple[int, str]] = {}
+    for f in facts:
+        started[f.project] = min(f.at, started.get(f.project, f.at))
+        if f.task is not None and (f.project not in tasks or (f.at, f.task) < tasks[f.project]):
+            tasks[f.project] = (f.at, f.task)
+    return {p: (at, tasks[p][1] if p in tasks else None) for p, at in started.items()}
+
+
+def parse_node(text: str) -> Node:
+    """A node from its id ("<kind>:<key>"); ValueError names what is wrong."""
+    kind, _, key = text.partition(":")
+    if kind not in KINDS or not key:
+        raise ValueError(f"{text!r} is not <kind>:<key> with a kind of {', '.join(KINDS)}")
+    return Node(kind, key)
 
 
 def dataset_node(dataset: Mapping[str, Any]) -> Node:

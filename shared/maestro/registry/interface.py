@@ -18,7 +18,7 @@ from maestro.registry.stores.versions import VersionStore
 if TYPE_CHECKING:
     from maestro.registry.recording import RunRecorder
 
-__all__ = ["MODEL_URI", "PROXY_SCHEME", "ModelLookup", "point_alias", "recorder", "safe_path"]
+__all__ = ["MODEL_URI", "PROXY_SCHEME", "History", "ModelLookup", "point_alias", "recorder", "safe_path"]
 
 
 class ModelLookup:
@@ -48,6 +48,62 @@ class ModelLookup:
         model = self.registered_model(name)
         number = ((model or {}).get("aliases") or {}).get(alias or "")
         return None if number is None else int(number)
+
+
+class History:
+    """A tenant's runs and registered versions in the shapes MLflow's REST API returns them (run_json,
+    experiment_json, version_json), deleted runs included: what the insights graph reads, from an event
+    or a backfill alike."""
+
+    def __init__(self, tenant: str, table: str | None = None) -> None:
+        from maestro.registry.stores.experiments import ExperimentStore
+
+        table = table or get_settings().registry_table
+        self._experiments, self._runs = ExperimentStore(table, tenant), RunStore(table, tenant)
+        self._models, self._versions = ModelStore(table, tenant), VersionStore(table, tenant)
+        self._experiment_cache: dict[str, dict[str, Any] | None] = {}
+
+    def experiment_ids(self) -> list[str]:
+        return sorted((e["experiment_id"] for e in self._experiments.all()), key=lambda i: (len(i), i))
+
+    def experiment(self, experiment_id: str) -> dict[str, Any] | None:
+        from maestro.registry.experiments import experiment_json
+
+        if experiment_id not in self._experiment_cache:
+            found = self._experiments.get(experiment_id)
+            self._experiment_cache[experiment_id] = experiment_json(found) if found else None
+        return self._experiment_cache[experiment_id]
+
+    def run(self, run_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The run and its experiment; None when either is gone."""
+        from maestro.registry.runs import run_json
+
+        found = self._runs.get(run_id)
+        experiment = self.experiment(found["experiment_id"]) if found else None
+        return (run_json(found), experiment) if found and experiment else None
+
+    def runs_of(self, experiment_id: str) -> list[dict[str, Any]]:
+        from maestro.registry.runs import run_json
+
+        return [run_json(r) for r in self._runs.of_experiment(experiment_id)]
+
+    def versions(self) -> list[dict[str, Any]]:
+        """Every version of the tenant's live registered models."""
+        from maestro.registry.model_versions import version_json
+
+        names = {m["uid"]: m for m in self._models.all()}
+        return [
+            version_json(names[v["uid"]]["name"], v, names[v["uid"]].get("aliases"))
+            for v in self._versions.all()
+            if v.get("uid") in names
+        ]
+
+    def version(self, name: str, version: int) -> dict[str, Any] | None:
+        from maestro.registry.model_versions import version_json
+
+        model = self._models.get(name)
+        found = self._versions.get((model["uid"], version)) if model else None
+        return version_json(name, found, model.get("aliases")) if model and found else None
 
 
 def point_alias(

@@ -1,0 +1,127 @@
+"""Recommendations from the tenant's live graph: its projects as the ranker's past (task, team, and the
+artifacts of one kind each used), a learned ranker fitted on them (insights.recommend), and each
+recommendation's evidence: the earlier projects that used it, and what they achieved (versions produced,
+versions promoted). Must never rank an artifact the project already uses, nor learn from fewer projects than
+a ranker can be fitted on (the answer then says why it has none)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from maestro.core.errors import NotFound, ValidationError
+from maestro.insights.graph import RELATIONS, Edge, Node
+from maestro.insights.recommend import DatasetRanker, Evidence, Past, Query, because
+from maestro.insights.store import LIVE, InsightsStore
+
+Kind = Literal["dataset", "model_version"]
+MIN_PROJECTS = 8  # fewer earlier projects than this leave the ranker nothing to learn from
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the caller says of the project: its id in the graph (the rest is read from there), or its task,
+    team and the artifacts it already uses."""
+
+    project: str | None
+    task: str | None
+    team: tuple[str, ...]
+    known: tuple[str, ...]
+    kind: Kind
+    limit: int
+
+
+@dataclass
+class TenantHistory:
+    edges: dict[str, list[Edge]]
+    projects: dict[Node, tuple[int, str | None]]
+
+    @classmethod
+    def read(cls, store: InsightsStore) -> TenantHistory:
+        return cls({r: list(store.edges(LIVE, r)) for r in RELATIONS}, store.projects(LIVE))
+
+    def past(self, kind: Kind) -> list[Past]:
+        team: dict[Node, set[str]] = defaultdict(set)
+        used: dict[Node, set[str]] = defaultdict(set)
+        for e in self.edges["ran"]:
+            team[e.target].add(e.source.key)
+        for e in self.edges["used"]:
+            if e.target.kind == kind:
+                used[e.source].add(e.target.id)
+        return [
+            Past(p.id, task or "", tuple(sorted(team[p])), tuple(sorted(used[p])), started)
+            for p, (started, task) in sorted(self.projects.items(), key=lambda found: (found[1][0], found[0]))
+        ]
+
+    def achievements(self) -> dict[str, dict[str, int]]:
+        """Per project: the versions it produced, and how many of them were promoted (an alias set)."""
+        promoted = {e.target for e in self.edges["promoted"]}
+        found: dict[str, dict[str, int]] = defaultdict(lambda: {"versions": 0, "promoted": 0})
+        for e in self.edges["produced"]:
+            found[e.source.id]["versions"] += 1
+            found[e.source.id]["promoted"] += e.target in promoted
+        return found
+
+
+def recommend(store: InsightsStore, ask: Ask, now_ms: int) -> dict[str, Any]:
+    history = TenantHistory.read(store)
+    projects = history.past(ask.kind)
+    query, own = _query(ask, projects, now_ms)
+    earlier = [p for p in projects if p.project_id != ask.project]
+    answer: dict[str, Any] = {
+        "project": ask.project,
+        "task": query.task,
+        "team": list(query.team),
+        "kind": ask.kind,
+    }
+    if len(earlier) < MIN_PROJECTS:
+        return answer | {
+            "recommendations": [],
+            "reason": f"the tenant has {len(earlier)} other projects; recommendations need {MIN_PROJECTS}",
+        }
+    evidence = Evidence()
+    for p in earlier:
+        evidence.add(p)
+    candidates = [c for c in evidence.candidates if c not in own]
+    try:
+        ranker = DatasetRanker().fit(earlier)
+    except ValueError:  # every candidate was always (or never) used: nothing to tell them apart
+        return answer | {"recommendations": [], "reason": "the tenant's projects leave nothing to learn"}
+    if not candidates:
+        return answer | {"recommendations": [], "reason": "the project already uses every known artifact"}
+    scores = ranker.scores(evidence, query, candidates)
+    achieved = history.achievements()
+    ranked = sorted(zip(candidates, scores, strict=True), key=lambda found: (-found[1], found[0]))
+    return answer | {
+        "model": {"method": "logistic ranker", "weights": ranker.weights(), "projects": len(earlier)},
+        "recommendations": [
+            {
+                "id": artifact,
+                "score": round(float(score), 6),
+                "because": [
+                    {
+                        "project": p.project_id,
+                        "task": p.task or None,
+                        "shared_members": sorted(set(p.team) & set(query.team)),
+                        **achieved.get(p.project_id, {"versions": 0, "promoted": 0}),
+                    }
+                    for p in because(evidence, query, artifact)
+                ],
+            }
+            for artifact, score in ranked[: ask.limit]
+        ],
+    }
+
+
+def _query(ask: Ask, projects: list[Past], now_ms: int) -> tuple[Query, set[str]]:
+    if ask.project is None:
+        if not ask.task:
+            raise ValidationError("task", "is required when no project is given")
+        return Query(ask.task, ask.team, now_ms, ask.known), set(ask.known)
+    found = next((p for p in projects if p.project_id == ask.project), None)
+    if found is None:
+        raise NotFound(f"no project {ask.project} in the tenant's graph")
+    team = tuple(sorted(set(found.team) | set(ask.team)))
+    known = tuple(sorted(set(found.datasets) | set(ask.known)))
+    return Query(ask.task or found.task, team, now_ms, known), set(known)

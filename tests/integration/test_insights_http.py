@@ -1,0 +1,204 @@
+"""Insights over real HTTP against the local platform: a synthetic team history loaded through the MLflow API,
+the live graph the registry's events build (each project's members, datasets, code, base model, produced and
+promoted versions, checked against what the generator sent), reuse per period and over time, recommendations
+with their evidence, a backfill whose rebuilt graph equals the live one, roles and tenants."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from maestro.insights.synthetic import History, generate
+from tests.insights_history import Loaded, dataset_id, digest, load
+from tests.support import RunningPlatform, start_platform, wait_for
+
+PROJECTS = 24
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    running = start_platform(tmp_path_factory.mktemp("insights-state"))
+    yield running
+    assert running.stop() == 0, running.log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return generate(seed=11, projects=PROJECTS, people=8, datasets=12, days=120)
+
+
+@pytest.fixture(scope="module")
+def loaded(platform: RunningPlatform, history: History) -> Loaded:
+    token = platform.token("acme", ["ml-engineer"])
+    found = load(platform.url, token, history)
+
+    def settled() -> bool:  # the events are handled asynchronously: wait for the last project's edges
+        last = found.projects[history.projects[-1].project_id]
+        answer = platform.api("GET", "/insights/neighbourhood", token, params={"node": last})
+        return answer.status_code == 200 and len(answer.json()["edges"]) >= expected_edges(
+            history.projects[-1]
+        )
+
+    wait_for(settled, timeout_s=120, interval_s=0.5)
+    return found
+
+
+def expected_edges(project: Any) -> int:
+    return len(project.team) + len(project.datasets) + 2 + bool(project.base_model) + project.succeeded
+
+
+def edges_of(platform: RunningPlatform, token: str, node: str) -> set[tuple[str, str, str]]:
+    answer = platform.api("GET", "/insights/neighbourhood", token, params={"node": node})
+    assert answer.status_code == 200, answer.text
+    return {(e["direction"], e["relation"], e["node"]["id"]) for e in answer.json()["edges"]}
+
+
+def test_each_project_s_neighbourhood_is_what_its_team_recorded(
+    platform: RunningPlatform, history: History, loaded: Loaded
+) -> None:
+    token = platform.token("acme", ["viewer"])
+    for project in history.projects:
+        node = loaded.projects[project.project_id]
+        expected = {("in", "ran", f"principal:{p}") for p in project.team}
+        expected |= {("out", "used", dataset_id(d)) for d in project.datasets}
+        expected |= {("out", "used", f"code:{digest(f'{project.project_id}-{k}')}") for k in (0, 1)}
+        if project.base_model:
+            expected.add(("out", "used", f"model_version:{project.base_model}/1"))
+        if project.succeeded:
+            expected.add(("out", "produced", f"model_version:{project.project_id}-model/1"))
+        try:
+            wait_for(lambda: edges_of(platform, token, node) == expected, timeout_s=30)  # noqa: B023
+        except AssertionError:
+            found = edges_of(platform, token, node)
+            raise AssertionError((project.project_id, found - expected, expected - found)) from None
+    promoted = [p for p in history.projects if p.succeeded]
+    version = f"model_version:{promoted[0].project_id}-model/1"
+    around = edges_of(platform, token, version)
+    assert ("in", "promoted", "principal:" + around_principal(platform, token, version)) in around
+
+
+def around_principal(platform: RunningPlatform, token: str, node: str) -> str:
+    answer = platform.api("GET", "/insights/neighbourhood", token, params={"node": node}).json()
+    (promoter,) = [e["node"]["key"] for e in answer["edges"] if e["relation"] == "promoted"]
+    return str(promoter)
+
+
+def test_reuse_counts_distinct_projects_per_period(
+    platform: RunningPlatform, history: History, loaded: Loaded
+) -> None:
+    token = platform.token("acme", ["viewer"])
+    window = {"since": "2024-12-01T00:00:00Z", "until": "2025-12-01T00:00:00Z"}
+    answer = platform.api("GET", "/insights/reuse", token, params={**window, "kind": "dataset", "limit": 100})
+    assert answer.status_code == 200, answer.text
+    counted = {a["id"]: a["projects"] for a in answer.json()["artifacts"]}
+    expected = Counter(dataset_id(d) for p in history.projects for d in p.datasets)
+    assert counted == dict(expected)
+    ranks = [a["projects"] for a in answer.json()["artifacts"]]
+    assert ranks == sorted(ranks, reverse=True)
+
+    busiest = max(expected, key=lambda d: (expected[d], d))
+    timeline = platform.api(
+        "GET", "/insights/reuse/timeline", token, params={**window, "node": busiest, "period": "month"}
+    )
+    assert timeline.status_code == 200, timeline.text
+    by_month = Counter(
+        _month(p.started_ms) for p in history.projects for d in p.datasets if dataset_id(d) == busiest
+    )
+    assert {c["period"][:7]: c["projects"] for c in timeline.json()["counts"]} == dict(by_month)
+
+
+def _month(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m")
+
+
+def test_recommendations_name_the_projects_behind_them(
+    platform: RunningPlatform, history: History, loaded: Loaded
+) -> None:
+    token = platform.token("acme", ["data-scientist"])
+    project = history.projects[-1]
+    node = loaded.projects[project.project_id]
+    answer = platform.api("POST", "/insights/recommendations", token, json={"project": node, "limit": 5})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    own = {dataset_id(d) for d in project.datasets}
+    recommended = [r["id"] for r in body["recommendations"]]
+    assert recommended and not own & set(recommended) and len(recommended) <= 5
+    scores = [r["score"] for r in body["recommendations"]]
+    assert scores == sorted(scores, reverse=True)
+    by_graph_id = {loaded.projects[p.project_id]: p for p in history.projects}
+    for r in body["recommendations"]:
+        for evidence in r["because"]:
+            earlier = by_graph_id[evidence["project"]]
+            assert r["id"] in {dataset_id(d) for d in earlier.datasets}
+            assert earlier.task == project.task or set(earlier.team) & set(project.team)
+            assert evidence["promoted"] == int(earlier.succeeded)
+    # a new project, described rather than named
+    fresh = platform.api(
+        "POST", "/insights/recommendations", token, json={"task": project.task, "team": list(project.team)}
+    )
+    assert fresh.status_code == 200 and fresh.json()["recommendations"], fresh.text
+    missing = platform.api("POST", "/insights/recommendations", token, json={"team": ["person-01"]})
+    assert missing.status_code == 422 and "task" in missing.text
+
+
+def test_a_backfill_rebuilds_the_graph_the_events_built(
+    platform: RunningPlatform, history: History, loaded: Loaded
+) -> None:
+    admin = platform.token("acme", ["tenant-admin"])
+    # the backfill reads who promoted what from the audit trail: wait until the trail holds every promotion
+    wait_for(
+        lambda: (
+            len(
+                platform.api(
+                    "GET",
+                    "/audit/events",
+                    admin,
+                    params={"action": "registry:ModelVersionAliasSet", "start": "2020-01-01T00:00:00Z"},
+                ).json()["records"]
+            )
+            == loaded.promotions
+        ),
+        timeout_s=60,
+        interval_s=0.5,
+    )
+    started = platform.api("POST", "/insights/backfills", admin)
+    assert started.status_code == 202, started.text
+    backfill_id = started.json()["backfill_id"]
+    again = platform.api("POST", "/insights/backfills", admin)
+    assert again.status_code in (202, 409), again.text
+
+    def finished() -> dict[str, Any] | None:
+        found = platform.api("GET", f"/insights/backfills/{backfill_id}", admin).json()
+        return found if found["status"] != "RUNNING" else None
+
+    record = wait_for(finished, timeout_s=120, interval_s=0.5)
+    assert record["status"] == "SUCCEEDED", record
+    assert record["read"]["runs"] == loaded.runs and record["read"]["promotions"] == loaded.promotions
+    assert record["comparison"]["equal"], record["comparison"]
+    assert record["comparison"]["projects"]["rebuilt"] == PROJECTS
+    listed = platform.api("GET", "/insights/backfills", admin).json()["backfills"]
+    assert backfill_id in [b["backfill_id"] for b in listed]
+
+
+def test_roles_tenants_and_bad_input(platform: RunningPlatform, history: History, loaded: Loaded) -> None:
+    node = loaded.projects[history.projects[0].project_id]
+    other = platform.token("globex", ["tenant-admin"])
+    assert platform.api("GET", "/insights/neighbourhood", other, params={"node": node}).status_code == 404
+    reused = platform.api("GET", "/insights/reuse", other, params={"since": "2024-01-01T00:00:00Z"})
+    assert reused.status_code == 200 and reused.json()["artifacts"] == []
+    viewer = platform.token("acme", ["viewer"])
+    assert platform.api("POST", "/insights/backfills", viewer).status_code == 403
+    bad = platform.api("GET", "/insights/neighbourhood", viewer, params={"node": "planet:mars"})
+    assert bad.status_code == 422 and "node" in bad.text
+    window = platform.api(
+        "GET",
+        "/insights/reuse",
+        viewer,
+        params={"since": "2026-01-01T00:00:00Z", "until": "2025-01-01T00:00:00Z"},
+    )
+    assert window.status_code == 422 and "since" in window.text
