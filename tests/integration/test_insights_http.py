@@ -202,3 +202,40 @@ def test_roles_tenants_and_bad_input(platform: RunningPlatform, history: History
         params={"since": "2026-01-01T00:00:00Z", "until": "2025-01-01T00:00:00Z"},
     )
     assert window.status_code == 422 and "since" in window.text
+
+
+def test_the_cli_prints_tables_and_draws_a_project_s_graph(
+    platform: RunningPlatform, history: History, loaded: Loaded, tmp_path: Any
+) -> None:
+    token = platform.token("acme", ["ml-engineer"])
+    project = max(history.projects, key=lambda p: len(p.datasets))
+    node = loaded.projects[project.project_id]
+    shown = platform.cli("insights", "neighbourhood", node, token=token)
+    assert shown.returncode == 0, shown.stderr
+    for d in project.datasets:
+        assert f"used          {dataset_id(d)[:47]}" in shown.stdout
+    reuse = platform.cli(
+        "insights", "reuse", "--since", "2024-12-01T00:00:00Z", "--kind", "dataset", token=token
+    )
+    assert reuse.returncode == 0 and dataset_id(project.datasets[0]) in reuse.stdout, reuse.stderr
+    out = tmp_path / "graph.png"
+    drawn = platform.cli("insights", "graph", node, "--out", str(out), token=token)
+    assert drawn.returncode == 0, drawn.stderr
+    # the project, its team, its datasets, its two code versions, its base model and version, and every
+    # other project that used one of its datasets or its base model
+    reusers = {
+        p.project_id
+        for p in history.projects
+        if p is not project
+        and (
+            set(p.datasets) & set(project.datasets)
+            or (project.base_model and p.base_model == project.base_model)
+        )
+    }
+    expected = 1 + len(project.team) + len(project.datasets) + 2 + bool(project.base_model)
+    expected += project.succeeded + len(reusers)
+    assert drawn.stdout.strip() == f"{expected} nodes drawn to {out}"
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.size[0] >= 1000

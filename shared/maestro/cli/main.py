@@ -191,12 +191,25 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--state-dir", type=Path, default=None)
     env.set_defaults(run=_env)
 
-    from maestro.cli import ab, audit, backup, console, deploy, explain, monitor, sla, tenants, train
+    from maestro.cli import (
+        ab,
+        audit,
+        backup,
+        console,
+        deploy,
+        explain,
+        insights,
+        monitor,
+        sla,
+        tenants,
+        train,
+    )
 
     ab.add_parser(top)
     explain.add_parser(top)
     sla.add_parser(top)
     monitor.add_parser(top)
+    insights.add_parser(top)
     train.add_parser(top)
     deploy.add_parser(top)
     backup.add_parser(top)

@@ -12,11 +12,14 @@ from maestro.core.api import MaestroResolver, current_auth
 from maestro.core.fields import Key
 from maestro.core.settings import get_settings
 from maestro.insights.advice import Ask
+from maestro.insights.graph import KINDS
 from maestro.insights.service import InsightsService
 from maestro.insights.store import InsightsStore
 
 NODE_CHARS = 2048  # a dataset's id names its source, which may be a long URI (the store keys it by digest)
-NodeId = Annotated[str, Field(min_length=3, max_length=NODE_CHARS, pattern=r"^[a-z_]+:.+$")]
+NodeId = Annotated[
+    str, Field(min_length=3, max_length=NODE_CHARS, pattern=rf"^({'|'.join(KINDS)}):[^\x00-\x1f]+$")
+]
 
 
 class RecommendationRequest(BaseModel):
