@@ -15,7 +15,14 @@ from maestro.core.fields import Moment
 from maestro.core.observability import lambda_entry
 from maestro.core.rbac import Permission as P
 from maestro.insights.advice import recommend
-from maestro.insights.api import NodeId, RecommendationRequest, service
+from maestro.insights.api import (
+    NodeId,
+    RecommendationRequest,
+    TeamRequest,
+    TrainRequest,
+    forecasting,
+    service,
+)
 from maestro.tenants.admission import admit
 
 app = create_app("insights", admission=admit)
@@ -68,8 +75,7 @@ def timeline(
     **requires(P.INSIGHTS_READ),
 )
 def recommendations(request: RecommendationRequest) -> Json:
-    found = service(app)
-    return recommend(found.store, request.ask(), int(datetime.now(UTC).timestamp() * 1000))
+    return recommend(service(app).store, request.ask(), _now_ms())
 
 
 @app.post(
@@ -94,6 +100,47 @@ def backfills(limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Json:
 )
 def backfill(backfill_id: PathKey) -> Json:
     return service(app).backfill(backfill_id)
+
+
+@app.post(
+    "/insights/forecast/train",
+    summary="Train the success forecast on the tenant's finished projects and register it",
+    **requires(P.INSIGHTS_CONFIGURE),
+)
+def train(request: TrainRequest) -> Json:
+    return forecasting(app).train(request.success_days, _now_ms())
+
+
+@app.get(
+    "/insights/forecast",
+    summary="The forecast model: its figures and reliability",
+    **requires(P.INSIGHTS_READ),
+)
+def forecast_model() -> Json:
+    found = forecasting(app)
+    return found.shown(found.model())
+
+
+@app.get(
+    "/insights/projects/<project_id>/forecast",
+    summary="A project's chance of success, its calibration band and top contributing features",
+    **requires(P.INSIGHTS_READ),
+)
+def forecast(project_id: PathKey) -> Json:
+    return forecasting(app).forecast(project_id, _now_ms())
+
+
+@app.post(
+    "/insights/projects/<project_id>/team",
+    summary="Principals to add to a project, by the gain in its forecast",
+    **requires(P.INSIGHTS_READ),
+)
+def team(project_id: PathKey, request: TeamRequest) -> Json:
+    return forecasting(app).team(project_id, request.size, request.keep, _now_ms())
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 @lambda_entry()

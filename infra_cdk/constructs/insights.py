@@ -65,6 +65,10 @@ class Insights(NestedStack):
             ("POST", "/insights/backfills"),
             ("GET", "/insights/backfills"),
             ("GET", "/insights/backfills/{backfill_id}"),
+            ("POST", "/insights/forecast/train"),
+            ("GET", "/insights/forecast"),
+            ("GET", "/insights/projects/{project_id}/forecast"),
+            ("POST", "/insights/projects/{project_id}/team"),
         )
 
         graph = function("insights_events", timeout=Duration.seconds(60))

@@ -1,7 +1,9 @@
 """Insights over real HTTP against the local platform: a synthetic team history loaded through the MLflow API,
 the live graph the registry's events build (each project's members, datasets, code, base model, produced and
 promoted versions, checked against what the generator sent), reuse per period and over time, recommendations
-with their evidence, a backfill whose rebuilt graph equals the live one, roles and tenants."""
+with their evidence, a backfill whose rebuilt graph equals the live one, the success forecast (trained,
+registered in the tenant's own registry, each project's outcome as the generator decided it) and team
+suggestions, the CLI, roles and tenants."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from maestro.insights.synthetic import History, generate
 from tests.insights_history import Loaded, dataset_id, digest, load
 from tests.support import RunningPlatform, start_platform, wait_for
 
-PROJECTS = 24
+PROJECTS = 32  # a forecast needs 30 finished projects
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +241,67 @@ def test_the_cli_prints_tables_and_draws_a_project_s_graph(
 
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size[0] >= 1000
+
+
+def test_the_forecast_is_trained_registered_and_served_with_team_suggestions(
+    platform: RunningPlatform, history: History, loaded: Loaded
+) -> None:
+    admin = platform.token("acme", ["tenant-admin"])
+    viewer = platform.token("acme", ["viewer"])
+    assert platform.api("GET", "/insights/forecast", viewer).status_code == 404  # none trained yet
+    assert platform.api("POST", "/insights/forecast/train", viewer, json={}).status_code == 403
+    trained = platform.api("POST", "/insights/forecast/train", admin, json={"success_days": 90})
+    assert trained.status_code == 200, trained.text
+    model = trained.json()
+    figures = model["figures"]
+    assert figures["training_projects"] + figures["held_out_projects"] == PROJECTS
+    assert figures["success_rate"] == pytest.approx(sum(p.succeeded for p in history.projects) / PROJECTS)
+    assert platform.api("GET", "/insights/forecast", viewer).json()["version"] == model["version"]
+
+    # dogfooding: the model is a version in the tenant's own registry, its run holding the same figures
+    ml = "/api/2.0/mlflow"
+    version = platform.api(
+        "GET",
+        f"{ml}/model-versions/get",
+        admin,
+        params={"name": model["registered_model"], "version": model["version"]},
+    )
+    assert version.status_code == 200, version.text
+    run = platform.api(
+        "GET", f"{ml}/runs/get", admin, params={"run_id": version.json()["model_version"]["run_id"]}
+    )
+    metrics = {m["key"]: m["value"] for m in run.json()["run"]["data"]["metrics"]}
+    assert metrics["brier"] == pytest.approx(figures["brier"]) and metrics["ece"] == pytest.approx(
+        figures["ece"]
+    )
+
+    for project in history.projects:
+        node = loaded.projects[project.project_id]
+        answer = platform.api("GET", f"/insights/projects/{node.removeprefix('project:')}/forecast", viewer)
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        assert found["outcome"] is project.succeeded  # what the generator decided, read back off the graph
+        assert 0 < found["probability"] < 1 and len(found["top_features"]) == 5
+        assert found["band"]["bin"] == min(9, int(found["probability"] * 10))
+        assert sorted(found["team"]) == sorted(project.team)
+
+    project = history.projects[-1]
+    node = loaded.projects[project.project_id].removeprefix("project:")
+    size = len(project.team) + 2
+    suggested = platform.api("POST", f"/insights/projects/{node}/team", viewer, json={"size": size})
+    assert suggested.status_code == 200, suggested.text
+    team = suggested.json()
+    added = [s["principal"] for s in team["suggestions"]]
+    assert len(added) <= 2 and not set(added) & set(project.team)
+    chances = [team["probability"]] + [s["probability_after"] for s in team["suggestions"]]
+    assert chances == sorted(chances) and all(s["gain"] > 0 for s in team["suggestions"])
+    assert team["probability_with_suggestions"] == pytest.approx(chances[-1])
+    too_big = platform.api(
+        "POST",
+        f"/insights/projects/{node}/team",
+        viewer,
+        json={"size": 1, "keep": ["person-01", "person-02"]},
+    )
+    assert too_big.status_code == 422 and "size" in too_big.text
+    other = platform.token("globex", ["tenant-admin"])
+    assert platform.api("GET", f"/insights/projects/{node}/forecast", other).status_code == 404

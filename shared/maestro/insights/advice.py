@@ -30,6 +30,7 @@ class Ask:
     known: tuple[str, ...]
     kind: Kind
     limit: int
+    as_of_ms: int | None = None  # only what the tenant knew then: projects started before it
 
 
 @dataclass
@@ -67,8 +68,9 @@ class TenantHistory:
 def recommend(store: InsightsStore, ask: Ask, now_ms: int) -> dict[str, Any]:
     history = TenantHistory.read(store)
     projects = history.past(ask.kind)
-    query, own = _query(ask, projects, now_ms)
-    earlier = [p for p in projects if p.project_id != ask.project]
+    at = now_ms if ask.as_of_ms is None else ask.as_of_ms
+    query, own = _query(ask, projects, at)
+    earlier = [p for p in projects if p.project_id != ask.project and p.started_ms < at]
     answer: dict[str, Any] = {
         "project": ask.project,
         "task": query.task,

@@ -9,9 +9,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.core.api import MaestroResolver, current_auth
-from maestro.core.fields import Key
+from maestro.core.fields import Key, Moment
 from maestro.core.settings import get_settings
 from maestro.insights.advice import Ask
+from maestro.insights.forecasting import Forecasting
 from maestro.insights.graph import KINDS
 from maestro.insights.service import InsightsService
 from maestro.insights.store import InsightsStore
@@ -34,11 +35,36 @@ class RecommendationRequest(BaseModel):
     known: list[NodeId] = Field(default_factory=list, max_length=200, description="artifacts it uses (ids)")
     kind: Literal["dataset", "model_version"] = "dataset"
     limit: int = Field(10, ge=1, le=100)
+    as_of: Moment | None = Field(None, description="recommend from what was known then (default: now)")
 
     def ask(self) -> Ask:
-        return Ask(self.project, self.task, tuple(self.team), tuple(self.known), self.kind, self.limit)
+        as_of = None if self.as_of is None else int(self.as_of.timestamp() * 1000)
+        return Ask(self.project, self.task, tuple(self.team), tuple(self.known), self.kind, self.limit, as_of)
 
 
 def service(app: MaestroResolver) -> InsightsService:
     auth = current_auth(app)
     return InsightsService(InsightsStore(get_settings().insights_table, auth.tenant), auth, app.request_id)
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    success_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="success: a produced version promoted within this many days of the start",
+    )
+
+
+class TeamRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    size: int = Field(4, ge=1, le=50, description="the largest team to suggest")
+    keep: list[Key] = Field(default_factory=list, max_length=50, description="principals who stay on it")
+
+
+def forecasting(app: MaestroResolver) -> Forecasting:
+    auth = current_auth(app)
+    return Forecasting(InsightsStore(get_settings().insights_table, auth.tenant), auth, app.request_id)

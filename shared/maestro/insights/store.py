@@ -153,3 +153,13 @@ class InsightsStore(TenantTable):
     def backfills(self, limit: int) -> list[dict[str, Any]]:
         found = self.items(self.k("BACKFILLS"), forward=False, limit=limit)
         return [json.loads(i["record"]) for i in found]
+
+    # -- the forecast model ----------------------------------------------------------------------------------
+    def put_model(self, record: dict[str, Any]) -> None:
+        """The tenant's latest forecast model (its versions are in the tenant's registry)."""
+        item = {"pk": self.k("MODEL"), "sk": "latest", "record": json.dumps(record)}
+        self._call("put_item", Item=to_item(item))
+
+    def model(self) -> dict[str, Any] | None:
+        item = self.item(self.k("MODEL"), "latest")
+        return json.loads(item["record"]) if item else None

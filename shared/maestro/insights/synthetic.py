@@ -66,9 +66,9 @@ def generate(
     truth = Truth(
         strong_people=frozenset(rng.choice(names, size=max(1, people // 5), replace=False).tolist()),
         strong_datasets=frozenset(rng.choice(sets, size=max(1, datasets // 6), replace=False).tolist()),
-        person_effect=0.9,
-        dataset_effect=1.1,
-        base_log_odds=-1.6,
+        person_effect=2.0,
+        dataset_effect=2.0,
+        base_log_odds=-2.6,
     )
     # Each task type favours a few datasets (Dirichlet weights concentrated on a handful): reuse is
     # predictable from the task, while global popularity mixes every task's favourites.

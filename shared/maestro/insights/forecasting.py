@@ -1,0 +1,240 @@
+"""Forecasts for one tenant, over its live graph: projects' outcomes read from it (success: a version the
+project produced was promoted within `success_days` of its registration; failure: none was, `success_days`
+after the project's start; unknown until then), the
+forecast model trained on them (insights.forecast), kept in the insights table and registered in the tenant's
+own registry as a version of `maestro-insights-forecast` with its figures (dogfooding); a project's forecast
+with its calibration band and top contributing features; and team suggestions ranked by the gain in the
+forecast each addition brings. Must never train on, or forecast from, another tenant's history."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from maestro.core.auth import AuthContext
+from maestro.core.errors import Conflict, NotFound, ValidationError
+from maestro.core.events import DomainEvent, publish_safely
+from maestro.insights.advice import TenantHistory
+from maestro.insights.forecast import Definition, Evidence, Features, Model, evaluate
+from maestro.insights.graph import Node
+from maestro.insights.recommend import Past
+from maestro.insights.store import InsightsStore
+
+REGISTERED_NAME = "maestro-insights-forecast"
+EXPERIMENT = "maestro-insights"
+MIN_FINISHED = 30
+TOP_FEATURES = 5
+
+
+def outcomes(history: TenantHistory, definition: Definition, now_ms: int) -> list[Past]:
+    """Every project, with its outcome where known by `now_ms` (None while it may still succeed)."""
+    promoted: dict[Node, int] = {}
+    for e in history.edges["promoted"]:
+        promoted[e.target] = min(e.at, promoted.get(e.target, e.at))
+    window = definition.days * 86_400_000
+    succeeded = {
+        e.source
+        for e in history.edges["produced"]
+        if e.target in promoted and promoted[e.target] - e.at <= window and promoted[e.target] <= now_ms
+    }
+    team: dict[Node, set[str]] = defaultdict(set)
+    used: dict[Node, set[str]] = defaultdict(set)
+    for e in history.edges["ran"]:
+        team[e.target].add(e.source.key)
+    for e in history.edges["used"]:
+        if e.target.kind == "dataset":
+            used[e.source].add(e.target.id)
+    found = []
+    for project, (started, task) in sorted(history.projects.items(), key=lambda p: (p[1][0], p[0])):
+        outcome: bool | None = None
+        if project in succeeded:
+            outcome = True
+        elif started + window <= now_ms:
+            outcome = False
+        found.append(
+            Past(
+                project.id,
+                task or "",
+                tuple(sorted(team[project])),
+                tuple(sorted(used[project])),
+                started,
+                outcome,
+            )
+        )
+    return found
+
+
+class Forecasting:
+    def __init__(self, store: InsightsStore, auth: AuthContext, correlation_id: str | None) -> None:
+        self.store, self.auth, self.correlation_id = store, auth, correlation_id
+
+    def _projects(self, definition: Definition, now_ms: int) -> list[Past]:
+        return outcomes(TenantHistory.read(self.store), definition, now_ms)
+
+    # -- training -------------------------------------------------------------------------------------------
+    def train(self, success_days: int, now_ms: int) -> dict[str, Any]:
+        definition = Definition(success_days)
+        projects = self._projects(definition, now_ms)
+        finished = [p for p in projects if p.succeeded is not None]
+        if len(finished) < MIN_FINISHED or len({p.succeeded for p in finished}) < 2:
+            raise Conflict(
+                f"{len(finished)} finished projects ({sum(bool(p.succeeded) for p in finished)} succeeded): "
+                f"a forecast needs {MIN_FINISHED}, with both outcomes"
+            )
+        people = sorted({m for p in projects for m in p.team})
+        datasets = sorted({d for p in projects for d in p.datasets})
+        model = evaluate(finished, Features(people, datasets), definition)
+        version = self._register(model, people, datasets, len(finished))
+        record = {
+            "version": version,
+            "trained_at": now_ms,
+            "trained_by": self.auth.principal,
+            "success_days": success_days,
+            "people": people,
+            "datasets": datasets,
+            "model": model.to_json(),
+        }
+        self.store.put_model(record)
+        publish_safely(
+            DomainEvent.by(
+                self.auth,
+                "insights",
+                "ForecastModelTrained",
+                {"version": version, "success_days": success_days, "figures": model.figures},
+                self.correlation_id,
+            )
+        )
+        return self.shown(record)
+
+    def _register(self, model: Model, people: list[str], datasets: list[str], finished: int) -> str:
+        """The model in the tenant's own registry: a run with its settings and figures, the model as JSON."""
+        from maestro.registry.interface import recorder
+
+        runs = recorder(self.auth, self.correlation_id)
+        params = {"success_days": model.definition_days, "features": len(model.names), "finished": finished}
+        _, run_id = runs.start_run(EXPERIMENT, "forecast", params, {"maestro.insights": "forecast"})
+        figures = model.figures
+        runs.log_metrics(
+            run_id,
+            {
+                "auc": figures["auc"],
+                "brier": figures["brier"],
+                "ece": figures["ece"],
+                "base_rate_brier": figures["base_rate"]["brier"],
+                "team_size_only_auc": figures["team_size_only"]["auc"],
+            },
+        )
+        body = json.dumps({"model": model.to_json(), "people": people, "datasets": datasets}).encode()
+        model_id, uri = runs.log_model(run_id, "forecast", {"model.json": body}, "maestro-insights")
+        version = runs.register(
+            REGISTERED_NAME, uri, run_id, model_id, {"success_days": str(model.definition_days)}
+        )
+        runs.end_run(run_id, "FINISHED")
+        return version
+
+    def model(self) -> dict[str, Any]:
+        record = self.store.model()
+        if record is None:
+            raise NotFound("no forecast model yet: train one (POST /insights/forecast/train)")
+        return record
+
+    @staticmethod
+    def shown(record: dict[str, Any]) -> dict[str, Any]:
+        model = record["model"]
+        return {
+            "version": record["version"],
+            "registered_model": REGISTERED_NAME,
+            "trained_at": record["trained_at"],
+            "trained_by": record["trained_by"],
+            "success_days": record["success_days"],
+            "figures": model["figures"],
+            "reliability": model["bands"],
+        }
+
+    # -- forecasts and teams --------------------------------------------------------------------------------
+    def _context(
+        self, project_id: str, now_ms: int
+    ) -> tuple[dict[str, Any], Model, Features, Past, Evidence]:
+        record = self.model()
+        model = Model.from_json(record["model"])
+        features = Features(record["people"], record["datasets"])
+        definition = Definition(record["success_days"])
+        projects = self._projects(definition, now_ms)
+        node = f"project:{project_id}"
+        found = next((p for p in projects if p.project_id == node), None)
+        if found is None:
+            raise NotFound(f"no project {node} in the tenant's graph")
+        return record, model, features, found, Evidence(projects, now_ms, definition)
+
+    def forecast(self, project_id: str, now_ms: int) -> dict[str, Any]:
+        record, model, features, project, evidence = self._context(project_id, now_ms)
+        x = np.asarray(features.row(project.team, project.datasets, evidence))
+        probability = float(model.probability(x[None, :])[0])
+        return {
+            "project": project.project_id,
+            "model_version": record["version"],
+            "success_days": record["success_days"],
+            "outcome": project.succeeded,
+            "probability": probability,
+            "band": model.band(probability),
+            "top_features": [
+                {"feature": name, "value": value, "shap": shap}
+                for name, value, shap in model.contributions(x)[:TOP_FEATURES]
+            ],
+            "team": list(project.team),
+            "datasets": list(project.datasets),
+        }
+
+    def team(self, project_id: str, size: int, keep: list[str], now_ms: int) -> dict[str, Any]:
+        """Principals to add, one at a time, each the one whose addition raises the forecast most, while the
+        team is below `size` and an addition still raises it; `keep` must stay (they are on it already or
+        are added first)."""
+        record, model, features, project, evidence = self._context(project_id, now_ms)
+        team = list(dict.fromkeys([*project.team, *keep]))
+        if len(team) > size:
+            raise ValidationError("size", f"the team already has {len(team)} members, with those to keep")
+
+        def chance(members: list[str]) -> float:
+            return float(
+                model.probability(np.asarray([features.row(members, project.datasets, evidence)]))[0]
+            )
+
+        start = current = chance(team)
+        suggestions = []
+        candidates = [p for p in features.people if p not in team]
+        while len(team) < size and candidates:
+            gains = sorted(
+                ((chance([*team, c]) - current, c) for c in candidates), key=lambda g: (-g[0], g[1])
+            )
+            gain, best = gains[0]
+            if gain <= 0:
+                break
+            history = evidence.person[best]
+            suggestions.append(
+                {
+                    "principal": best,
+                    "gain": gain,
+                    "probability_after": current + gain,
+                    "why": {
+                        "finished_projects": history[1],
+                        "succeeded": history[0],
+                        "past_success": evidence.smoothed(history),
+                        "weight": model.weights[model.names.index(f"member:{best}")],
+                    },
+                }
+            )
+            team.append(best)
+            candidates.remove(best)
+            current += gain
+        return {
+            "project": project.project_id,
+            "model_version": record["version"],
+            "team": list(project.team),
+            "kept": keep,
+            "probability": start,
+            "suggestions": suggestions,
+            "probability_with_suggestions": current,
+        }
