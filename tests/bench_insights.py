@@ -1,9 +1,16 @@
 """`make bench`'s insights figures (issue 19), through the real API of a local platform: a synthetic history
 of 300 projects (maestro.insights.synthetic, with its planted truth) loaded through the MLflow REST API as a
-team's clients would record it; the graph the registry's events build; then, for each project of the latest
-30% (a time split, never random), the recommendations POST /insights/recommendations gives as of the project's
-start, from its task and team alone. They are scored (scikit-learn's ndcg_score, recall@10) against the
-datasets the project really used, beside global popularity computed here from the same earlier projects.
+team's clients would record it; the graph the registry's events build; then
+- for each project of the latest 30% (a time split, never random), the recommendations POST
+  /insights/recommendations gives as of the project's start, from its task and team alone, scored
+  (scikit-learn's ndcg_score, recall@10) against the datasets the project really used, beside global
+  popularity computed here from the same earlier projects;
+- the success forecast POST /insights/forecast/train learns (its held-out ROC AUC, Brier score and ECE beside
+  the base rate's and team size alone's);
+- team suggestions for those later projects: how often the person suggested first is one the generator
+  planted as strong, beside how often a candidate is.
+Then, in process, the forecast on three histories of 1,000 projects, where 300 held-out projects make ECE
+meaningful, beside the planted truth's own figures on the same projects (the noise floor).
 Run by tests/bench.py in its own process."""
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sklearn.metrics import ndcg_score
+from sklearn.metrics import ndcg_score, roc_auc_score
 
-from maestro.insights.synthetic import generate
+from maestro.insights.forecast import Definition, Features, ece, evaluate
+from maestro.insights.recommend import Past
+from maestro.insights.synthetic import History, generate
 from tests.bench import emit
-from tests.insights_history import dataset_id, load
+from tests.insights_history import Loaded, dataset_id, load
 from tests.support import start_platform, wait_for
 
 SEED = 1
@@ -89,8 +99,97 @@ def main() -> None:
             "ms",
             note=f"{cut}+ earlier projects, ranker fitted per request",
         )
+        forecast_via_api(platform, token, history, loaded, cut)
     finally:
         platform.stop()
+    forecast_in_process()
+
+
+def forecast_via_api(platform: Any, token: str, history: History, loaded: Loaded, cut: int) -> None:
+    trained = platform.api("POST", "/insights/forecast/train", token, json={"success_days": 90})
+    assert trained.status_code == 200, trained.text
+    figures = trained.json()["figures"]
+    held = {"held_out_projects": figures["held_out_projects"]}
+    emit(
+        "insights.forecast.auc.synthetic_via_api",
+        figures["auc"],
+        "auc",
+        figures["team_size_only"]["auc"],
+        baseline_is="logistic regression on team size alone",
+        **held,
+    )
+    emit(
+        "insights.forecast.brier.synthetic_via_api",
+        figures["brier"],
+        "brier",
+        figures["base_rate"]["brier"],
+        baseline_is="the base rate",
+        **held,
+    )
+    emit(
+        "insights.forecast.ece.synthetic_via_api",
+        figures["ece"],
+        "ece",
+        figures["base_rate"]["ece"],
+        baseline_is="the base rate",
+        **held,
+    )
+    truth = history.truth
+    assert truth is not None
+    strong, candidates_strong = [], []
+    for project in history.projects[cut:]:
+        node = loaded.projects[project.project_id].removeprefix("project:")
+        size = {"size": len(project.team) + 1}
+        answer = platform.api("POST", f"/insights/projects/{node}/team", token, json=size)
+        assert answer.status_code == 200, answer.text
+        suggestions = answer.json()["suggestions"]
+        if suggestions:
+            strong.append(suggestions[0]["principal"] in truth.strong_people)
+            others = [p for p in history.people if p not in project.team]
+            candidates_strong.append(sum(p in truth.strong_people for p in others) / len(others))
+    emit(
+        "insights.team.suggested_is_planted_strong.synthetic_via_api",
+        statistics.mean(strong),
+        "fraction",
+        statistics.mean(candidates_strong),
+        baseline_is="a candidate picked at random",
+        projects=len(strong),
+    )
+
+
+def forecast_in_process() -> None:
+    rows = []
+    for seed in (1, 2, 3):
+        generated = generate(seed=seed, projects=1000)
+        truth = generated.truth
+        assert truth is not None
+        projects = [
+            Past(p.project_id, p.task, p.team, p.datasets, p.started_ms, p.succeeded)
+            for p in generated.projects
+        ]
+        features = Features(sorted(generated.people), sorted(generated.datasets))
+        model = evaluate(projects, features, Definition(90))
+        held = generated.projects[len(projects) - model.figures["held_out_projects"] :]
+        planted = np.array([truth.probability(q.team, q.datasets) for q in held])
+        outcome = np.array([q.succeeded for q in held], dtype=int)
+        rows.append((model.figures, float(roc_auc_score(outcome, planted)), ece(outcome, planted)))
+    for metric, truth_index in (("auc", 1), ("ece", 2)):
+        emit(
+            f"insights.forecast.{metric}.synthetic_in_process_1000",
+            statistics.mean(f[metric] for f, *_ in rows),
+            metric,
+            statistics.mean(r[truth_index] for r in rows),
+            baseline_is="the planted truth's own probabilities on the same held-out projects",
+            histories=3,
+            held_out_projects=sum(f["held_out_projects"] for f, *_ in rows),
+        )
+    emit(
+        "insights.forecast.auc_vs_team_size.synthetic_in_process_1000",
+        statistics.mean(f["auc"] for f, *_ in rows),
+        "auc",
+        statistics.mean(f["team_size_only"]["auc"] for f, *_ in rows),
+        baseline_is="logistic regression on team size alone",
+    )
 
 
 if __name__ == "__main__":

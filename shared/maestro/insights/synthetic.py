@@ -26,6 +26,15 @@ class Truth:
     dataset_effect: float
     base_log_odds: float
 
+    def probability(self, team: tuple[str, ...], datasets: tuple[str, ...]) -> float:
+        """A project's true chance of success: each strong member and each strong dataset adds its effect."""
+        log_odds = (
+            self.base_log_odds
+            + self.person_effect * sum(p in self.strong_people for p in team)
+            + self.dataset_effect * sum(d in self.strong_datasets for d in datasets)
+        )
+        return 1 / (1 + math.exp(-log_odds))
+
 
 @dataclass(frozen=True)
 class Project:
@@ -84,12 +93,7 @@ def generate(
         team = tuple(sorted(rng.choice(pool, size=min(size, len(pool)), replace=False).tolist()))
         used = tuple(sorted(set(rng.choice(sets, size=int(rng.integers(1, 4)), p=affinity[task]).tolist())))
         base = str(rng.choice(bases)) if rng.random() < 0.6 else None
-        log_odds = (
-            truth.base_log_odds
-            + truth.person_effect * sum(p in truth.strong_people for p in team)
-            + truth.dataset_effect * sum(d in truth.strong_datasets for d in used)
-        )
-        succeeded = bool(rng.random() < 1 / (1 + math.exp(-log_odds)))
+        succeeded = bool(rng.random() < truth.probability(team, used))
         runs = int(rng.integers(3, 25))
         history.projects.append(
             Project(
