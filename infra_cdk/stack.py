@@ -24,6 +24,7 @@ from infra_cdk.constructs.explain import Explain
 from infra_cdk.constructs.functions import RUNTIME, MaestroFunction
 from infra_cdk.constructs.identity import Identity, OidcConfig
 from infra_cdk.constructs.insights import Insights, insights_table
+from infra_cdk.constructs.insights import grant_stop as insights_grant_stop
 from infra_cdk.constructs.model_monitoring import ModelMonitoring
 from infra_cdk.constructs.operations import Operations
 from infra_cdk.constructs.platform import Platform
@@ -145,6 +146,7 @@ class MaestroStack(Stack):
         )
         training.grant_stop(tenants.purge)
         delivery.grant_stop(tenants.purge)
+        insights_grant_stop(tenants.purge)
         for variable, table in tables.items():
             platform.watch_table(variable, table)
         # Every table that holds state, and both buckets (the idempotency table's records expire in an hour).

@@ -7,14 +7,16 @@ depend on a resource here but through its API routes."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, NestedStack
+from aws_cdk import ArnFormat, Duration, NestedStack, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra_cdk.constructs.capability import CapabilityFunctions, Shared
+from infra_cdk.constructs.functions import MaestroFunction
 from infra_cdk.constructs.nag import acknowledge, executions_finding
 from infra_cdk.constructs.naming import root_stack_name
 from infra_cdk.constructs.storage import table_with_gsi1
@@ -22,12 +24,34 @@ from infra_cdk.constructs.workflows import Looping, looping_machine
 from maestro.insights.incremental import DETAIL_TYPES
 
 TABLE_SUFFIX = "insights"
+MACHINE = "InsightsBackfill"  # the backfill machine is named <stack>-InsightsBackfill
 
 
 def insights_table(scope: Construct) -> dynamodb.ITable:
     """The insights table by its literal name, for constructs outside the nested stack."""
     return dynamodb.Table.from_table_name(
         scope, "InsightsTableByName", f"{root_stack_name(scope)}-{TABLE_SUFFIX}"
+    )
+
+
+def grant_stop(purge: MaestroFunction) -> None:
+    """A tenant's deletion stops its running backfills (their executions are named by backfill ids), by the
+    machine's literal name: the parent's purge function never waits on the nested stack."""
+    stack = Stack.of(purge)
+    name = f"{root_stack_name(purge)}-{MACHINE}"
+    executions = stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    purge.function.add_to_role_policy(
+        iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions])
+    )
+    acknowledge(
+        purge.role,
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}:*]",
+        "A deletion stops the tenant's running graph backfills, whose executions are named by backfill ids.",
     )
 
 
@@ -83,7 +107,7 @@ class Insights(NestedStack):
 
         worker = function("insights_backfill", memory_mb=1024, timeout=Duration.minutes(5))
         names = Looping(
-            "Backfill", "backfill", "walk", "StartBackfill", "Walk", "Compare", "Read?", "Backfilled"
+            MACHINE, "backfill", "walk", "StartBackfill", "Walk", "Compare", "Read?", "Backfilled"
         )
         failure = ("RecordBackfillFailure", "BackfillFailed", "GraphBackfillFailed", "see the backfill")
         self.state_machine = looping_machine(self, worker.live, names, failure, "backfill")

@@ -86,3 +86,31 @@ def test_a_tenant_s_graph_is_its_own(store: InsightsStore) -> None:
     store.add_edges(LIVE, edges)
     other = InsightsStore(TABLE, "globex")
     assert read(other, LIVE) == {} and other.around(LIVE, PROJECTS[0]) == []
+
+
+def test_a_tenant_s_deletion_stops_its_running_backfills(
+    store: InsightsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import boto3
+
+    from maestro.core.settings import get_settings
+    from maestro.insights.tenancy import stop
+
+    monkeypatch.setenv("MAESTRO_INSIGHTS_TABLE", TABLE)
+    get_settings.cache_clear()
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="Maestro-InsightsBackfill",
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}}
+        ),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    running = sfn.start_execution(stateMachineArn=machine, name="backfill-1")["executionArn"]
+    store.put_backfill({"backfill_id": "backfill-1", "status": "RUNNING", "execution_arn": running})
+    store.put_backfill({"backfill_id": "backfill-0", "status": "SUCCEEDED", "execution_arn": running})
+    assert stop("acme") == {"graph_backfills": 1}
+    assert sfn.describe_execution(executionArn=running)["status"] == "ABORTED"
+    assert stop("globex") == {"graph_backfills": 0}
