@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from maestro.core.events import DomainEvent, publish_safely
+from maestro.core.looping import dispatch
 from maestro.core.settings import get_settings
 from maestro.core.submissions import now_iso
 from maestro.core.workflow_gateway import failure_reason
@@ -187,13 +188,4 @@ def _event(kind: str, state: dict[str, Any], **detail: Any) -> None:
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    step, state = event.get("step"), event["backfill"]
-    if step == "start":
-        return start(state)
-    if step == "walk":
-        return walk(state)
-    if step == "finish":
-        return finish(state)
-    if step == "fail":
-        return fail(state, event.get("error") or {})
-    raise ValueError(f"unknown step {step!r}")
+    return dispatch(event, "backfill", start, ("walk", walk), finish, fail)

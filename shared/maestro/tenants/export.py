@@ -17,6 +17,7 @@ from typing import Any
 from maestro.core import capabilities
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.item_digest import ItemDigest
+from maestro.core.looping import dispatch
 from maestro.core.settings import get_settings
 from maestro.core.submissions import now_iso
 from maestro.core.tenancy import tenant_prefix
@@ -241,13 +242,4 @@ def _event(kind: str, state: dict[str, Any], **detail: Any) -> None:
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    step, state = event.get("step"), event["export"]
-    if step == "start":
-        return start(state)
-    if step == "walk":
-        return walk(state)
-    if step == "finish":
-        return finish(state)
-    if step == "fail":
-        return fail(state, event.get("error") or {})
-    raise ValueError(f"unknown step {step!r}")
+    return dispatch(event, "export", start, ("walk", walk), finish, fail)

@@ -11,6 +11,7 @@ from typing import Any
 
 from maestro.core import capabilities
 from maestro.core.events import DomainEvent, publish_safely
+from maestro.core.looping import dispatch
 from maestro.core.observability import logger
 from maestro.core.settings import Settings, get_settings
 from maestro.core.workflow_gateway import failure_reason
@@ -180,13 +181,4 @@ def _event(detail_type: str, state: dict[str, Any], **detail: Any) -> None:
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    step, state = event.get("step"), event["purge"]
-    if step == "start":
-        return start(state)
-    if step == "sweep":
-        return sweep(state)
-    if step == "finish":
-        return finish(state)
-    if step == "fail":
-        return fail(state, event.get("error") or {})
-    raise ValueError(f"unknown step {step!r}")
+    return dispatch(event, "purge", start, ("sweep", sweep), finish, fail)
