@@ -24,7 +24,7 @@ from infra_cdk.constructs.workflows import Looping, looping_machine
 from maestro.insights.incremental import DETAIL_TYPES
 
 TABLE_SUFFIX = "insights"
-MACHINE = "InsightsBackfill"  # the backfill machine is named <stack>-InsightsBackfill
+MACHINE = "GraphBackfill"  # the backfill machine is named <stack>-GraphBackfill
 
 
 def insights_table(scope: Construct) -> dynamodb.ITable:
@@ -103,6 +103,19 @@ class Insights(NestedStack):
             event_pattern=events.EventPattern(source=["maestro.registry"], detail_type=list(DETAIL_TYPES)),
             targets=[targets.LambdaFunction(graph.live)],
             description="Keep each tenant's reuse graph: runs, their inputs and tags, versions, promotions",
+        )
+
+        # Daily: every tenant's forecast learned again. Tenant data through tenant sessions, like the API; its
+        # own role reads only the table's index of which tenants have a model (across tenants).
+        retrain = function("insights_retrain", layers=learning, memory_mb=1024, timeout=Duration.minutes(15))
+        retrain.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{self.table.table_arn}/index/gsi1"])
+        )
+        function.schedule(
+            retrain,
+            "DailyRetraining",
+            events.Schedule.rate(Duration.days(1)),
+            "Retrain every tenant's project-success forecast on its finished projects",
         )
 
         worker = function("insights_backfill", memory_mb=1024, timeout=Duration.minutes(5))

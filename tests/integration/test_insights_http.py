@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from maestro.insights.synthetic import History, generate
 from tests.insights_history import Loaded, dataset_id, digest, load
@@ -305,3 +306,15 @@ def test_the_forecast_is_trained_registered_and_served_with_team_suggestions(
     assert too_big.status_code == 422 and "size" in too_big.text
     other = platform.token("globex", ["tenant-admin"])
     assert platform.api("GET", f"/insights/projects/{node}/forecast", other).status_code == 404
+
+    # the daily retraining learns it again and registers the next version
+    schedules = requests.get(platform.url + "/_local/schedules", timeout=10).json()["schedules"]
+    (daily,) = [name for name in schedules if "DailyRetraining" in name]
+    assert requests.post(platform.url + "/_local/schedules/fire", params={"rule": daily}, timeout=120).ok
+    retrained = platform.api("GET", "/insights/forecast", viewer).json()
+    assert (
+        int(retrained["version"]) == int(model["version"]) + 1
+        and retrained["trained_by"] == "maestro:insights-retrain"
+    )
+    for figure in ("auc", "brier", "ece", "held_out_projects"):  # the same projects, the same model
+        assert retrained["figures"][figure] == pytest.approx(figures[figure])

@@ -102,7 +102,7 @@ def test_a_tenant_s_deletion_stops_its_running_backfills(
     get_settings.cache_clear()
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name="Maestro-InsightsBackfill",
+        name="Maestro-GraphBackfill",
         definition=json.dumps(
             {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}}
         ),

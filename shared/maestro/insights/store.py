@@ -12,10 +12,17 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maestro.core.dynamo_store import TenantTable, batch_write, is_conditional_failure, to_item
+from maestro.core.dynamo_store import (
+    TenantTable,
+    across_tenants,
+    batch_write,
+    is_conditional_failure,
+    to_item,
+)
 from maestro.insights.graph import Edge, Node, ProjectFact, Relation
 
 LIVE = "live"
+MODELS_INDEX = "INS#MODELS"  # gsi1pk of every tenant's forecast model: what the daily retraining reads
 MAX_KEY = 200  # node ids longer than this are keyed by their digest (DynamoDB keys hold at most 1 KB)
 MAX_TIME = 10**15
 
@@ -157,9 +164,22 @@ class InsightsStore(TenantTable):
     # -- the forecast model ----------------------------------------------------------------------------------
     def put_model(self, record: dict[str, Any]) -> None:
         """The tenant's latest forecast model (its versions are in the tenant's registry)."""
-        item = {"pk": self.k("MODEL"), "sk": "latest", "record": json.dumps(record)}
+        item = {
+            "pk": self.k("MODEL"),
+            "sk": "latest",
+            "gsi1pk": MODELS_INDEX,
+            "gsi1sk": self.tenant,
+            "success_days": record["success_days"],
+            "record": json.dumps(record),
+        }
         self._call("put_item", Item=to_item(item))
 
     def model(self) -> dict[str, Any] | None:
         item = self.item(self.k("MODEL"), "latest")
         return json.loads(item["record"]) if item else None
+
+
+def tenants_with_models(table: str) -> list[tuple[str, int]]:
+    """(tenant, its success_days) of every tenant that trained a forecast: the platform's own read across
+    tenants, never a tenant's request."""
+    return [(i["gsi1sk"]["S"], int(i["success_days"]["N"])) for i in across_tenants(table, MODELS_INDEX)]
