@@ -139,6 +139,7 @@ def test_every_function_folder_is_deployed_on_python_312_traced_with_the_layer(
             "explain_worker": {"ExplainSlim", "AbScientific", "ExplainExplain", "ExplainBoosters"},
             "explain_data": {"ExplainSlim", "ExplainPlots", "ExplainTables"},
             "insights": {"ExplainSlim", "AbScientific", "ExplainExplain"},  # scikit-learn's ranker
+            "insights_retrain": {"ExplainSlim", "AbScientific", "ExplainExplain"},  # and its forecast
         }.get(fn["Metadata"]["maestro:function"], {"Powertools"})
         assert layers == expected, fn["Metadata"]
         assert (
