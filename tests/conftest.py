@@ -37,6 +37,7 @@ SLOWEST_FIRST = (
     "tests/integration/test_console_browser.py",
     "tests/integration/test_registry_mlflow.py",
     "tests/integration/test_drill_http.py",
+    "tests/integration/test_insights_http.py",
 )
 
 
