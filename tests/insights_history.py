@@ -78,7 +78,8 @@ class Loader:
                 }
                 for name in project.datasets
             ]
-            self.post("/runs/log-inputs", {"run_id": run, "datasets": datasets})
+            if k == 0:  # the project's first run logs its datasets (the graph keeps each use at its first)
+                self.post("/runs/log-inputs", {"run_id": run, "datasets": datasets})
             run_ids.append(run)
             loaded.runs += 1
         if project.succeeded and run_ids:

@@ -232,7 +232,7 @@ def test_a_loaded_platform_restores_and_verifies_with_rto_and_rpo(loaded: Runnin
     assert report["findings"] == [] and report["copies_removed"] is True
     assert report["rto_s"] > 0 and report["rpo_s"] >= 0 and report["restore_point"]
     checks = report["checks"]
-    assert checks["tables"] == 9  # eight capabilities' tables and the platform table
+    assert checks["tables"] == 10  # nine capabilities' tables and the platform table
     assert {"acme", "globex"} <= set(report["tables"]["registry_table"] and checks["audit_trails"])
     assert all(trail["valid"] and trail["records_checked"] > 0 for trail in checks["audit_trails"].values())
     # every model's reads as the mlflow client makes them: search, get, latest versions, alias, version, run

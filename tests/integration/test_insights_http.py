@@ -276,7 +276,9 @@ def test_the_forecast_is_trained_registered_and_served_with_team_suggestions(
         figures["ece"]
     )
 
-    for project in history.projects:
+    sample = history.projects[::3]  # every third project: both outcomes among them (asserted)
+    assert {p.succeeded for p in sample} == {True, False}
+    for project in sample:
         node = loaded.projects[project.project_id]
         answer = platform.api("GET", f"/insights/projects/{node.removeprefix('project:')}/forecast", viewer)
         assert answer.status_code == 200, answer.text

@@ -19,12 +19,11 @@ from maestro.core.looping import dispatch
 from maestro.core.settings import get_settings
 from maestro.core.submissions import now_iso
 from maestro.core.workflow_gateway import failure_reason
-from maestro.insights.graph import RELATIONS, Edge, Node
+from maestro.insights.graph import RELATIONS, Edge, Node, ProjectFact
 from maestro.insights.incremental import Facts, promotion_facts, run_facts, version_facts
 from maestro.insights.store import LIVE, InsightsStore
 
 SLICE_S = 60.0
-STAGES = ("runs", "versions", "promotions")
 PROMOTION_ACTION = "registry:ModelVersionAliasSet"
 SHOWN = 20  # differences listed by name in a backfill's record (all are counted)
 
@@ -106,10 +105,13 @@ def _graph(store: InsightsStore, graph: str) -> tuple[set[Edge], dict[Node, tupl
     return {e for r in RELATIONS for e in store.edges(graph, r)}, store.projects(graph)
 
 
-def compare(store: InsightsStore, graph: str) -> dict[str, Any]:
+def compare(
+    rebuilt: set[Edge],
+    rebuilt_projects: dict[Node, tuple[int, str | None]],
+    live: set[Edge],
+    live_projects: dict[Node, tuple[int, str | None]],
+) -> dict[str, Any]:
     """The rebuilt graph against the live one: equal, or which edges and projects differ."""
-    rebuilt, rebuilt_projects = _graph(store, graph)
-    live, live_projects = _graph(store, LIVE)
 
     def shown(edges: set[Edge]) -> list[dict[str, Any]]:
         return [
@@ -135,11 +137,9 @@ def compare(store: InsightsStore, graph: str) -> dict[str, Any]:
 
 def finish(state: dict[str, Any]) -> dict[str, Any]:
     store = _store(state)
-    comparison = compare(store, state["graph"])
     rebuilt, rebuilt_projects = _graph(store, state["graph"])
+    comparison = compare(rebuilt, rebuilt_projects, *_graph(store, LIVE))
     store.add_edges(LIVE, rebuilt)
-    from maestro.insights.graph import ProjectFact
-
     facts = [ProjectFact(p, at, task) for p, (at, task) in rebuilt_projects.items()]
     store.add_projects(LIVE, facts)
     store.drop(state["graph"])

@@ -9,7 +9,7 @@ forecast each addition brings. Must never train on, or forecast from, another te
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -40,31 +40,14 @@ def outcomes(history: TenantHistory, definition: Definition, now_ms: int) -> lis
         for e in history.edges["produced"]
         if e.target in promoted and promoted[e.target] - e.at <= window and promoted[e.target] <= now_ms
     }
-    team: dict[Node, set[str]] = defaultdict(set)
-    used: dict[Node, set[str]] = defaultdict(set)
-    for e in history.edges["ran"]:
-        team[e.target].add(e.source.key)
-    for e in history.edges["used"]:
-        if e.target.kind == "dataset":
-            used[e.source].add(e.target.id)
-    found = []
-    for project, (started, task) in sorted(history.projects.items(), key=lambda p: (p[1][0], p[0])):
-        outcome: bool | None = None
-        if project in succeeded:
-            outcome = True
-        elif started + window <= now_ms:
-            outcome = False
-        found.append(
-            Past(
-                project.id,
-                task or "",
-                tuple(sorted(team[project])),
-                tuple(sorted(used[project])),
-                started,
-                outcome,
-            )
-        )
-    return found
+    won = {node.id for node in succeeded}
+
+    def outcome(project: Past) -> bool | None:
+        if project.project_id in won:
+            return True
+        return False if project.started_ms + window <= now_ms else None
+
+    return [replace(p, succeeded=outcome(p)) for p in history.past("dataset")]
 
 
 class Forecasting:

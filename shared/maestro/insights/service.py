@@ -125,13 +125,15 @@ class InsightsService:
             if error is None:
                 raise Conflict(f"backfill {record['backfill_id']} is still running")
             self.store.put_backfill(record | {"status": "FAILED", "error": error})
-        backfill_id = new_backfill_id()
+        backfill_id, machine = new_backfill_id(), get_settings().insights_backfill_state_machine_arn
+        # Recorded whole before the execution starts: the workflow's own steps then only ever update it.
         record = {
             "backfill_id": backfill_id,
             "status": "RUNNING",
             "stage": "starting",
             "requested_by": self.auth.principal,
             "requested_at": _iso(int(datetime.now(UTC).timestamp() * 1000)),
+            "execution_arn": workflows.execution_arn(machine, backfill_id),
         }
         self.store.put_backfill(record)
         payload = {
@@ -140,14 +142,10 @@ class InsightsService:
             "requested_by": self.auth.principal,
         }
         try:
-            arn = workflows.start(
-                get_settings().insights_backfill_state_machine_arn, backfill_id, {"backfill": payload}
-            )
+            workflows.start(machine, backfill_id, {"backfill": payload})
         except Exception as exc:
             self.store.put_backfill(record | {"status": "FAILED", "error": {"reason": "could not start"}})
             raise DependencyUnavailable("the backfill could not start; try again") from exc
-        record["execution_arn"] = arn
-        self.store.put_backfill(record)
         publish_safely(
             DomainEvent.by(
                 self.auth,
