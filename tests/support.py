@@ -216,6 +216,19 @@ def wait_for(predicate: Any, timeout_s: float = 20, interval_s: float = 0.1) -> 
         time.sleep(interval_s)
 
 
+def waiting_machine(name: str) -> str:
+    """A state machine (moto) whose executions wait ten minutes: a workflow that is still running."""
+    return str(
+        boto3.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=json.dumps(
+                {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+            ),
+            roleArn="arn:aws:iam::123456789012:role/local",
+        )["stateMachineArn"]
+    )
+
+
 def create_table_with_gsi1(name: str) -> None:
     """The pk/sk table with gsi1 (gsi1pk, gsi1sk) that the registry and A/B stores use, in moto."""
     boto3.client("dynamodb").create_table(

@@ -275,13 +275,17 @@ def test_the_cli_runs_an_experiment_end_to_end(platform: RunningPlatform, tmp_pa
     assert maestro("start", experiment_id).strip() == "running"
     lines = maestro("assign", experiment_id, *[f"c{i}" for i in range(800)]).splitlines()
     rng = np.random.default_rng(2)
+    # Latency is the same in both variants, drawn from one stream per variant: the k-th unit of each gets the
+    # same value. Independent draws let the latency guardrail fire by chance (a fresh-clone run saw it: the
+    # assignment, keyed by the random experiment id, splits the units differently each run).
+    latency = {variant: np.random.default_rng(7) for variant in ("control", "green")}
     rows = ["event_id,unit_id,type,name,value,pre_period"]
     for line in lines:
         unit, variant, _ = line.split("\t")
         rows.append(f"x{unit},{unit},exposure,,,")
         if rng.random() < (0.1 if variant == "control" else 0.3):
             rows.append(f"p{unit},{unit},metric,purchase,{rng.gamma(2, 20):.2f},")
-        rows.append(f"l{unit},{unit},metric,latency_ms,{rng.lognormal(5, 0.3):.2f},")
+        rows.append(f"l{unit},{unit},metric,latency_ms,{latency[variant].lognormal(5, 0.3):.2f},")
     events = tmp_path / "events.csv"
     events.write_text("\n".join(rows) + "\n")
     assert json.loads(maestro("ingest", experiment_id, "--file", str(events)))["applied_units"] == 800

@@ -11,7 +11,7 @@ import pytest
 
 from maestro.insights.graph import RELATIONS, Edge, Node, ProjectFact, merged, projects
 from maestro.insights.store import LIVE, MAX_KEY, InsightsStore
-from tests.support import create_table_with_gsi1
+from tests.support import create_table_with_gsi1, waiting_machine
 
 TABLE = "insights"
 PEOPLE = [Node("principal", p) for p in ("ana", "bo", "cy")]
@@ -91,7 +91,6 @@ def test_a_tenant_s_graph_is_its_own(store: InsightsStore) -> None:
 def test_a_tenant_s_deletion_stops_its_running_backfills(
     store: InsightsStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import json
 
     import boto3
 
@@ -101,13 +100,7 @@ def test_a_tenant_s_deletion_stops_its_running_backfills(
     monkeypatch.setenv("MAESTRO_INSIGHTS_TABLE", TABLE)
     get_settings.cache_clear()
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="Maestro-GraphBackfill",
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}}
-        ),
-        roleArn="arn:aws:iam::123456789012:role/sfn",
-    )["stateMachineArn"]
+    machine = waiting_machine("Maestro-GraphBackfill")
     running = sfn.start_execution(stateMachineArn=machine, name="backfill-1")["executionArn"]
     store.put_backfill({"backfill_id": "backfill-1", "status": "RUNNING", "execution_arn": running})
     store.put_backfill({"backfill_id": "backfill-0", "status": "SUCCEEDED", "execution_arn": running})

@@ -19,7 +19,7 @@ from maestro.core.settings import get_settings
 from maestro.tenants.admission import PrincipalRemoved, TenantDeleted, TenantSuspended, TenantUnknown, admit
 from maestro.tenants.service import TenantService, register
 from maestro.tenants.store import TenantStore
-from tests.support import create_table_with_gsi1, locked_bucket
+from tests.support import create_table_with_gsi1, locked_bucket, waiting_machine
 
 NOON = datetime(2026, 12, 1, 12, 0, 5, tzinfo=UTC).timestamp()
 OPERATOR = AuthContext.of("op", "platform", frozenset({"admin"}))
@@ -362,13 +362,7 @@ def test_records_still_queued_for_a_deleted_tenant_do_not_recreate_its_trail(eve
 
 def test_a_deletion_whose_workflow_ended_outside_its_steps_shows_failed_not_running(aws: None) -> None:
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="deletion",
-        definition=json.dumps(
-            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
-        ),
-        roleArn="arn:aws:iam::123456789012:role/local",
-    )["stateMachineArn"]
+    machine = waiting_machine("deletion")
     execution = sfn.start_execution(stateMachineArn=machine, name="initech-1")["executionArn"]
     sfn.stop_execution(executionArn=execution, cause="stopped by an operator")
     store = tenant("initech")
