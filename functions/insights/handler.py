@@ -1,5 +1,6 @@
 """Insights over the tenant's own history: a node's neighbourhood in the reuse graph, the most reused
-artifacts of a period, reuse over time, recommendations for a project, and the graph's backfills."""
+artifacts of a period, reuse over time, recommendations for a project, the graph's backfills, the success
+forecast (train, read, a project's forecast) and team suggestions."""
 
 from __future__ import annotations
 

@@ -238,6 +238,8 @@ def evaluate(
     held = train(early, features.names, definition)
     p = held.probability(data.x[cut:])
     y = data.y[cut:]
+    if len(set(y.tolist())) < 2:
+        raise ValueError("the held-out projects all ended alike")
     base = np.full(len(y), early.y.mean())
     size_only, mean, scale = _fit(early.x[:, :1], early.y)
     by_size = size_only.predict_proba((data.x[cut:, :1] - mean) / scale)[:, 1]
@@ -245,12 +247,12 @@ def evaluate(
         "held_out_projects": len(y),
         "training_projects": int(cut),
         "success_rate": float(data.y.mean()),
-        "auc": float(roc_auc_score(y, p)) if len(set(y.tolist())) == 2 else math.nan,
+        "auc": float(roc_auc_score(y, p)),
         "brier": float(brier_score_loss(y, p)),
         "ece": ece(y, p),
         "base_rate": {"brier": float(brier_score_loss(y, base)), "ece": ece(y, base), "auc": 0.5},
         "team_size_only": {
-            "auc": float(roc_auc_score(y, by_size)) if len(set(y.tolist())) == 2 else math.nan,
+            "auc": float(roc_auc_score(y, by_size)),
             "brier": float(brier_score_loss(y, by_size)),
             "ece": ece(y, by_size),
         },

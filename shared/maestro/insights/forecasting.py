@@ -69,7 +69,10 @@ class Forecasting:
             )
         people = sorted({m for p in projects for m in p.team})
         datasets = sorted({d for p in projects for d in p.datasets})
-        model = evaluate(finished, Features(people, datasets), definition)
+        try:
+            model = evaluate(finished, Features(people, datasets), definition)
+        except ValueError as exc:  # e.g. the latest projects all ended alike: nothing to judge it on
+            raise Conflict(f"no forecast can be learned and judged yet: {exc}") from exc
         version = self._register(model, people, datasets, len(finished))
         record = {
             "version": version,
@@ -99,6 +102,16 @@ class Forecasting:
         runs = recorder(self.auth, self.correlation_id)
         params = {"success_days": model.definition_days, "features": len(model.names), "finished": finished}
         _, run_id = runs.start_run(EXPERIMENT, "forecast", params, {"maestro.insights": "forecast"})
+        try:
+            version = self._record_run(runs, run_id, model, people, datasets)
+        except Exception:
+            runs.end_run(run_id, "FAILED")  # never a run left RUNNING
+            raise
+        runs.end_run(run_id, "FINISHED")
+        return version
+
+    @staticmethod
+    def _record_run(runs: Any, run_id: str, model: Model, people: list[str], datasets: list[str]) -> str:
         figures = model.figures
         runs.log_metrics(
             run_id,
@@ -112,11 +125,11 @@ class Forecasting:
         )
         body = json.dumps({"model": model.to_json(), "people": people, "datasets": datasets}).encode()
         model_id, uri = runs.log_model(run_id, "forecast", {"model.json": body}, "maestro-insights")
-        version = runs.register(
-            REGISTERED_NAME, uri, run_id, model_id, {"success_days": str(model.definition_days)}
+        return str(
+            runs.register(
+                REGISTERED_NAME, uri, run_id, model_id, {"success_days": str(model.definition_days)}
+            )
         )
-        runs.end_run(run_id, "FINISHED")
-        return version
 
     def model(self) -> dict[str, Any]:
         record = self.store.model()
