@@ -7,7 +7,8 @@ pre-traffic hook (maestro.platform.smoke). Must never let a deployment shift tra
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -138,7 +139,13 @@ class Releases(Construct):
             group.add_pre_hook(hook.live)
         else:
             group.add_pre_hook(
-                lambda_.Function.from_function_name(home, "ReleaseSmokeHook", f"{hook.function_name}:live")
+                _once(
+                    home,
+                    "ReleaseSmokeHook",
+                    lambda: lambda_.Function.from_function_name(
+                        home, "ReleaseSmokeHook", f"{hook.function_name}:live"
+                    ),
+                )
             )
             acknowledge(
                 group.role,
@@ -169,12 +176,13 @@ class Releases(Construct):
         )
 
     def _application_in(self, stack: Stack) -> codedeploy.ILambdaApplication:
-        found = stack.node.try_find_child("ReleasesApplication")
-        if found is None:
-            found = codedeploy.LambdaApplication.from_lambda_application_name(
+        return _once(
+            stack,
+            "ReleasesApplication",
+            lambda: codedeploy.LambdaApplication.from_lambda_application_name(
                 stack, "ReleasesApplication", self.application_name
-            )
-        return found  # type: ignore[return-value]
+            ),
+        )
 
     def _group_arn(self, group_name: str) -> str:
         return Stack.of(self).format_arn(
@@ -183,6 +191,16 @@ class Releases(Construct):
             resource_name=f"{self.application_name}/{group_name}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+
+
+T = TypeVar("T")
+
+
+def _once(stack: Stack, construct_id: str, make: Callable[[], T]) -> T:
+    """The stack's construct `construct_id`, made on first use: every nested function of one stack names the
+    same imported application and hook."""
+    found = stack.node.try_find_child(construct_id)
+    return found if found is not None else make()  # type: ignore[return-value]
 
 
 def smoke_hook(

@@ -42,9 +42,8 @@ def _history(state: dict[str, Any]) -> Any:
     return History(state["tenant"])
 
 
-def _write(state: dict[str, Any], facts: Facts) -> None:
+def _write(store: InsightsStore, state: dict[str, Any], facts: Facts) -> None:
     edges, projects = facts
-    store = _store(state)
     store.add_edges(state["graph"], edges)
     store.add_projects(state["graph"], projects)
     state["edges_read"] += len(edges)
@@ -68,13 +67,13 @@ def start(state: dict[str, Any]) -> dict[str, Any]:
 def walk(state: dict[str, Any], slice_s: float = SLICE_S) -> dict[str, Any]:
     """What one slice allows (at least one experiment's runs), stage after stage; done after the last."""
     state = json.loads(json.dumps(state))
-    history, deadline = _history(state), time.monotonic() + slice_s
+    history, store, deadline = _history(state), _store(state), time.monotonic() + slice_s
     while not state["done"] and time.monotonic() < deadline:
         if state["stage"] == "runs" and state["index"] < len(state["experiments"]):
             experiment_id = state["experiments"][state["index"]]
             experiment = history.experiment(experiment_id)
             for run in history.runs_of(experiment_id) if experiment else []:
-                _write(state, run_facts(run, experiment))
+                _write(store, state, run_facts(run, experiment))
                 state["runs"] += 1
             state["index"] += 1
         elif state["stage"] == "runs":
@@ -82,14 +81,18 @@ def walk(state: dict[str, Any], slice_s: float = SLICE_S) -> dict[str, Any]:
         elif state["stage"] == "versions":
             versions = history.versions()
             for version in versions:
-                _write(state, version_facts(history, version))
+                _write(store, state, version_facts(history, version))
             state |= {"stage": "promotions", "versions": len(versions)}
         else:
             from maestro.audit.interface import records_of  # who pointed which alias, and when
 
             promotions = 0
             for record in records_of(state["tenant"], PROMOTION_ACTION):
-                _write(state, promotion_facts(record["detail"], record["principal"], record["occurred_at"]))
+                _write(
+                    store,
+                    state,
+                    promotion_facts(record["detail"], record["principal"], record["occurred_at"]),
+                )
                 promotions += 1
             state |= {"promotions": promotions, "done": True}
     if not state["done"]:

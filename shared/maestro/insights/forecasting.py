@@ -18,7 +18,7 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.insights.advice import TenantHistory
-from maestro.insights.forecast import Definition, Evidence, Features, Model, evaluate
+from maestro.insights.forecast import DAY_MS, Definition, Evidence, Features, Model, evaluate
 from maestro.insights.graph import Node
 from maestro.insights.recommend import Past
 from maestro.insights.store import InsightsStore
@@ -34,18 +34,17 @@ def outcomes(history: TenantHistory, definition: Definition, now_ms: int) -> lis
     promoted: dict[Node, int] = {}
     for e in history.edges["promoted"]:
         promoted[e.target] = min(e.at, promoted.get(e.target, e.at))
-    window = definition.days * 86_400_000
-    succeeded = {
-        e.source
+    window = definition.days * DAY_MS
+    won = {
+        e.source.id
         for e in history.edges["produced"]
         if e.target in promoted and promoted[e.target] - e.at <= window and promoted[e.target] <= now_ms
     }
-    won = {node.id for node in succeeded}
 
     def outcome(project: Past) -> bool | None:
         if project.project_id in won:
             return True
-        return False if project.started_ms + window <= now_ms else None
+        return False if definition.known_by(project, now_ms) else None
 
     return [replace(p, succeeded=outcome(p)) for p in history.past("dataset")]
 

@@ -14,12 +14,12 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict, DependencyUnavailable, NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.core.settings import get_settings
+from maestro.core.submissions import now_iso
 from maestro.insights.backfill import new_backfill_id
 from maestro.insights.graph import ARTIFACT_KINDS, Edge, Node, parse_node
 from maestro.insights.store import LIVE, InsightsStore
 
 Period = Literal["day", "week", "month"]
-DAY_MS = 86_400_000
 
 
 def _iso(ms: int) -> str:
@@ -119,12 +119,9 @@ class InsightsService:
 
     # -- backfills -------------------------------------------------------------------------------------------
     def start_backfill(self) -> dict[str, Any]:
-        running = [b for b in self.store.backfills(5) if b.get("status") == "RUNNING"]
-        for record in running:
-            error = workflows.failure(record["execution_arn"]) if record.get("execution_arn") else None
-            if error is None:
+        for record in self.store.backfills(5):
+            if self._reconciled(record)["status"] == "RUNNING":
                 raise Conflict(f"backfill {record['backfill_id']} is still running")
-            self.store.put_backfill(record | {"status": "FAILED", "error": error})
         backfill_id, machine = new_backfill_id(), get_settings().insights_backfill_state_machine_arn
         # Recorded whole before the execution starts: the workflow's own steps then only ever update it.
         record = {
@@ -132,7 +129,7 @@ class InsightsService:
             "status": "RUNNING",
             "stage": "starting",
             "requested_by": self.auth.principal,
-            "requested_at": _iso(int(datetime.now(UTC).timestamp() * 1000)),
+            "requested_at": now_iso(),
             "execution_arn": workflows.execution_arn(machine, backfill_id),
         }
         self.store.put_backfill(record)
@@ -161,12 +158,18 @@ class InsightsService:
         record = self.store.backfill(backfill_id)
         if record is None:
             raise NotFound(f"no backfill {backfill_id}")
-        if record.get("status") == "RUNNING" and record.get("execution_arn"):
-            error = workflows.failure(record["execution_arn"])
-            if error is not None:  # it ended outside its own steps (stopped, timed out)
-                record |= {"status": "FAILED", "error": error}
-                self.store.put_backfill(record)
-        return self.shown(record)
+        return self.shown(self._reconciled(record))
+
+    def _reconciled(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A RUNNING backfill whose workflow ended outside its own steps (stopped, timed out) is FAILED."""
+        if record.get("status") != "RUNNING" or not record.get("execution_arn"):
+            return record
+        error = workflows.failure(record["execution_arn"])
+        if error is None:
+            return record
+        failed = record | {"status": "FAILED", "error": error}
+        self.store.put_backfill(failed)
+        return failed
 
     def backfills(self, limit: int) -> list[dict[str, Any]]:
         return [self.shown(b) for b in self.store.backfills(limit)]

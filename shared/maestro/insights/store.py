@@ -19,7 +19,7 @@ from maestro.core.dynamo_store import (
     is_conditional_failure,
     to_item,
 )
-from maestro.insights.graph import Edge, Node, ProjectFact, Relation
+from maestro.insights.graph import RELATIONS, Edge, Node, ProjectFact, Relation
 
 LIVE = "live"
 MODELS_INDEX = "INS#MODELS"  # gsi1pk of every tenant's forecast model: what the daily retraining reads
@@ -125,7 +125,7 @@ class InsightsStore(TenantTable):
         if graph == LIVE:
             raise ValueError("the live graph is never dropped")
         keys = []
-        for relation in ("used", "produced", "derived_from", "ran", "promoted"):
+        for relation in RELATIONS:
             for item in self._query(
                 IndexName="gsi1",
                 KeyConditionExpression="gsi1pk = :p",
