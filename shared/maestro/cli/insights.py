@@ -84,15 +84,15 @@ def draw(api: Api, project: str, out: Path) -> int:
         edges.append(
             (project, other, e["relation"]) if e["direction"] == "out" else (other, project, e["relation"])
         )
-    reusers: dict[str, str] = {}
+    reusers: set[str] = set()  # other projects that used one of its artifacts
     for artifact in [n for n, kind in nodes.items() if KIND_COLUMN[kind] == 2]:
         for e in api.call("GET", "/insights/neighbourhood", params={"node": artifact})["edges"]:
             if e["node"]["kind"] == "project" and e["node"]["id"] != project and e["relation"] == "used":
-                reusers[e["node"]["id"]] = "project"
+                reusers.add(e["node"]["id"])
                 edges.append((e["node"]["id"], artifact, "used"))
     columns: dict[int, list[str]] = {0: [], 1: [], 2: [], 3: sorted(reusers)}
     for node, kind in sorted(nodes.items()):
-        columns[KIND_COLUMN[kind] if node != project else 1].append(node)
+        columns[KIND_COLUMN[kind]].append(node)
     place = {
         node: (x, (len(column) - 1) / 2 - i) for x, column in columns.items() for i, node in enumerate(column)
     }
@@ -103,7 +103,7 @@ def draw(api: Api, project: str, out: Path) -> int:
         axes.plot([x0, x1], [y0, y1], color="#999999", linewidth=0.8, zorder=1)
         axes.annotate(relation, ((x0 + x1) / 2, (y0 + y1) / 2), fontsize=6, color="#666666", ha="center")
     for node, (x, y) in place.items():
-        kind = nodes.get(node) or reusers.get(node, "project")
+        kind = nodes.get(node, "project")  # a reuser is a project
         axes.scatter([x], [y], s=120, color=COLOURS[kind], zorder=2)
         axes.annotate(short(node, 40), (x, y), xytext=(6, 4), textcoords="offset points", fontsize=7)
     axes.set_title(f"{project}: its team, what it used and produced, and who else used the same")
