@@ -1,7 +1,8 @@
 """The success forecast on synthetic histories with a planted truth: a project's features never see its own
-outcome nor one unknown at its start; the calibrated model beats the base rate and team size alone on later
-projects (a time split); its feature contributions are SHAP's own (shap.LinearExplainer as the oracle); ECE is
-what a direct computation gives; the model survives JSON."""
+outcome nor one unknown at its start; the two-stage model beats the base rate and team size alone on later
+projects (a time split); its input contributions are SHAP's own (shap.LinearExplainer as the oracle); ECE is
+what a direct computation gives; the upper tier is 1-D two-means (k-means as the oracle) and finds the
+planted people; the model survives JSON."""
 
 from __future__ import annotations
 
@@ -11,8 +12,21 @@ import math
 import numpy as np
 import pytest
 import shap
+from sklearn.cluster import KMeans
 
-from maestro.insights.forecast import DAY_MS, Definition, Evidence, Features, Model, build, ece, evaluate
+from maestro.insights.forecast import (
+    DAY_MS,
+    TERMS,
+    Definition,
+    Evidence,
+    Features,
+    Model,
+    build,
+    ece,
+    evaluate,
+    train,
+    upper_tier,
+)
 from maestro.insights.recommend import Past
 from maestro.insights.synthetic import generate
 
@@ -62,14 +76,32 @@ def test_contributions_are_shap_s_linear_explanation_and_the_model_survives_json
     projects, features = pasts(4, 300)
     model = Model.from_json(json.loads(json.dumps(evaluate(projects, features, DEFINITION).to_json())))
     data = build(projects, features, DEFINITION)
-    z = (data.x - np.asarray(model.mean)) / np.asarray(model.scale)
+    z = (model.inputs(data.x) - np.asarray(model.mean)) / np.asarray(model.scale)
     explainer = shap.LinearExplainer((np.asarray(model.weights), model.intercept), np.zeros((1, z.shape[1])))
     expected = explainer.shap_values(z[:5])
     for row, oracle in zip(data.x[:5], expected, strict=True):
         ours = {name: value for name, _, value in model.contributions(row)}
-        assert np.allclose([ours[n] for n in model.names], oracle, atol=1e-9)
+        assert np.allclose([ours[n] for n in TERMS], oracle, atol=1e-9)
         score = model.score(row[None, :])[0]
         assert math.isclose(sum(ours.values()) + model.intercept, score, abs_tol=1e-9)
+    with pytest.raises(ValueError, match="earlier format"):
+        Model.from_json({k: v for k, v in model.to_json().items() if k != "format"})
+
+
+def test_the_upper_tier_is_the_two_means_split_and_holds_the_planted_people() -> None:
+    weights = np.array([0.1, -0.2, 1.9, 0.0, 2.2, 0.15])
+    # sklearn's KMeans on one dimension, exhaustively initialised, as the oracle for the split
+    labels = KMeans(n_clusters=2, n_init=10, random_state=0).fit_predict(weights.reshape(-1, 1))
+    high = labels == labels[int(np.argmax(weights))]
+    assert np.array_equal(upper_tier(weights), high)
+    assert not upper_tier(np.array([0.3, 0.3, 0.3])).any() and not upper_tier(np.array([1.0])).any()
+    history = generate(seed=5, projects=1000)
+    assert history.truth is not None
+    projects, features = pasts(5, 1000)
+    model = train(build(projects, features, DEFINITION), features.names, DEFINITION)
+    found = {n.removeprefix("member:") for n in model.upper if n.startswith("member:")}
+    planted = set(history.truth.strong_people)
+    assert len(found & planted) >= len(planted) - 1 and len(found - planted) <= 1, (found, planted)
 
 
 def test_ece_is_the_weighted_gap_per_bin() -> None:

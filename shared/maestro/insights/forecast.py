@@ -1,11 +1,11 @@
 """Project-success forecasts learned from the tenant's finished projects: features of a project as of its
 start (its team: size, members' past success, who they are; its reuse: how many of its datasets earlier
-projects used, and earlier successful ones; its datasets themselves), a logistic regression over
-them, calibrated by Platt scaling on the latest projects of its training set (scored by the model learned on
-the ones before), its figures on held-out later projects, and each forecast's top contributing features (exact
-SHAP values of the linear score: weight times the feature's distance from its training mean). The model is
-plain numbers (JSON), never a pickle. Must never let a project's own outcome, or any outcome not yet known at
-its start, into its features."""
+projects used, and earlier successful ones; its datasets themselves); a two-stage logistic model over them
+(the first stage sorts people and datasets into tiers, the second weighs the aggregates and the project's
+members and datasets in the upper tier), its figures on held-out later projects, and each forecast's top
+contributing inputs (exact SHAP values of the linear score: weight times the input's distance from its
+training mean). The model is plain numbers (JSON), never a pickle. Must never let a project's own outcome,
+or any outcome not yet known at its start, into its features."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ AGGREGATES = (
     "datasets_from_successful",
     "datasets_past_success",
 )
-CALIBRATION_SHARE = 0.25
 BINS = 10
 
 
@@ -92,49 +91,88 @@ class Features:
         )
 
 
+UPPER_TIER_TERMS = {"member": "members_in_upper_tier", "dataset": "datasets_in_upper_tier"}
+TERMS = [*AGGREGATES, *UPPER_TIER_TERMS.values()]
+FORMAT = "tiered-logistic/1"
+FIRST_STAGE_C = 0.03  # strong shrinkage: a person's weight from a few dozen projects is mostly noise
+FINAL_C = 0.1
+
+
+def upper_tier(weights: np.ndarray) -> np.ndarray:
+    """Which weights sit in the upper of two tiers: the 1-D two-means split of the sorted weights (the cut
+    that leaves the least squared distance to each side's mean); none when all weights are alike."""
+    order = np.sort(weights)
+    n = len(order)
+    if n < 2 or order[0] == order[-1]:
+        return np.zeros(n, dtype=bool)
+    left = np.cumsum(order)[:-1]
+    left_sq = np.cumsum(order**2)[:-1]
+    sizes = np.arange(1, n)
+    right, right_sq = order.sum() - left, (order**2).sum() - left_sq
+    spread = left_sq - left**2 / sizes + right_sq - right**2 / (n - sizes)
+    cut = int(np.argmin(spread))
+    result: np.ndarray = weights > (order[cut] + order[cut + 1]) / 2
+    return result
+
+
 @dataclass
 class Model:
-    """The learned forecast as plain numbers: standardization, weights, Platt's a and b, and the reliability
-    of its held-out forecasts per probability band."""
+    """The learned forecast as plain numbers. Two stages: a strongly shrunk logistic regression over every
+    feature, whose member and dataset weights only sort people and datasets into an upper and a lower tier;
+    then a logistic regression over the aggregates and how many of the project's members and datasets are in
+    the upper tier (a handful of weights, learned from every finished project, so its probabilities need no
+    further scaling). Also the reliability of its held-out forecasts per probability band."""
 
-    names: list[str]
-    mean: list[float]
+    names: list[str]  # the features of a row (Features.names)
+    upper: list[str]  # the member and dataset features in the upper tier
+    first_stage: dict[str, float]  # the first stage's weight per member and dataset feature (per unit)
+    mean: list[float]  # the final regression's inputs (TERMS): their mean and scale, its weights
     scale: list[float]
     weights: list[float]
     intercept: float
-    platt: tuple[float, float]
     definition_days: int
+    format: str = FORMAT
     figures: dict[str, Any] = field(default_factory=dict)
     bands: list[dict[str, Any]] = field(default_factory=list)
 
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """The final regression's inputs (TERMS) from rows of features."""
+        index = {name: i for i, name in enumerate(self.names)}
+        counts = [
+            x[:, [index[n] for n in self.upper if n.startswith(f"{prefix}:")]].sum(axis=1)
+            for prefix in UPPER_TIER_TERMS
+        ]
+        return np.column_stack([x[:, [index[a] for a in AGGREGATES]], *counts])
+
     def score(self, x: np.ndarray) -> np.ndarray:
-        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        z = (self.inputs(x) - np.asarray(self.mean)) / np.asarray(self.scale)
         result: np.ndarray = z @ np.asarray(self.weights) + self.intercept
         return result
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        a, b = self.platt
-        result: np.ndarray = 1 / (1 + np.exp(-(a * self.score(x) + b)))
+        result: np.ndarray = 1 / (1 + np.exp(-self.score(x)))
         return result
 
     def contributions(self, x: np.ndarray) -> list[tuple[str, float, float]]:
-        """(feature, its value, its SHAP value on the score) for one row, largest first: for a linear score
-        over independent features, SHAP's value of feature i is w_i (x_i - E[x_i]), standardized."""
-        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        values = np.asarray(self.weights) * z
+        """(input, its value, its SHAP value on the score) for one row of features, largest first: for a
+        linear score over independent inputs, SHAP's value of input i is w_i (t_i - E[t_i]), standardized."""
+        t = self.inputs(x[None, :])[0]
+        values = np.asarray(self.weights) * (t - np.asarray(self.mean)) / np.asarray(self.scale)
         order = np.argsort(-np.abs(values), kind="stable")
-        return [(self.names[i], float(x[i]), float(values[i])) for i in order]
+        return [(TERMS[i], float(t[i]), float(values[i])) for i in order]
 
     def band(self, probability: float) -> dict[str, Any]:
         index = min(BINS - 1, int(probability * BINS))
         return next((b for b in self.bands if b["bin"] == index), {"bin": index, "projects": 0})
 
     def to_json(self) -> dict[str, Any]:
-        return self.__dict__ | {"platt": list(self.platt)}
+        return dict(self.__dict__)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Model:
-        return cls(**{**data, "platt": tuple(data["platt"])})
+        if data.get("format") != FORMAT:
+            raise ValueError(f"a forecast model stored as {data.get('format', 'an earlier format')!r}")
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -155,37 +193,31 @@ def build(projects: Sequence[Past], features: Features, definition: Definition) 
     )
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[LogisticRegression, np.ndarray, np.ndarray]:
+def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[LogisticRegression, np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=0.3, max_iter=2000)
+    model = LogisticRegression(C=c, max_iter=5000)
     model.fit((x - mean) / scale, y)
     return model, mean, scale
 
 
 def train(data: Dataset, names: list[str], definition: Definition) -> Model:
-    """Weights learned on the earlier projects, and Platt's scaling of that same model's scores on the latest
-    CALIBRATION_SHARE of them (time-ordered: the calibration projects started after those learned on)."""
+    """The first stage's tiers, then the final regression, both learned on every project in `data`."""
     if len(set(data.y.tolist())) < 2:
         raise ValueError("every finished project has the same outcome: nothing to learn")
-    cut = int(len(data.y) * (1 - CALIBRATION_SHARE))
-    if len(set(data.y[:cut].tolist())) < 2 or len(set(data.y[cut:].tolist())) < 2:
-        cut = len(data.y)  # too few of one outcome to calibrate apart: the regression's own probabilities
-    model, mean, scale = _fit(data.x[:cut], data.y[:cut])
-    platt = (1.0, 0.0)
-    if cut < len(data.y):
-        scores = model.decision_function((data.x[cut:] - mean) / scale).reshape(-1, 1)
-        calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(scores, data.y[cut:])
-        platt = (float(calibrator.coef_[0][0]), float(calibrator.intercept_[0]))
-    return Model(
-        names=names,
-        mean=mean.tolist(),
-        scale=scale.tolist(),
-        weights=model.coef_[0].tolist(),
-        intercept=float(model.intercept_[0]),
-        platt=platt,
-        definition_days=definition.days,
-    )
+    first, _, scale = _fit(data.x, data.y, FIRST_STAGE_C)
+    per_unit = first.coef_[0] / scale
+    first_stage: dict[str, float] = {}
+    upper: list[str] = []
+    for prefix in UPPER_TIER_TERMS:
+        index = [i for i, n in enumerate(names) if n.startswith(f"{prefix}:")]
+        first_stage |= {names[i]: float(per_unit[i]) for i in index}
+        upper += [names[i] for i, up in zip(index, upper_tier(per_unit[index]), strict=True) if up]
+    model = Model(names, upper, first_stage, [], [], [], 0.0, definition.days)
+    final, mean, scale = _fit(model.inputs(data.x), data.y, FINAL_C)
+    model.mean, model.scale = mean.tolist(), scale.tolist()
+    model.weights, model.intercept = final.coef_[0].tolist(), float(final.intercept_[0])
+    return model
 
 
 def ece(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> float:
@@ -201,7 +233,8 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> float:
 
 def reliability(y: np.ndarray, p: np.ndarray) -> list[dict[str, Any]]:
     """Per probability band: held-out projects, their mean forecast, how many succeeded, and a 90% Wilson
-    interval for the true rate."""
+    interval for the true rate (which always holds the observed rate; min and max only keep rounding from
+    putting 1.0 outside it)."""
     index = np.minimum((p * BINS).astype(int), BINS - 1)
     bands = []
     for b in range(BINS):
@@ -220,7 +253,7 @@ def reliability(y: np.ndarray, p: np.ndarray) -> list[dict[str, Any]]:
                 "projects": n,
                 "forecast": float(p[inside].mean()),
                 "observed": rate,
-                "observed_90": [max(0.0, centre - half), min(1.0, centre + half)],
+                "observed_90": [min(rate, max(0.0, centre - half)), max(rate, min(1.0, centre + half))],
             }
         )
     return bands
@@ -241,7 +274,7 @@ def evaluate(
     if len(set(y.tolist())) < 2:
         raise ValueError("the held-out projects all ended alike")
     base = np.full(len(y), early.y.mean())
-    size_only, mean, scale = _fit(early.x[:, :1], early.y)
+    size_only, mean, scale = _fit(early.x[:, :1], early.y, 1.0)
     by_size = size_only.predict_proba((data.x[cut:, :1] - mean) / scale)[:, 1]
     figures = {
         "held_out_projects": len(y),

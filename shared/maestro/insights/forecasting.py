@@ -154,7 +154,10 @@ class Forecasting:
         self, project_id: str, now_ms: int
     ) -> tuple[dict[str, Any], Model, Features, Past, Evidence]:
         record = self.model()
-        model = Model.from_json(record["model"])
+        try:
+            model = Model.from_json(record["model"])
+        except ValueError as exc:
+            raise Conflict(f"{exc} that this version cannot read: train it again") from exc
         features = Features(record["people"], record["datasets"])
         definition = Definition(record["success_days"])
         projects = self._projects(definition, now_ms)
@@ -181,6 +184,10 @@ class Forecasting:
             ],
             "team": list(project.team),
             "datasets": list(project.datasets),
+            "upper_tier": sorted(
+                {*(f"member:{p}" for p in project.team), *(f"dataset:{d}" for d in project.datasets)}
+                & set(model.upper)
+            ),
         }
 
     def team(self, project_id: str, size: int, keep: list[str], now_ms: int) -> dict[str, Any]:
@@ -217,7 +224,8 @@ class Forecasting:
                         "finished_projects": history[1],
                         "succeeded": history[0],
                         "past_success": evidence.smoothed(history),
-                        "weight": model.weights[model.names.index(f"member:{best}")],
+                        "first_stage_weight": model.first_stage.get(f"member:{best}", 0.0),
+                        "upper_tier": f"member:{best}" in model.upper,
                     },
                 }
             )
