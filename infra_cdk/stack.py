@@ -119,6 +119,7 @@ class MaestroStack(Stack):
             learning=[explain.slim, ab.scientific, explain.shap_stack],
             registry_table=registry.table,
             audit_table=audit.table,
+            ab_table=ab.table,
         )
         # By its literal name: the cross-cutting functions below never wait on the nested stack.
         insights = insights_table(self)

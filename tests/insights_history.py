@@ -1,8 +1,9 @@
 """A synthetic team history (maestro.insights.synthetic) loaded into a running platform through its HTTP API,
 as a team's mlflow clients would record it: an experiment per project (tagged with its task), runs by its
-members (each logging the project's datasets, its code version and its base model), and for a project that
-succeeded a registered version pointed at by the `production` alias. The expected graph facts are kept from
-the generator itself, never read back from the platform: they are what the platform is checked against."""
+members (each logging the project's datasets, its code version, its base model and its task's feature set),
+and for a project that succeeded a registered version pointed at by the `production` alias. The expected
+graph facts are kept from the generator itself, never read back from the platform: they are what the
+platform is checked against."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def dataset_id(name: str) -> str:
     return f"dataset:{digest(name)}@s3:s3://team-data/{name}.parquet"
 
 
+def feature_set(project: Project) -> str:
+    """The feature set a synthetic project's runs read: its task's."""
+    return f"{project.task}-features"
+
+
 def digest(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:16]
 
@@ -31,6 +37,7 @@ class Loaded:
     """What was sent, by project: its graph id, members, datasets, base model and promoted version."""
 
     projects: dict[str, str] = field(default_factory=dict)  # synthetic id -> graph id
+    run_ids: dict[str, list[str]] = field(default_factory=dict)  # synthetic id -> its runs' ids
     promotions: int = 0
     runs: int = 0
 
@@ -54,7 +61,10 @@ class Loader:
         loaded.projects[project.project_id] = f"project:experiment:{experiment}"
         run_ids = []
         for k in range(max(runs, len(project.team))):  # each member runs one at least
-            tags = [{"key": "mlflow.source.git.commit", "value": digest(f"{project.project_id}-{k % 2}")}]
+            tags = [
+                {"key": "mlflow.source.git.commit", "value": digest(f"{project.project_id}-{k % 2}")},
+                {"key": "maestro.feature_set", "value": feature_set(project)},
+            ]
             if project.base_model:
                 tags.append({"key": "maestro.base_model", "value": f"{project.base_model}/1"})
             run = self.post(
@@ -82,6 +92,7 @@ class Loader:
                 self.post("/runs/log-inputs", {"run_id": run, "datasets": datasets})
             run_ids.append(run)
             loaded.runs += 1
+        loaded.run_ids[project.project_id] = run_ids
         if project.succeeded and run_ids:
             name = f"{project.project_id}-model"
             self.post("/registered-models/create", {"name": name})

@@ -109,7 +109,7 @@ def backfill(backfill_id: PathKey) -> Json:
     **requires(P.INSIGHTS_CONFIGURE),
 )
 def train(request: TrainRequest) -> Json:
-    return forecasting(app).train(request.success_days, _now_ms())
+    return forecasting(app).train(request.definition(), _now_ms())
 
 
 @app.get(

@@ -21,7 +21,7 @@ from infra_cdk.constructs.nag import acknowledge, executions_finding
 from infra_cdk.constructs.naming import root_stack_name
 from infra_cdk.constructs.storage import table_with_gsi1
 from infra_cdk.constructs.workflows import Looping, looping_machine
-from maestro.insights.incremental import DETAIL_TYPES
+from maestro.insights.incremental import DETAIL_TYPES, SOURCES
 
 TABLE_SUFFIX = "insights"
 MACHINE = "GraphBackfill"  # the backfill machine is named <stack>-GraphBackfill
@@ -65,6 +65,7 @@ class Insights(NestedStack):
         learning: list[lambda_.ILayerVersion],
         registry_table: dynamodb.ITable,
         audit_table: dynamodb.ITable,
+        ab_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id, description="Maestro ML: insights over the team's own history")
         self.table = table_with_gsi1(
@@ -73,9 +74,11 @@ class Insights(NestedStack):
         env = {
             **shared.environment,
             "MAESTRO_INSIGHTS_TABLE": self.table.table_name,
-            # the graph reads runs and versions (registry) and who promoted what (the audit trail)
+            # the graph reads runs and versions (registry), what A/B tests served (A/B) and the events the
+            # backfill replays (the audit trail)
             "MAESTRO_REGISTRY_TABLE": registry_table.table_name,
             "MAESTRO_AUDIT_TABLE": audit_table.table_name,
+            "MAESTRO_AB_TABLE": ab_table.table_name,
         }
         function = CapabilityFunctions(self, shared, table=self.table, owner="insights", environment=env)
 
@@ -100,9 +103,9 @@ class Insights(NestedStack):
             self,
             "GraphFromRegistry",
             event_bus=shared.bus.bus,
-            event_pattern=events.EventPattern(source=["maestro.registry"], detail_type=list(DETAIL_TYPES)),
+            event_pattern=events.EventPattern(source=sorted(SOURCES), detail_type=list(DETAIL_TYPES)),
             targets=[targets.LambdaFunction(graph.live)],
-            description="Keep each tenant's reuse graph: runs, their inputs and tags, versions, promotions",
+            description="Keep each tenant's reuse graph: runs, versions, promotions, explanations, A/B tests",
         )
 
         # Daily: every tenant's forecast learned again. Tenant data through tenant sessions, like the API; its

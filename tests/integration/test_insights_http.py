@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from maestro.insights.synthetic import History, generate
-from tests.insights_history import Loaded, dataset_id, digest, load
+from tests.insights_history import Loaded, dataset_id, digest, feature_set, load
 from tests.support import RunningPlatform, start_platform, wait_for
 
 PROMOTER = "release-manager"  # who loads the history, and so points every `production` alias
@@ -50,8 +50,10 @@ def loaded(platform: RunningPlatform, history: History) -> Loaded:
     return found
 
 
-def expected_edges(project: Any) -> int:
-    return len(project.team) + len(project.datasets) + 2 + bool(project.base_model) + project.succeeded
+def expected_edges(project: Any, runs: int = 2) -> int:
+    """Its team, datasets, feature set, two code versions, base model, produced version and runs."""
+    edges = len(project.team) + len(project.datasets) + 1 + 2 + bool(project.base_model) + project.succeeded
+    return edges + max(runs, len(project.team))
 
 
 def edges_of(platform: RunningPlatform, token: str, node: str) -> set[tuple[str, str, str]]:
@@ -67,6 +69,8 @@ def test_each_project_s_neighbourhood_is_what_its_team_recorded(
     for project in history.projects:
         node = loaded.projects[project.project_id]
         expected = {("in", "ran", f"principal:{p}") for p in project.team}
+        expected |= {("out", "logged", f"run:{r}") for r in loaded.run_ids[project.project_id]}
+        expected |= {("out", "used", f"feature_set:{feature_set(project)}")}
         expected |= {("out", "used", dataset_id(d)) for d in project.datasets}
         expected |= {("out", "used", f"code:{digest(f'{project.project_id}-{k}')}") for k in (0, 1)}
         if project.base_model:
@@ -83,6 +87,7 @@ def test_each_project_s_neighbourhood_is_what_its_team_recorded(
         assert edges_of(platform, token, version) == {
             ("in", "produced", loaded.projects[project.project_id]),
             ("in", "promoted", f"principal:{PROMOTER}"),
+            ("out", "reached", "alias:production"),
         }
 
 
@@ -142,6 +147,14 @@ def test_recommendations_name_the_projects_behind_them(
         "POST", "/insights/recommendations", token, json={"task": project.task, "team": list(project.team)}
     )
     assert fresh.status_code == 200 and fresh.json()["recommendations"], fresh.text
+    sets = platform.api(
+        "POST",
+        "/insights/recommendations",
+        token,
+        json={"task": project.task, "team": list(project.team), "kind": "feature_set"},
+    )
+    assert sets.status_code == 200, sets.text
+    assert sets.json()["recommendations"][0]["id"] == f"feature_set:{feature_set(project)}"
     missing = platform.api("POST", "/insights/recommendations", token, json={"team": ["person-01"]})
     assert missing.status_code == 422 and "task" in missing.text
 
@@ -221,8 +234,8 @@ def test_the_cli_prints_tables_and_draws_a_project_s_graph(
     out = tmp_path / "graph.png"
     drawn = platform.cli("insights", "graph", node, "--out", str(out), token=token)
     assert drawn.returncode == 0, drawn.stderr
-    # the project, its team, its datasets, its two code versions, its base model and version, and every
-    # other project that used one of its datasets or its base model
+    # the project, its team, its datasets, its feature set, its two code versions, its base model and
+    # version, and every other project that used one of its datasets, its feature set or its base model
     reusers = {
         p.project_id
         for p in history.projects
@@ -230,9 +243,10 @@ def test_the_cli_prints_tables_and_draws_a_project_s_graph(
         and (
             set(p.datasets) & set(project.datasets)
             or (project.base_model and p.base_model == project.base_model)
+            or p.task == project.task  # the same feature set
         )
     }
-    expected = 1 + len(project.team) + len(project.datasets) + 2 + bool(project.base_model)
+    expected = 1 + len(project.team) + len(project.datasets) + 1 + 2 + bool(project.base_model)
     expected += project.succeeded + len(reusers)
     assert drawn.stdout.strip() == f"{expected} nodes drawn to {out}"
     from PIL import Image
@@ -317,3 +331,75 @@ def test_the_forecast_is_trained_registered_and_served_with_team_suggestions(
     )
     for figure in ("auc", "brier", "ece", "held_out_projects"):  # the same projects, the same model
         assert retrained["figures"][figure] == pytest.approx(figures[figure])
+
+
+def test_an_a_b_win_is_a_success_and_the_backfill_replays_the_test(
+    platform: RunningPlatform, history: History, loaded: Loaded
+) -> None:
+    """A project that never reached `production`: two versions of its model in an A/B test, the second the
+    winner. The graph records the test and the win, the project's outcome becomes a success (unless the
+    forecast was trained not to count A/B wins), and a backfill replays both from the audit trail."""
+    admin = platform.token("acme", ["tenant-admin"])
+    project = next(p for p in reversed(history.projects) if not p.succeeded)
+    node = loaded.projects[project.project_id]
+    name, run = f"{project.project_id}-challenger", loaded.run_ids[project.project_id][-1]
+    ml = "/api/2.0/mlflow"
+    assert platform.api("POST", f"{ml}/registered-models/create", admin, json={"name": name}).ok
+    for _ in (1, 2):
+        version = {"name": name, "source": f"runs:/{run}/model", "run_id": run}
+        assert platform.api("POST", f"{ml}/model-versions/create", admin, json=version).ok
+    spec = {
+        "name": f"{name}-test",
+        "variants": [
+            {"key": "control", "weight": 0.5, "model": {"name": name, "version": "1"}},
+            {"key": "challenger", "weight": 0.5, "model": {"name": name, "version": "2"}},
+        ],
+        "metrics": [{"name": "converted", "kind": "binomial", "event": "purchase", "role": "primary"}],
+    }
+    created = platform.api("POST", "/ab/experiments", admin, json=spec)
+    assert created.status_code in (200, 201), created.text
+    test = created.json()["experiment_id"]
+    assert platform.api("POST", f"/ab/experiments/{test}/start", admin).ok
+    concluded = platform.api("POST", f"/ab/experiments/{test}/conclude", admin, json={"winner": "challenger"})
+    assert concluded.ok, concluded.text
+
+    viewer = platform.token("acme", ["viewer"])
+    expected = {
+        ("in", "produced", node),
+        ("in", "tested", f"ab_test:{test}"),
+        ("out", "won", f"ab_test:{test}"),
+    }
+    wait_for(lambda: edges_of(platform, viewer, f"model_version:{name}/2") == expected, timeout_s=30)
+    first = f"model_version:{name}/1"
+    assert edges_of(platform, viewer, first) == {
+        ("in", "produced", node),
+        ("in", "tested", f"ab_test:{test}"),
+    }
+
+    path = f"/insights/projects/{node.removeprefix('project:')}/forecast"
+    assert platform.api("GET", path, viewer).json()["outcome"] is True  # the model counts A/B wins
+    not_counted = {"success_days": 90, "ab_wins": False, "success_aliases": ["production"]}
+    assert platform.api("POST", "/insights/forecast/train", admin, json=not_counted).status_code == 200
+    assert platform.api("GET", path, viewer).json()["outcome"] is False
+    nothing = platform.api(
+        "POST", "/insights/forecast/train", admin, json={"ab_wins": False, "success_aliases": []}
+    )
+    assert nothing.status_code == 422 and "success_aliases" in nothing.text
+
+    def audited() -> bool:
+        params = {"action": "ab:ExperimentConcluded", "start": "2020-01-01T00:00:00Z"}
+        return bool(platform.api("GET", "/audit/events", admin, params=params).json()["records"])
+
+    wait_for(audited, timeout_s=60, interval_s=0.5)
+    started = platform.api("POST", "/insights/backfills", admin)
+    assert started.status_code == 202, started.text
+    backfill = started.json()["backfill_id"]
+
+    def finished() -> dict[str, Any] | None:
+        found = platform.api("GET", f"/insights/backfills/{backfill}", admin).json()
+        return found if found["status"] != "RUNNING" else None
+
+    record = wait_for(finished, timeout_s=120, interval_s=0.5)
+    assert record["status"] == "SUCCEEDED" and record["comparison"]["equal"], record
+    assert record["read"]["events"]["ab:ExperimentStarted"] == 1
+    assert record["read"]["events"]["ab:ExperimentConcluded"] == 1

@@ -14,9 +14,12 @@ import pytest
 import shap
 from sklearn.cluster import KMeans
 
+from maestro.insights.advice import TenantHistory
 from maestro.insights.forecast import (
     DAY_MS,
+    PROCESS,
     TERMS,
+    Activity,
     Definition,
     Evidence,
     Features,
@@ -27,6 +30,8 @@ from maestro.insights.forecast import (
     train,
     upper_tier,
 )
+from maestro.insights.forecasting import activity, outcomes
+from maestro.insights.graph import RELATIONS, Edge, Node
 from maestro.insights.recommend import Past
 from maestro.insights.synthetic import generate
 
@@ -117,3 +122,59 @@ def test_a_member_s_past_success_is_shrunk_toward_the_base_rate() -> None:
     evidence = Evidence(projects, projects[-1].started_ms, DEFINITION)
     assert evidence.smoothed([1, 1]) < 1.0 and evidence.smoothed([0, 1]) > 0.0
     assert evidence.smoothed([0, 0]) == pytest.approx(evidence.rate)
+
+
+def test_success_is_a_chosen_alias_or_an_a_b_win_within_the_window_and_activity_is_the_producer_s() -> None:
+    day = DAY_MS
+    a, b, c = (Node("project", f"experiment:{n}") for n in "abc")
+    v = {n: Node("model_version", f"m/{n}") for n in (1, 2, 3)}
+    test = Node("ab_test", "e-1")
+    edges: dict[str, list[Edge]] = {r: [] for r in RELATIONS}
+    edges["produced"] = [Edge(a, "produced", v[1], 10 * day), Edge(b, "produced", v[2], 10 * day)]
+    edges["produced"].append(Edge(c, "produced", v[3], 10 * day))
+    edges["reached"] = [
+        Edge(v[1], "reached", Node("alias", "staging"), 11 * day),
+        Edge(v[3], "reached", Node("alias", "production"), 101 * day),  # 91 days after its registration
+    ]
+    edges["won"] = [Edge(v[2], "won", test, 20 * day)]
+    edges["tested"] = [Edge(test, "tested", v[2], 12 * day), Edge(test, "tested", v[1], 12 * day)]
+    edges["explained"] = [Edge(Node("explanation", "j"), "explained", v[2], 13 * day)]
+    edges["logged"] = [Edge(b, "logged", Node("run", f"r{i}"), (i // 2) * day) for i in range(6)]
+    history = TenantHistory(edges, {p: (0, "churn") for p in (a, b, c)})
+    now = 400 * day
+
+    def succeeded(definition: Definition) -> dict[str, bool | None]:
+        return {p.project_id: p.succeeded for p in outcomes(history, definition, now)}
+
+    assert succeeded(Definition(90)) == {a.id: False, b.id: True, c.id: False}
+    assert succeeded(Definition(90, ("staging",), ab_wins=False)) == {a.id: True, b.id: False, c.id: False}
+    assert succeeded(Definition(91)) == {a.id: False, b.id: True, c.id: True}
+    assert Definition.of(Definition(30, ("champion",), False, 7).settings()) == Definition(
+        30, ("champion",), False, 7
+    )
+    assert Definition.of({"success_days": 30}) == Definition(30)  # a record from before the settings
+
+    did = activity(history)
+    assert did[b.id].runs == tuple(sorted(e.at for e in edges["logged"]))
+    assert did[b.id].explanations == (13 * day,) and did[b.id].ab_tests == (12 * day,)
+    assert did[a.id].ab_tests == (12 * day,) and c.id not in did
+    # what it did in its first 2 days (runs on days 0 and 1), then in its first 14
+    assert did[b.id].early(0, 2) == [4.0, 2.0, 0.0, 0.0]
+    assert did[b.id].early(0, 14) == [6.0, 3.0, 1.0, 1.0]
+
+
+def test_a_project_s_process_features_never_see_what_it_did_after_its_first_days() -> None:
+    projects, features = pasts(3, 120)
+    definition = Definition(90, observe_days=14)
+    target = projects[100]
+    early = Activity(runs=(target.started_ms, target.started_ms + DAY_MS))
+    late = Activity(
+        runs=(*early.runs, target.started_ms + 20 * DAY_MS),
+        explanations=(target.started_ms + 30 * DAY_MS,),
+        ab_tests=(target.started_ms + 15 * DAY_MS,),
+    )
+    one = build(projects, features, definition, {target.project_id: early})
+    two = build(projects, features, definition, {target.project_id: late})
+    assert np.array_equal(one.x, two.x)
+    i = one.projects.index(target)
+    assert [one.x[i][features.names.index(n)] for n in PROCESS] == [2.0, 2.0, 0.0, 0.0]

@@ -1,13 +1,16 @@
 """The reuse graph's facts off the registry's own shapes: a run's project (its tag, its experiment's, or the
-experiment), who ran it, the datasets, code and base model it used; a version's producer and logged model;
-a promotion. The graph is the same whatever order or repeats its facts come in (events at least once, a
-backfill reading everything again), and reuse counts distinct projects, never the producer itself."""
+experiment), that the project logged it, who ran it, the datasets, feature sets, code and base model it used;
+a version's producer and logged model; a promotion and the alias it reached; from the bus, an explanation of
+a version, and an A/B test's versions and winner (an alias-named variant names no version). The graph is
+the same whatever order or repeats its facts come in (events at least once, a backfill reading everything
+again), and reuse counts distinct projects, never the producer itself."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,11 +20,12 @@ from maestro.insights.graph import (
     merged,
     neighbourhood,
     project_of,
-    promotion_edge,
+    promotion_edges,
     reuse,
     run_edges,
     version_edges,
 )
+from maestro.insights.incremental import event_ms, facts_of
 
 
 def run(
@@ -55,13 +59,20 @@ def test_a_run_says_who_ran_its_project_and_what_the_project_used() -> None:
             "r1",
             "7",
             datasets="train,valid",
-            tags={"mlflow.source.git.commit": "abc123", "maestro.base_model": "bert/3"},
+            tags={
+                "mlflow.source.git.commit": "abc123",
+                "maestro.base_model": "bert/3",
+                "maestro.feature_set": "customer-v2, clicks ,",
+            },
         ),
         EXPERIMENT,
     )
     project = Node("project", "experiment:7")
     assert found == {
+        Edge(project, "logged", Node("run", "r1"), 1_000),
         Edge(Node("principal", "ana"), "ran", project, 1_000),
+        Edge(project, "used", Node("feature_set", "customer-v2"), 1_000),
+        Edge(project, "used", Node("feature_set", "clicks"), 1_000),
         Edge(project, "used", Node("dataset", "d-train@s3:s3://b/train"), 1_000),
         Edge(project, "used", Node("dataset", "d-valid@s3:s3://b/valid"), 1_000),
         Edge(project, "used", Node("code", "abc123"), 1_000),
@@ -86,7 +97,10 @@ def test_a_version_is_produced_by_its_run_s_project_and_derived_from_its_logged_
         Edge(node, "derived_from", Node("logged_model", "m-1"), 5_000),
     }
     assert version_edges({**version, "model_id": None}, None, None) == set()
-    assert promotion_edge("churn", 2, "bo", 9_000) == Edge(Node("principal", "bo"), "promoted", node, 9_000)
+    assert promotion_edges("churn", 2, "production", "bo", 9_000) == {
+        Edge(Node("principal", "bo"), "promoted", node, 9_000),
+        Edge(node, "reached", Node("alias", "production"), 9_000),
+    }
 
 
 def test_reuse_counts_distinct_projects_in_the_period_and_never_the_producer() -> None:
@@ -137,6 +151,37 @@ def test_a_node_s_neighbourhood_runs_both_ways_oldest_first() -> None:
     )
     assert neighbourhood(graph, project) == [
         ("in", "ran", Node("principal", "ana"), 50),
+        ("out", "logged", Node("run", "r1"), 50),
         ("out", "used", Node("dataset", "d-train@s3:s3://b/train"), 50),
         ("out", "produced", Node("model_version", "m/1"), 80),
     ]
+
+
+def bus(source: str, kind: str, time: str = "2026-12-04T00:00:10Z", **detail: Any) -> dict[str, Any]:
+    return {"source": source, "detail-type": kind, "time": time, "detail": {"tenant": "t", **detail}}
+
+
+def test_explanations_and_ab_tests_from_the_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = event_ms("2026-12-04T00:00:10Z")
+    version = Node("model_version", "churn/2")
+    submitted = bus(
+        "maestro.explain", "ExplanationSubmitted", job_id="j-1", model={"name": "churn", "version": 2}
+    )
+    assert facts_of(submitted, None) == ({Edge(Node("explanation", "j-1"), "explained", version, at)}, [])
+    assert facts_of(bus("maestro.registry", "ExplanationSubmitted", job_id="j-1"), None) == (set(), [])
+
+    served = {"control": ("churn", "1"), "v2": ("churn", "2")}  # what the experiment's variants name
+    monkeypatch.setattr(
+        "maestro.ab.interface.served_versions", lambda tenant, exp: served if exp == "e-1" else None
+    )
+    test = Node("ab_test", "e-1")
+    started = bus("maestro.ab", "ExperimentStarted", experiment_id="e-1", status="running")
+    assert facts_of(started, None)[0] == {
+        Edge(test, "tested", Node("model_version", "churn/1"), at),
+        Edge(test, "tested", version, at),
+    }
+    won = bus("maestro.ab", "ExperimentConcluded", experiment_id="e-1", status="concluded", winner="v2")
+    assert facts_of(won, None)[0] == {Edge(version, "won", test, at)}
+    assert facts_of({**won, "detail": {**won["detail"], "winner": None}}, None)[0] == set()
+    gone = bus("maestro.ab", "ExperimentStarted", experiment_id="e-9", status="running")
+    assert facts_of(gone, None)[0] == set()

@@ -1,6 +1,6 @@
 """What other capabilities may ask of the audit trail; they never import its store: whether one tenant's
-trail verifies in a given table (a restore drill verifies the restored copy), and the records of one kind of
-action, oldest first (the insights backfill reads who promoted what, and when)."""
+trail verifies in a given table (a restore drill verifies the restored copy), and the records of some kinds of
+action, oldest first (the insights backfill replays who promoted what, explanations and A/B tests)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ def verify_trail(tenant: str, table: str | None = None) -> dict[str, Any]:
     return verify(store, settings.audit_archive_bucket, Signer(settings.audit_signing_key))
 
 
-def records_of(tenant: str, action: str) -> Iterator[dict[str, Any]]:
-    """`tenant`'s records of `action` ("<capability>:<detail type>", as recorded from the bus), in the
-    trail's order: principal, occurred_at (the event's time) and the event's detail among their fields."""
+def records_of(tenant: str, *actions: str) -> Iterator[dict[str, Any]]:
+    """`tenant`'s records of these actions ("<capability>:<detail type>", as recorded from the bus), in the
+    trail's order: action, principal, occurred_at (the event's time) and the event's detail among their
+    fields."""
+    wanted = set(actions)
     for item in AuditStore(get_settings().audit_table, tenant).records():
-        if item.get("action") == action:
-            yield json.loads(item["record"])
+        if item.get("action") in wanted:
+            yield {"action": item["action"]} | json.loads(item["record"])

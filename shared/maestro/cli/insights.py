@@ -12,11 +12,21 @@ from typing import Any
 
 from maestro.cli.http import Api, common_options, connect, follow
 
-KIND_COLUMN = {"principal": 0, "project": 1, "dataset": 2, "code": 2, "model_version": 2, "logged_model": 2}
+# The kinds drawn, by column (a project's runs are left out: a project may log thousands).
+KIND_COLUMN = {
+    "principal": 0,
+    "project": 1,
+    "dataset": 2,
+    "feature_set": 2,
+    "code": 2,
+    "model_version": 2,
+    "logged_model": 2,
+}
 COLOURS = {
     "principal": "#4c72b0",
     "project": "#c44e52",
     "dataset": "#55a868",
+    "feature_set": "#64b5cd",
     "code": "#8172b2",
     "model_version": "#dd8452",
     "logged_model": "#937860",
@@ -79,6 +89,8 @@ def draw(api: Api, project: str, out: Path) -> int:
     nodes: dict[str, str] = {project: "project"}
     edges: list[tuple[str, str, str]] = []
     for e in around["edges"]:
+        if e["node"]["kind"] not in KIND_COLUMN:
+            continue
         other = e["node"]["id"]
         nodes[other] = e["node"]["kind"]
         edges.append(
@@ -171,7 +183,9 @@ def add_parser(top: Any) -> None:
         sub = insights.add_parser(name, parents=[common], help=what)
         sub.add_argument("--since", default=None, help="ISO time (default: 90 days before --until)")
         sub.add_argument("--until", default=None, help="ISO time (default: now)")
-    insights.choices["reuse"].add_argument("--kind", default=None, help="dataset, model_version, code, ...")
+    insights.choices["reuse"].add_argument(
+        "--kind", default=None, help="dataset, feature_set, model_version, code, ..."
+    )
     insights.choices["reuse"].add_argument("--limit", type=int, default=20)
     insights.choices["timeline"].add_argument("--node", default=None, help="one artifact (default: all)")
     insights.choices["timeline"].add_argument("--period", default="month", choices=("day", "week", "month"))
@@ -179,7 +193,7 @@ def add_parser(top: Any) -> None:
     recommend.add_argument("--project", default=None, help="a project's node id")
     recommend.add_argument("--task", default=None, help="a new project's task")
     recommend.add_argument("--team", nargs="*", default=[], help="its members")
-    recommend.add_argument("--kind", default="dataset", choices=("dataset", "model_version"))
+    recommend.add_argument("--kind", default="dataset", choices=("dataset", "feature_set", "model_version"))
     recommend.add_argument("--limit", type=int, default=10)
     insights.add_parser(
         "backfill", parents=[common], help="rebuild the graph and compare it with the live one"

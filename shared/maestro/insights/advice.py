@@ -15,7 +15,7 @@ from maestro.insights.graph import RELATIONS, Edge, Node
 from maestro.insights.recommend import DatasetRanker, Evidence, Past, Query, because
 from maestro.insights.store import LIVE, InsightsStore
 
-Kind = Literal["dataset", "model_version"]
+Kind = Literal["dataset", "feature_set", "model_version"]
 MIN_PROJECTS = 8  # fewer earlier projects than this leave the ranker nothing to learn from
 
 

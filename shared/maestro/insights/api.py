@@ -4,14 +4,15 @@ tenant."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from maestro.core.api import MaestroResolver, current_auth
 from maestro.core.fields import Key, Moment
 from maestro.core.settings import get_settings
-from maestro.insights.advice import Ask
+from maestro.insights.advice import Ask, Kind
+from maestro.insights.forecast import Definition
 from maestro.insights.forecasting import Forecasting
 from maestro.insights.graph import KINDS
 from maestro.insights.service import InsightsService
@@ -33,7 +34,7 @@ class RecommendationRequest(BaseModel):
     task: Key | None = None
     team: list[Key] = Field(default_factory=list, max_length=100, description="principals on the project")
     known: list[NodeId] = Field(default_factory=list, max_length=200, description="artifacts it uses (ids)")
-    kind: Literal["dataset", "model_version"] = "dataset"
+    kind: Kind = Field("dataset", description="what to recommend: datasets, feature sets or base models")
     limit: int = Field(10, ge=1, le=100)
     as_of: Moment | None = Field(None, description="recommend from what was known then (default: now)")
 
@@ -54,8 +55,32 @@ class TrainRequest(BaseModel):
         90,
         ge=1,
         le=3650,
-        description="success: a produced version promoted within this many days of the start",
+        description="success: within this many days of its registration, a version the project produced "
+        "reached one of success_aliases or won an A/B test; a project's outcome is known this long after "
+        "its start",
     )
+    success_aliases: list[Key] = Field(
+        default_factory=lambda: ["production"],
+        max_length=20,
+        description="the registry aliases that count as success (e.g. production, champion)",
+    )
+    ab_wins: bool = Field(True, description="a version that won an A/B test counts as success")
+    observe_days: int = Field(
+        14, ge=0, le=365, description="process features: what a project did in its first this many days"
+    )
+
+    @model_validator(mode="after")
+    def _some_success(self) -> TrainRequest:
+        if not self.success_aliases and not self.ab_wins:
+            raise ValueError(
+                "success_aliases: give an alias, or count A/B wins (ab_wins), or nothing is success"
+            )
+        return self
+
+    def definition(self) -> Definition:
+        return Definition(
+            self.success_days, tuple(dict.fromkeys(self.success_aliases)), self.ab_wins, self.observe_days
+        )
 
 
 class TeamRequest(BaseModel):

@@ -1,6 +1,7 @@
 """A tenant's graph rebuilt from scratch, as the backfill state machine's steps: start, walk (one bounded
 slice per invocation: the runs of experiment after experiment, then every registered version, then the
-promotions the audit trail recorded), finish and fail. The rebuild goes into a generation of its own,
+events the audit trail recorded whose facts are in the event: promotions, explanations, A/B tests), finish
+and fail. The rebuild goes into a generation of its own,
 "backfill-<id>", through the same facts (insights.incremental) the events give; finish compares it with the
 live graph edge by edge (each edge and its time, each project's start and task), reports what differs, then
 merges it into the live graph (an edge keeps its earliest time, so the merge adds what the events never
@@ -20,11 +21,10 @@ from maestro.core.settings import get_settings
 from maestro.core.submissions import now_iso
 from maestro.core.workflow_gateway import failure_reason
 from maestro.insights.graph import RELATIONS, Edge, Node, ProjectFact
-from maestro.insights.incremental import Facts, promotion_facts, run_facts, version_facts
+from maestro.insights.incremental import AUDITED, Facts, run_facts, version_facts
 from maestro.insights.store import LIVE, InsightsStore
 
 SLICE_S = 60.0
-PROMOTION_ACTION = "registry:ModelVersionAliasSet"
 SHOWN = 20  # differences listed by name in a backfill's record (all are counted)
 
 
@@ -82,19 +82,18 @@ def walk(state: dict[str, Any], slice_s: float = SLICE_S) -> dict[str, Any]:
             versions = history.versions()
             for version in versions:
                 _write(store, state, version_facts(history, version))
-            state |= {"stage": "promotions", "versions": len(versions)}
+            state |= {"stage": "events", "versions": len(versions)}
         else:
-            from maestro.audit.interface import records_of  # who pointed which alias, and when
+            from maestro.audit.interface import records_of  # promotions, explanations, A/B tests, and when
 
-            promotions = 0
-            for record in records_of(state["tenant"], PROMOTION_ACTION):
-                _write(
-                    store,
-                    state,
-                    promotion_facts(record["detail"], record["principal"], record["occurred_at"]),
+            replayed: dict[str, int] = {}
+            for record in records_of(state["tenant"], *AUDITED):
+                facts = AUDITED[record["action"]](
+                    state["tenant"], record["detail"], record.get("principal"), record["occurred_at"]
                 )
-                promotions += 1
-            state |= {"promotions": promotions, "done": True}
+                _write(store, state, facts)
+                replayed[record["action"]] = replayed.get(record["action"], 0) + 1
+            state |= {"events": replayed, "done": True}
     if not state["done"]:
         _record(
             state,
@@ -150,7 +149,8 @@ def finish(state: dict[str, Any]) -> dict[str, Any]:
         "experiments": len(state["experiments"]),
         "runs": state["runs"],
         "versions": state.get("versions", 0),
-        "promotions": state.get("promotions", 0),
+        "promotions": state.get("events", {}).get("registry:ModelVersionAliasSet", 0),
+        "events": state.get("events", {}),
     }
     _record(
         state, status="SUCCEEDED", stage="finished", read=totals, comparison=comparison, ended_at=now_iso()

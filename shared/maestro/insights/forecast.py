@@ -1,6 +1,7 @@
 """Project-success forecasts learned from the tenant's finished projects: features of a project as of its
 start (its team: size, members' past success, who they are; its reuse: how many of its datasets earlier
-projects used, and earlier successful ones; its datasets themselves); a two-stage logistic model over them
+projects used, and earlier successful ones; its datasets themselves) and of its first weeks (its process:
+runs, days with a run, explanations and A/B tests of its versions); a two-stage logistic model over them
 (the first stage sorts people and datasets into tiers, the second weighs the aggregates and the project's
 members and datasets in the upper tier), its figures on held-out later projects, and each forecast's top
 contributing inputs (exact SHAP values of the linear score: weight times the input's distance from its
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,9 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from maestro.insights.recommend import Past
 
 DAY_MS = 86_400_000
+# What the project did in its first `observe_days`: runs, days with a run (iteration), explanations of its
+# versions and A/B tests of them.
+PROCESS = ("early_runs", "early_active_days", "early_explanations", "early_ab_tests")
 AGGREGATES = (
     "team_size",
     "members_past_success",
@@ -29,19 +33,63 @@ AGGREGATES = (
     "datasets_reused",
     "datasets_from_successful",
     "datasets_past_success",
+    *PROCESS,
 )
 BINS = 10
 
 
 @dataclass(frozen=True)
 class Definition:
-    """Success: a version the project produced was promoted within `days` of its registration. A project's
-    outcome counts as known `days` after its start."""
+    """Success: within `days` of its registration, a version the project produced reached one of `aliases`,
+    or (when `ab_wins`) won an A/B test. A project's outcome counts as known `days` after its start. Its
+    process features are what it did in its first `observe_days`."""
 
     days: int = 90
+    aliases: tuple[str, ...] = ("production",)
+    ab_wins: bool = True
+    observe_days: int = 14
 
     def known_by(self, project: Past, at_ms: int) -> bool:
         return project.started_ms + self.days * DAY_MS <= at_ms
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "success_days": self.days,
+            "success_aliases": list(self.aliases),
+            "ab_wins": self.ab_wins,
+            "observe_days": self.observe_days,
+        }
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> Definition:
+        """From settings() (a record from before the aliases and the process had settings: their defaults)."""
+        default = cls()
+        return cls(
+            int(settings["success_days"]),
+            tuple(settings.get("success_aliases", default.aliases)),
+            bool(settings.get("ab_wins", default.ab_wins)),
+            int(settings.get("observe_days", default.observe_days)),
+        )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """When a project's runs started, and when explanations and A/B tests of its versions began."""
+
+    runs: tuple[int, ...] = ()
+    explanations: tuple[int, ...] = ()
+    ab_tests: tuple[int, ...] = ()
+
+    def early(self, started_ms: int, days: int) -> list[float]:
+        """PROCESS: what happened before `days` after the start (all of it so far, for a younger project)."""
+        end = started_ms + days * DAY_MS
+        runs = [t for t in self.runs if t < end]
+        return [
+            float(len(runs)),
+            float(len({(t - started_ms) // DAY_MS for t in runs})),
+            float(sum(t < end for t in self.explanations)),
+            float(sum(t < end for t in self.ab_tests)),
+        ]
 
 
 class Evidence:
@@ -74,7 +122,9 @@ class Features:
     def names(self) -> list[str]:
         return [*AGGREGATES, *(f"member:{p}" for p in self.people), *(f"dataset:{d}" for d in self.datasets)]
 
-    def row(self, team: Sequence[str], datasets: Sequence[str], evidence: Evidence) -> list[float]:
+    def row(
+        self, team: Sequence[str], datasets: Sequence[str], evidence: Evidence, process: Sequence[float] = ()
+    ) -> list[float]:
         members = [evidence.smoothed(evidence.person[p]) for p in team] or [evidence.rate]
         used = set(datasets)
         reused = [d for d in used if evidence.dataset[d][1] > 0]
@@ -85,6 +135,7 @@ class Features:
             len(reused) / len(used) if used else 0.0,
             sum(evidence.dataset[d][0] > 0 for d in used) / len(used) if used else 0.0,
             float(np.mean([evidence.smoothed(evidence.dataset[d]) for d in used])) if used else evidence.rate,
+            *(process or [0.0] * len(PROCESS)),
         ]
         return (
             aggregates + [float(p in team) for p in self.people] + [float(d in used) for d in self.datasets]
@@ -182,10 +233,25 @@ class Dataset:
     projects: list[Past]
 
 
-def build(projects: Sequence[Past], features: Features, definition: Definition) -> Dataset:
-    """A row per project whose outcome is known, from what was known at its start; in start order."""
+def build(
+    projects: Sequence[Past],
+    features: Features,
+    definition: Definition,
+    activity: Mapping[str, Activity] | None = None,
+) -> Dataset:
+    """A row per project whose outcome is known, from what was known at its start and what it did in its
+    first `observe_days`; in start order."""
     ordered = sorted((p for p in projects if p.succeeded is not None), key=lambda p: p.started_ms)
-    rows = [features.row(p.team, p.datasets, Evidence(ordered, p.started_ms, definition)) for p in ordered]
+    did = activity or {}
+    rows = [
+        features.row(
+            p.team,
+            p.datasets,
+            Evidence(ordered, p.started_ms, definition),
+            did.get(p.project_id, Activity()).early(p.started_ms, definition.observe_days),
+        )
+        for p in ordered
+    ]
     return Dataset(
         np.asarray(rows, dtype=float).reshape(len(ordered), len(features.names)),
         np.asarray([bool(p.succeeded) for p in ordered], dtype=np.int64),
@@ -260,12 +326,16 @@ def reliability(y: np.ndarray, p: np.ndarray) -> list[dict[str, Any]]:
 
 
 def evaluate(
-    projects: Sequence[Past], features: Features, definition: Definition, train_share: float = 0.7
+    projects: Sequence[Past],
+    features: Features,
+    definition: Definition,
+    train_share: float = 0.7,
+    activity: Mapping[str, Activity] | None = None,
 ) -> Model:
     """A model learned on the earliest projects and judged on the later ones (time split): its ROC AUC, Brier
     score and ECE beside the base rate's and a logistic regression on team size alone; then the model the
     tenant uses, learned on every project, carrying those figures and the held-out reliability bands."""
-    data = build(projects, features, definition)
+    data = build(projects, features, definition, activity)
     cut = int(len(data.y) * train_share)
     early = Dataset(data.x[:cut], data.y[:cut], data.projects[:cut])
     held = train(early, features.names, definition)

@@ -1,10 +1,11 @@
-"""Forecasts for one tenant, over its live graph: projects' outcomes read from it (success: a version the
-project produced was promoted within `success_days` of its registration; failure: none was, `success_days`
-after the project's start; unknown until then), the
-forecast model trained on them (insights.forecast), kept in the insights table and registered in the tenant's
-own registry as a version of `maestro-insights-forecast` with its figures (dogfooding); a project's forecast
-with its calibration band and top contributing features; and team suggestions ranked by the gain in the
-forecast each addition brings. Must never train on, or forecast from, another tenant's history."""
+"""Forecasts for one tenant, over its live graph: projects' outcomes read from it (success: within
+`success_days` of its registration, a version the project produced reached one of the success aliases, or won
+an A/B test; failure: none did, `success_days` after the project's start; unknown until then), what each
+project did in its first days (runs, explanations, A/B tests), the forecast model trained on them
+(insights.forecast), kept in the insights table and registered in the tenant's own registry as a version of
+`maestro-insights-forecast` with its figures (dogfooding); a project's forecast with its calibration band and
+top contributing inputs; and team suggestions ranked by the gain in the forecast each addition brings. Must
+never train on, or forecast from, another tenant's history."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict, NotFound, ValidationError
 from maestro.core.events import DomainEvent, publish_safely
 from maestro.insights.advice import TenantHistory
-from maestro.insights.forecast import DAY_MS, Definition, Evidence, Features, Model, evaluate
+from maestro.insights.forecast import DAY_MS, Activity, Definition, Evidence, Features, Model, evaluate
 from maestro.insights.graph import Node
 from maestro.insights.recommend import Past
 from maestro.insights.store import InsightsStore
@@ -31,14 +32,16 @@ TOP_FEATURES = 5
 
 def outcomes(history: TenantHistory, definition: Definition, now_ms: int) -> list[Past]:
     """Every project, with its outcome where known by `now_ms` (None while it may still succeed)."""
-    promoted: dict[Node, int] = {}
-    for e in history.edges["promoted"]:
-        promoted[e.target] = min(e.at, promoted.get(e.target, e.at))
+    succeeded: dict[Node, int] = {}  # version -> when it first reached a success alias or won an A/B test
+    wins = [e for e in history.edges["reached"] if e.target.key in definition.aliases]
+    wins += history.edges["won"] if definition.ab_wins else []
+    for e in wins:  # both: the version is the edge's source
+        succeeded[e.source] = min(e.at, succeeded.get(e.source, e.at))
     window = definition.days * DAY_MS
     won = {
         e.source.id
         for e in history.edges["produced"]
-        if e.target in promoted and promoted[e.target] - e.at <= window and promoted[e.target] <= now_ms
+        if e.target in succeeded and succeeded[e.target] - e.at <= window and succeeded[e.target] <= now_ms
     }
 
     def outcome(project: Past) -> bool | None:
@@ -49,17 +52,35 @@ def outcomes(history: TenantHistory, definition: Definition, now_ms: int) -> lis
     return [replace(p, succeeded=outcome(p)) for p in history.past("dataset")]
 
 
+def activity(history: TenantHistory) -> dict[str, Activity]:
+    """Per project: when its runs started, and when explanations and A/B tests of its versions began."""
+    producer = {e.target: e.source.id for e in history.edges["produced"]}
+    found: dict[str, dict[str, list[int]]] = {}
+
+    def add(project: str | None, what: str, at: int) -> None:
+        if project is not None:
+            found.setdefault(project, {"runs": [], "explanations": [], "ab_tests": []})[what].append(at)
+
+    for e in history.edges["logged"]:
+        add(e.source.id, "runs", e.at)
+    for e in history.edges["explained"]:
+        add(producer.get(e.target), "explanations", e.at)
+    for e in history.edges["tested"]:
+        add(producer.get(e.target), "ab_tests", e.at)
+    return {p: Activity(**{k: tuple(sorted(v)) for k, v in did.items()}) for p, did in found.items()}
+
+
 class Forecasting:
     def __init__(self, store: InsightsStore, auth: AuthContext, correlation_id: str | None) -> None:
         self.store, self.auth, self.correlation_id = store, auth, correlation_id
 
-    def _projects(self, definition: Definition, now_ms: int) -> list[Past]:
-        return outcomes(TenantHistory.read(self.store), definition, now_ms)
+    def _projects(self, definition: Definition, now_ms: int) -> tuple[list[Past], dict[str, Activity]]:
+        history = TenantHistory.read(self.store)
+        return outcomes(history, definition, now_ms), activity(history)
 
     # -- training -------------------------------------------------------------------------------------------
-    def train(self, success_days: int, now_ms: int) -> dict[str, Any]:
-        definition = Definition(success_days)
-        projects = self._projects(definition, now_ms)
+    def train(self, definition: Definition, now_ms: int) -> dict[str, Any]:
+        projects, did = self._projects(definition, now_ms)
         finished = [p for p in projects if p.succeeded is not None]
         if len(finished) < MIN_FINISHED or len({p.succeeded for p in finished}) < 2:
             raise Conflict(
@@ -69,15 +90,16 @@ class Forecasting:
         people = sorted({m for p in projects for m in p.team})
         datasets = sorted({d for p in projects for d in p.datasets})
         try:
-            model = evaluate(finished, Features(people, datasets), definition)
+            model = evaluate(finished, Features(people, datasets), definition, activity=did)
         except ValueError as exc:  # e.g. the latest projects all ended alike: nothing to judge it on
             raise Conflict(f"no forecast can be learned and judged yet: {exc}") from exc
-        version = self._register(model, people, datasets, len(finished))
+        version = self._register(model, definition, people, datasets, len(finished))
         record = {
             "version": version,
             "trained_at": now_ms,
             "trained_by": self.auth.principal,
-            "success_days": success_days,
+            "success_days": definition.days,
+            "definition": definition.settings(),
             "people": people,
             "datasets": datasets,
             "model": model.to_json(),
@@ -88,18 +110,20 @@ class Forecasting:
                 self.auth,
                 "insights",
                 "ForecastModelTrained",
-                {"version": version, "success_days": success_days, "figures": model.figures},
+                {"version": version, **definition.settings(), "figures": model.figures},
                 self.correlation_id,
             )
         )
         return self.shown(record)
 
-    def _register(self, model: Model, people: list[str], datasets: list[str], finished: int) -> str:
+    def _register(
+        self, model: Model, definition: Definition, people: list[str], datasets: list[str], finished: int
+    ) -> str:
         """The model in the tenant's own registry: a run with its settings and figures, the model as JSON."""
         from maestro.registry.interface import recorder
 
         runs = recorder(self.auth, self.correlation_id)
-        params = {"success_days": model.definition_days, "features": len(model.names), "finished": finished}
+        params = {**definition.settings(), "features": len(model.names), "finished": finished}
         _, run_id = runs.start_run(EXPERIMENT, "forecast", params, {"maestro.insights": "forecast"})
         try:
             version = self._record_run(runs, run_id, model, people, datasets)
@@ -145,6 +169,7 @@ class Forecasting:
             "trained_at": record["trained_at"],
             "trained_by": record["trained_by"],
             "success_days": record["success_days"],
+            "definition": Definition.of(record.get("definition") or record).settings(),
             "figures": model["figures"],
             "reliability": model["bands"],
         }
@@ -152,24 +177,25 @@ class Forecasting:
     # -- forecasts and teams --------------------------------------------------------------------------------
     def _context(
         self, project_id: str, now_ms: int
-    ) -> tuple[dict[str, Any], Model, Features, Past, Evidence]:
+    ) -> tuple[dict[str, Any], Model, Features, Past, Evidence, list[float]]:
         record = self.model()
         try:
             model = Model.from_json(record["model"])
         except ValueError as exc:
             raise Conflict(f"{exc} that this version cannot read: train it again") from exc
         features = Features(record["people"], record["datasets"])
-        definition = Definition(record["success_days"])
-        projects = self._projects(definition, now_ms)
+        definition = Definition.of(record.get("definition") or record)
+        projects, did = self._projects(definition, now_ms)
         node = f"project:{project_id}"
         found = next((p for p in projects if p.project_id == node), None)
         if found is None:
             raise NotFound(f"no project {node} in the tenant's graph")
-        return record, model, features, found, Evidence(projects, now_ms, definition)
+        process = did.get(found.project_id, Activity()).early(found.started_ms, definition.observe_days)
+        return record, model, features, found, Evidence(projects, now_ms, definition), process
 
     def forecast(self, project_id: str, now_ms: int) -> dict[str, Any]:
-        record, model, features, project, evidence = self._context(project_id, now_ms)
-        x = np.asarray(features.row(project.team, project.datasets, evidence))
+        record, model, features, project, evidence, process = self._context(project_id, now_ms)
+        x = np.asarray(features.row(project.team, project.datasets, evidence, process))
         probability = float(model.probability(x[None, :])[0])
         return {
             "project": project.project_id,
@@ -194,14 +220,14 @@ class Forecasting:
         """Principals to add, one at a time, each the one whose addition raises the forecast most, while the
         team is below `size` and an addition still raises it; `keep` must stay (they are on it already or
         are added first)."""
-        record, model, features, project, evidence = self._context(project_id, now_ms)
+        record, model, features, project, evidence, process = self._context(project_id, now_ms)
         team = list(dict.fromkeys([*project.team, *keep]))
         if len(team) > size:
             raise ValidationError("size", f"the team already has {len(team)} members, with those to keep")
 
         def chance(members: list[str]) -> float:
             return float(
-                model.probability(np.asarray([features.row(members, project.datasets, evidence)]))[0]
+                model.probability(np.asarray([features.row(members, project.datasets, evidence, process)]))[0]
             )
 
         start = current = chance(team)

@@ -1,7 +1,8 @@
-"""The reuse graph's facts: which project used which dataset, code version and base model, produced which
-model versions, who ran it and who promoted what, read off the registry's runs, versions and aliases. Pure:
-the same facts come from an event as from a backfill's scan, so both build the same graph. Must never
-count one project's reuse of an artifact twice."""
+"""The reuse graph's facts: which project used which dataset, feature set, code version and base model, which
+runs it logged, produced which model versions, who ran it and who promoted what to which alias, which
+versions were explained and A/B tested and which won their test; read off the registry's runs, versions and
+aliases, and the explanation and A/B events. Pure: the same facts come from an event as from a backfill's
+scan, so both build the same graph. Must never count one project's reuse of an artifact twice."""
 
 from __future__ import annotations
 
@@ -9,18 +10,44 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["project", "dataset", "model_version", "logged_model", "code", "principal"]
-Relation = Literal["used", "produced", "derived_from", "ran", "promoted"]
+Kind = Literal[
+    "project",
+    "dataset",
+    "feature_set",
+    "model_version",
+    "logged_model",
+    "code",
+    "principal",
+    "run",
+    "alias",
+    "explanation",
+    "ab_test",
+]
+Relation = Literal[
+    "used", "produced", "derived_from", "ran", "promoted", "logged", "reached", "explained", "tested", "won"
+]
 PROJECT_TAG = "maestro.project"  # on a run or its experiment: experiments that share it are one project
 COMMIT_TAG = "mlflow.source.git.commit"
 USER_TAG = "mlflow.user"
 BASE_MODEL_TAG = "maestro.base_model"  # "<name>/<version>": the registered version a run fine-tuned
 TASK_TAG = "maestro.task"  # on a run or its experiment: the kind of problem (e.g. "churn", "fraud")
+FEATURE_SET_TAG = "maestro.feature_set"  # on a run: the feature sets it read, comma-separated names
 # The run tags that change what a run says to the graph (a run's other tags, params and metrics do not).
-GRAPH_TAGS = frozenset({PROJECT_TAG, COMMIT_TAG, USER_TAG, BASE_MODEL_TAG, TASK_TAG})
-ARTIFACT_KINDS: tuple[Kind, ...] = ("dataset", "model_version", "logged_model", "code")
-KINDS: tuple[Kind, ...] = ("project", *ARTIFACT_KINDS, "principal")
-RELATIONS: tuple[Relation, ...] = ("used", "produced", "derived_from", "ran", "promoted")
+GRAPH_TAGS = frozenset({PROJECT_TAG, COMMIT_TAG, USER_TAG, BASE_MODEL_TAG, TASK_TAG, FEATURE_SET_TAG})
+ARTIFACT_KINDS: tuple[Kind, ...] = ("dataset", "feature_set", "model_version", "logged_model", "code")
+KINDS: tuple[Kind, ...] = ("project", *ARTIFACT_KINDS, "principal", "run", "alias", "explanation", "ab_test")
+RELATIONS: tuple[Relation, ...] = (
+    "used",
+    "produced",
+    "derived_from",
+    "ran",
+    "promoted",
+    "logged",
+    "reached",
+    "explained",
+    "tested",
+    "won",
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -97,10 +124,11 @@ def dataset_node(dataset: Mapping[str, Any]) -> Node:
 
 
 def run_edges(run: Mapping[str, Any], experiment: Mapping[str, Any]) -> set[Edge]:
-    """What a run says: who ran its project, and the datasets, code and base model the project used."""
+    """What a run says: the project logged it, who ran the project, and the datasets, feature sets, code and
+    base model the project used."""
     info, tags = run["info"], _tags(run.get("data", {}).get("tags"))
     project, at = project_of(run, experiment), int(info.get("start_time") or 0)
-    edges: set[Edge] = set()
+    edges = {Edge(project, "logged", Node("run", str(info["run_id"])), at)}
     user = info.get("user_id") or tags.get(USER_TAG)
     if user:
         edges.add(Edge(Node("principal", str(user)), "ran", project, at))
@@ -108,6 +136,8 @@ def run_edges(run: Mapping[str, Any], experiment: Mapping[str, Any]) -> set[Edge
         edges.add(Edge(project, "used", dataset_node(entry["dataset"]), at))
     if tags.get(COMMIT_TAG):
         edges.add(Edge(project, "used", Node("code", tags[COMMIT_TAG]), at))
+    for name in filter(None, (n.strip() for n in tags.get(FEATURE_SET_TAG, "").split(","))):
+        edges.add(Edge(project, "used", Node("feature_set", name), at))
     if tags.get(BASE_MODEL_TAG):
         edges.add(Edge(project, "used", Node("model_version", tags[BASE_MODEL_TAG]), at))
     return edges
@@ -117,7 +147,7 @@ def version_edges(
     version: Mapping[str, Any], run: Mapping[str, Any] | None, experiment: Mapping[str, Any] | None
 ) -> set[Edge]:
     """A registered version: produced by its run's project, derived from its logged model."""
-    node = Node("model_version", f"{version['name']}/{version['version']}")
+    node = version_node(version["name"], version["version"])
     at = int(version.get("creation_timestamp") or 0)
     edges: set[Edge] = set()
     if run is not None and experiment is not None:
@@ -127,8 +157,34 @@ def version_edges(
     return edges
 
 
-def promotion_edge(name: str, version: str | int, principal: str, at: int) -> Edge:
-    return Edge(Node("principal", principal), "promoted", Node("model_version", f"{name}/{version}"), at)
+def version_node(name: str, version: str | int) -> Node:
+    return Node("model_version", f"{name}/{version}")
+
+
+def promotion_edges(
+    name: str, version: str | int, alias: str | None, principal: str | None, at: int
+) -> set[Edge]:
+    """An alias pointed at a version: who promoted it, and which alias it reached."""
+    node = version_node(name, version)
+    edges = {Edge(Node("principal", principal), "promoted", node, at)} if principal else set()
+    if alias:
+        edges.add(Edge(node, "reached", Node("alias", alias), at))
+    return edges
+
+
+def explanation_edge(job_id: str, name: str, version: str | int, at: int) -> Edge:
+    return Edge(Node("explanation", job_id), "explained", version_node(name, version), at)
+
+
+def ab_edges(
+    experiment_id: str, versions: Iterable[tuple[str, str]], winner: tuple[str, str] | None, at: int
+) -> set[Edge]:
+    """An A/B test started (the registered versions its variants serve) or concluded with a winner."""
+    test = Node("ab_test", experiment_id)
+    edges = {Edge(test, "tested", version_node(*v), at) for v in versions}
+    if winner is not None:
+        edges.add(Edge(version_node(*winner), "won", test, at))
+    return edges
 
 
 def merged(edges: Iterable[Edge]) -> dict[tuple[Node, Relation, Node], int]:

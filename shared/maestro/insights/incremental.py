@@ -1,11 +1,15 @@
-"""The live graph, built from the registry's events on the bus as they come: a run's creation, its inputs
-and the tags that say its project, task, code or base model (the run is read again, so an event delivered
-twice or late says what the run says now); a version's registration; an alias pointed at a version (who
-promoted what, at the event's time). Never scans: one event reads one run or one version. Must never fail an
-event for a run or version that is gone since (it is skipped, and said so)."""
+"""The live graph, built from the events on the bus as they come: the registry's (a run's creation, its inputs
+and the tags that say its project, task, feature sets, code or base model: the run is read again, so an
+event delivered twice or late says what the run says now; a version's registration; an alias pointed at a
+version: who promoted it, and which alias it reached), an explanation's submission (which version it
+explains) and an A/B test's start and conclusion (the versions its variants serve; the one that won). Never
+scans: one event reads one run, one version or one experiment. The events whose facts are in the event
+itself (AUDITED) give the same facts from the audit trail's record of them, which the backfill replays. Must
+never fail an event for a run, version or experiment that is gone since (it is skipped, and said so)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +19,10 @@ from maestro.insights.graph import (
     GRAPH_TAGS,
     Edge,
     ProjectFact,
+    ab_edges,
+    explanation_edge,
     project_fact,
-    promotion_edge,
+    promotion_edges,
     run_edges,
     version_edges,
 )
@@ -25,8 +31,6 @@ from maestro.insights.store import LIVE, InsightsStore
 Facts = tuple[set[Edge], list[ProjectFact]]
 RUN_EVENTS = ("RunCreated", "RunInputsLogged", "RunDataLogged")
 VERSION_EVENTS = ("ModelVersionCreated",)
-PROMOTION_EVENTS = ("ModelVersionAliasSet",)
-DETAIL_TYPES = RUN_EVENTS + VERSION_EVENTS + PROMOTION_EVENTS
 
 
 def event_ms(time: str) -> int:
@@ -44,15 +48,53 @@ def version_facts(history: Any, version: dict[str, Any]) -> Facts:
     return version_edges(version, run, experiment), []
 
 
-def promotion_facts(detail: dict[str, Any], principal: str | None, time: str) -> Facts:
-    if not principal or detail.get("version") is None:
+def promotion_facts(tenant: str, detail: dict[str, Any], principal: str | None, time: str) -> Facts:
+    if detail.get("version") is None:
         return set(), []
-    return {promotion_edge(detail["name"], detail["version"], principal, event_ms(time))}, []
+    return promotion_edges(
+        detail["name"], detail["version"], detail.get("alias"), principal, event_ms(time)
+    ), []
+
+
+def explanation_facts(tenant: str, detail: dict[str, Any], principal: str | None, time: str) -> Facts:
+    model = detail.get("model") or {}
+    if not detail.get("job_id") or model.get("version") is None:
+        return set(), []
+    return {explanation_edge(detail["job_id"], model["name"], model["version"], event_ms(time))}, []
+
+
+def ab_facts(tenant: str, detail: dict[str, Any], principal: str | None, time: str) -> Facts:
+    """A test's start: the versions its variants serve; its conclusion: the version that won, if one did."""
+    from maestro.ab.interface import served_versions
+
+    served = served_versions(tenant, detail["experiment_id"])
+    if not served:
+        return set(), []
+    if detail.get("status") == "concluded":
+        winner = served.get(detail.get("winner") or "")
+        return (ab_edges(detail["experiment_id"], [], winner, event_ms(time)) if winner else set()), []
+    return ab_edges(detail["experiment_id"], served.values(), None, event_ms(time)), []
+
+
+# "<capability>:<detail type>", as the audit trail names an event's action: the facts its event gives.
+AUDITED: dict[str, Callable[[str, dict[str, Any], str | None, str], Facts]] = {
+    "registry:ModelVersionAliasSet": promotion_facts,
+    "explain:ExplanationSubmitted": explanation_facts,
+    "ab:ExperimentStarted": ab_facts,
+    "ab:ExperimentConcluded": ab_facts,
+}
+SOURCES = {f"maestro.{action.partition(':')[0]}" for action in AUDITED} | {"maestro.registry"}
+DETAIL_TYPES = (*RUN_EVENTS, *VERSION_EVENTS, *(action.partition(":")[2] for action in AUDITED))
 
 
 def facts_of(event: dict[str, Any], history: Any) -> Facts:
     """What one bus event adds to the graph (nothing, for an event that changes nothing it records)."""
     detail, kind = event["detail"], event["detail-type"]
+    action = f"{event['source'].removeprefix('maestro.')}:{kind}"
+    if action in AUDITED:
+        return AUDITED[action](detail["tenant"], detail, detail.get("principal"), event["time"])
+    if event["source"] != "maestro.registry":
+        return set(), []
     if kind in RUN_EVENTS:
         if kind == "RunDataLogged" and not GRAPH_TAGS & set(detail.get("tags") or []):
             return set(), []
@@ -61,8 +103,6 @@ def facts_of(event: dict[str, Any], history: Any) -> Facts:
     if kind in VERSION_EVENTS:
         version = history.version(detail["name"], int(detail["version"]))
         return version_facts(history, version) if version else (set(), [])
-    if kind in PROMOTION_EVENTS:
-        return promotion_facts(detail, detail.get("principal"), event["time"])
     return set(), []
 
 

@@ -11,6 +11,7 @@ from maestro.core.auth import AuthContext
 from maestro.core.errors import Conflict
 from maestro.core.observability import logger, metrics
 from maestro.core.settings import get_settings
+from maestro.insights.forecast import Definition
 from maestro.insights.forecasting import Forecasting
 from maestro.insights.store import InsightsStore, tenants_with_models
 
@@ -22,10 +23,10 @@ def retrain_all(now_ms: int | None = None) -> dict[str, Any]:
     now_ms = now_ms or int(time.time() * 1000)
     retrained: list[str] = []
     skipped, failed = 0, 0
-    for tenant, success_days in tenants_with_models(table):
+    for tenant, settings in tenants_with_models(table):
         auth = AuthContext.of(RETRAINER, tenant, frozenset({"service"}))
         try:
-            Forecasting(InsightsStore(table, tenant), auth, None).train(success_days, now_ms)
+            Forecasting(InsightsStore(table, tenant), auth, None).train(Definition.of(settings), now_ms)
             retrained.append(tenant)
         except Conflict as exc:  # too few finished projects now (deleted runs): the last model stays
             skipped += 1

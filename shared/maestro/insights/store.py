@@ -170,6 +170,7 @@ class InsightsStore(TenantTable):
             "gsi1pk": MODELS_INDEX,
             "gsi1sk": self.tenant,
             "success_days": record["success_days"],
+            "definition": json.dumps(record["definition"]),
             "record": json.dumps(record),
         }
         self._call("put_item", Item=to_item(item))
@@ -179,7 +180,15 @@ class InsightsStore(TenantTable):
         return json.loads(item["record"]) if item else None
 
 
-def tenants_with_models(table: str) -> list[tuple[str, int]]:
-    """(tenant, its success_days) of every tenant that trained a forecast: the platform's own read across
-    tenants, never a tenant's request."""
-    return [(i["gsi1sk"]["S"], int(i["success_days"]["N"])) for i in across_tenants(table, MODELS_INDEX)]
+def tenants_with_models(table: str) -> list[tuple[str, dict[str, Any]]]:
+    """(tenant, the success definition it trained with) of every tenant that trained a forecast: the
+    platform's own read across tenants, never a tenant's request."""
+    return [
+        (
+            i["gsi1sk"]["S"],
+            json.loads(i["definition"]["S"])
+            if "definition" in i
+            else {"success_days": int(i["success_days"]["N"])},
+        )
+        for i in across_tenants(table, MODELS_INDEX)
+    ]
