@@ -393,6 +393,14 @@ def test_inline_rows_progress_listing_isolation_and_links(
     unexplained = call(platform, "GET", f"/explanations/{job['job_id']}/summary", token, params={"row": 99})
     assert unexplained.status_code == 422 and unexplained.json()["error"]["fields"][0]["field"] == "row"
 
+    # the insights graph records what was explained (from the bus: ExplanationSubmitted)
+    def explained() -> set[str]:
+        node = {"node": "model_version:churn-gbm/1"}
+        found = call(platform, "GET", "/insights/neighbourhood", token, params=node).json().get("edges", [])
+        return {e["node"]["id"] for e in found if e["relation"] == "explained"}
+
+    wait_for(lambda: f"explanation:{job['job_id']}" in explained(), timeout_s=30)
+
     other = platform.token("globex", ["admin"])
     assert call(platform, "GET", f"/explanations/{job['job_id']}", other).status_code == 404
     assert job["job_id"] not in [
