@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from maestro.insights.synthetic import History, generate
-from tests.insights_history import Loaded, dataset_id, digest, feature_set, load
+from tests.insights_history import Loaded, dataset_id, digest, expected_edges, feature_set, load
 from tests.support import RunningPlatform, start_platform, wait_for
 
 PROMOTER = "release-manager"  # who loads the history, and so points every `production` alias
@@ -48,12 +48,6 @@ def loaded(platform: RunningPlatform, history: History) -> Loaded:
 
     wait_for(settled, timeout_s=120, interval_s=0.5)
     return found
-
-
-def expected_edges(project: Any, runs: int = 2) -> int:
-    """Its team, datasets, feature set, two code versions, base model, produced version and runs."""
-    edges = len(project.team) + len(project.datasets) + 1 + 2 + bool(project.base_model) + project.succeeded
-    return edges + max(runs, len(project.team))
 
 
 def edges_of(platform: RunningPlatform, token: str, node: str) -> set[tuple[str, str, str]]:

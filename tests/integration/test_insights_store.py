@@ -107,3 +107,27 @@ def test_a_tenant_s_deletion_stops_its_running_backfills(
     assert stop("acme") == {"graph_backfills": 1}
     assert sfn.describe_execution(executionArn=running)["status"] == "ABORTED"
     assert stop("globex") == {"graph_backfills": 0}
+
+
+def test_the_live_graph_s_version_moves_with_every_change_and_only_then(store: InsightsStore) -> None:
+    from maestro.insights.advice import TenantHistory
+
+    edges, found = facts(random.Random(9))
+    assert store.version() == 0
+    store.add_edges(LIVE, edges)
+    store.add_projects(LIVE, found)
+    moved = store.version()
+    first = TenantHistory.read(store)
+    assert moved > 0 and TenantHistory.read(store) is first  # unchanged: the graph kept is answered again
+    store.add_edges(LIVE, edges)  # the same facts again, and later ones: nothing changes
+    store.add_edges(LIVE, [Edge(e.source, e.relation, e.target, e.at + 1) for e in edges])
+    store.add_projects(LIVE, found)
+    store.add_edges("backfill-1", edges)  # another generation is not the live graph
+    assert store.version() == moved and TenantHistory.read(store) is first
+    new = Edge(PEOPLE[0], "ran", Node("project", "experiment:new"), 5)
+    store.add_edges(LIVE, [new])
+    assert store.version() > moved
+    again = TenantHistory.read(store)
+    assert again is not first and new in again.edges["ran"]
+    other = InsightsStore(TABLE, "globex")
+    assert other.version() == 0 and TenantHistory.read(other).edges["used"] == []

@@ -1,12 +1,14 @@
 """Recommendations from the tenant's live graph: its projects as the ranker's past (task, team, and the
 artifacts of one kind each used), a learned ranker fitted on them (insights.recommend), and each
 recommendation's evidence: the earlier projects that used it, and what they achieved (versions produced,
-versions promoted). Must never rank an artifact the project already uses, nor learn from fewer projects than
-a ranker can be fitted on (the answer then says why it has none)."""
+versions promoted). The graph is read again only when its version moved (a warm container keeps the last
+read of a few tenants). Must never rank an artifact the project already uses, nor learn from fewer projects
+than a ranker can be fitted on (the answer then says why it has none)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +19,7 @@ from maestro.insights.store import LIVE, InsightsStore
 
 Kind = Literal["dataset", "feature_set", "model_version"]
 MIN_PROJECTS = 8  # fewer earlier projects than this leave the ranker nothing to learn from
+KEPT_TENANTS = 8  # the graphs a warm container keeps, the least recently read dropped first
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,28 @@ class Ask:
 
 @dataclass
 class TenantHistory:
+    """A tenant's live graph as read: its edges by relation, and its projects' starts and tasks."""
+
     edges: dict[str, list[Edge]]
     projects: dict[Node, tuple[int, str | None]]
 
     @classmethod
     def read(cls, store: InsightsStore) -> TenantHistory:
-        return cls({r: list(store.edges(LIVE, r)) for r in RELATIONS}, store.projects(LIVE))
+        """The tenant's live graph, read again only when its version moved since this container last read
+        it (the version first, then the graph: a graph kept is never older than its version). Never to be
+        changed by its readers: the same object answers later requests."""
+        version, key = store.version(), (store.table, store.tenant)
+        with _READ_LOCK:
+            kept = _READ.get(key)
+            if kept is not None and kept[0] == version:
+                _READ.move_to_end(key)
+                return kept[1]
+        history = cls({r: list(store.edges(LIVE, r)) for r in RELATIONS}, store.projects(LIVE))
+        with _READ_LOCK:  # environments may share this module (the local runtime's threads)
+            _READ[key] = (version, history)
+            while len(_READ) > KEPT_TENANTS:
+                _READ.popitem(last=False)
+        return history
 
     def past(self, kind: Kind) -> list[Past]:
         team: dict[Node, set[str]] = defaultdict(set)
@@ -63,6 +82,10 @@ class TenantHistory:
             found[e.source.id]["versions"] += 1
             found[e.source.id]["promoted"] += e.target in promoted
         return found
+
+
+_READ: OrderedDict[tuple[str, str], tuple[int, TenantHistory]] = OrderedDict()
+_READ_LOCK = threading.Lock()
 
 
 def recommend(store: InsightsStore, ask: Ask, now_ms: int) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 generations ("live", built from the bus's events; "backfill-<id>", rebuilt by a backfill), and the
 backfills' records. An edge is two items (in its source's partition, "out", and its target's, "in"), so a
 node's neighbourhood is one Query; the outgoing item is indexed by relation and time (gsi1) for the reuse
-figures. The only AWS user of the capability. Must never move an edge's time later: every write keeps the
-earliest (a condition), so facts delivered twice or out of order build the same graph."""
+figures. The live graph has a version that moves with every write that changes it, so a reader can keep
+what it read until then. The only AWS user of the capability. Must never move an edge's time later: every
+write keeps the earliest (a condition), so facts delivered twice or out of order build the same graph."""
 
 from __future__ import annotations
 
@@ -84,15 +85,39 @@ class InsightsStore(TenantTable):
             }
             changed += self._earliest(self.k(graph, "N", source), f"out#{e.relation}#{target}", e.at, indexed)
             self._earliest(self.k(graph, "N", target), f"in#{e.relation}#{source}", e.at, sides)
+        self._changed(graph, changed)
         return changed
 
-    def add_projects(self, graph: str, facts: Iterable[ProjectFact]) -> None:
-        """A project's start (its earliest run) and, apart, the task of its earliest run naming one."""
+    def add_projects(self, graph: str, facts: Iterable[ProjectFact]) -> int:
+        """A project's start (its earliest run) and, apart, the task of its earliest run naming one; how many
+        of them were new or moved earlier."""
+        changed = 0
         for f in facts:
             pk = self.k(graph, "PROJECTS")
-            self._earliest(pk, key_of(f.project), f.at, {"kind": f.project.kind, "key": f.project.key})
+            changed += self._earliest(
+                pk, key_of(f.project), f.at, {"kind": f.project.kind, "key": f.project.key}
+            )
             if f.task is not None:
-                self._earliest(pk, f"task#{key_of(f.project)}", f.at, {"task": f.task})
+                changed += self._earliest(pk, f"task#{key_of(f.project)}", f.at, {"task": f.task})
+        self._changed(graph, changed)
+        return changed
+
+    def _changed(self, graph: str, changes: int) -> None:
+        """The live graph's version moves on with every write that changed it (written after the change, so
+        a reader that reads the version first and the graph after never keeps a graph older than it)."""
+        if graph == LIVE and changes:
+            self._call(
+                "update_item",
+                Key=self.key(self.k(LIVE, "VERSION"), "version"),
+                UpdateExpression="ADD #v :one",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+
+    def version(self) -> int:
+        """The live graph's version: unchanged while the graph is (0 before its first write)."""
+        item = self.item(self.k(LIVE, "VERSION"), "version")
+        return int(item["version"]) if item else 0
 
     def around(self, graph: str, node: Node) -> list[Edge]:
         return [edge_of(i) for i in self.items(self.k(graph, "N", key_of(node)))]
