@@ -1,12 +1,12 @@
 """A tenant's graph rebuilt from scratch, as the backfill state machine's steps: start, walk (one bounded
 slice per invocation: the runs of experiment after experiment, then every registered version, then the
 events the audit trail recorded whose facts are in the event: promotions, explanations, A/B tests), finish
-and fail. The rebuild goes into a generation of its own,
-"backfill-<id>", through the same facts (insights.incremental) the events give; finish compares it with the
-live graph edge by edge (each edge and its time, each project's start and task), reports what differs, then
-merges it into the live graph (an edge keeps its earliest time, so the merge adds what the events never
-brought, such as history from before insights was installed) and removes the generation. Must never leave a
-backfill's generation behind, finished or failed."""
+and fail. The rebuild goes into a generation of its own, "backfill-<id>", through the same facts
+(insights.incremental) the events give; finish compares it with the live graph edge by edge (each edge and
+its time, each project's start and task), reports what differs, then merges it into the live graph (an edge
+keeps its earliest time, so the merge adds what the events never brought, such as history from before
+insights was installed) and removes the generation. Must never leave a backfill's generation behind,
+finished or failed."""
 
 from __future__ import annotations
 
