@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import ndcg_score, roc_auc_score
+from sklearn.metrics import brier_score_loss, ndcg_score, roc_auc_score
 
 from maestro.insights.forecast import Definition, Features, ece, evaluate
 from maestro.insights.recommend import Past
@@ -158,7 +158,7 @@ def forecast_via_api(platform: Any, token: str, history: History, loaded: Loaded
         "planted_truth": {
             "auc": round(float(roc_auc_score(outcome, planted)), 3),
             "ece": round(ece(outcome, planted), 3),
-            "brier": round(float(np.mean((planted - outcome) ** 2)), 3),
+            "brier": round(float(brier_score_loss(outcome, planted)), 3),
         },
     }
     emit(

@@ -50,6 +50,23 @@ def loaded(platform: RunningPlatform, history: History) -> Loaded:
     return found
 
 
+def audited(platform: RunningPlatform, token: str, action: str) -> int:
+    """How many records of `action` the tenant's audit trail holds (the backfill replays them)."""
+    params = {"action": action, "start": "2020-01-01T00:00:00Z"}
+    return len(platform.api("GET", "/audit/events", token, params=params).json()["records"])
+
+
+def ended(platform: RunningPlatform, token: str, backfill_id: str) -> dict[str, Any]:
+    """The backfill's record once it is no longer RUNNING."""
+
+    def finished() -> dict[str, Any] | None:
+        found = platform.api("GET", f"/insights/backfills/{backfill_id}", token).json()
+        return found if found["status"] != "RUNNING" else None
+
+    found: dict[str, Any] = wait_for(finished, timeout_s=120, interval_s=0.5)
+    return found
+
+
 def edges_of(platform: RunningPlatform, token: str, node: str) -> set[tuple[str, str, str]]:
     answer = platform.api("GET", "/insights/neighbourhood", token, params={"node": node})
     assert answer.status_code == 200, answer.text
@@ -159,17 +176,7 @@ def test_a_backfill_rebuilds_the_graph_the_events_built(
     admin = platform.token("acme", ["tenant-admin"])
     # the backfill reads who promoted what from the audit trail: wait until the trail holds every promotion
     wait_for(
-        lambda: (
-            len(
-                platform.api(
-                    "GET",
-                    "/audit/events",
-                    admin,
-                    params={"action": "registry:ModelVersionAliasSet", "start": "2020-01-01T00:00:00Z"},
-                ).json()["records"]
-            )
-            == loaded.promotions
-        ),
+        lambda: audited(platform, admin, "registry:ModelVersionAliasSet") == loaded.promotions,
         timeout_s=60,
         interval_s=0.5,
     )
@@ -179,11 +186,7 @@ def test_a_backfill_rebuilds_the_graph_the_events_built(
     again = platform.api("POST", "/insights/backfills", admin)
     assert again.status_code in (202, 409), again.text
 
-    def finished() -> dict[str, Any] | None:
-        found = platform.api("GET", f"/insights/backfills/{backfill_id}", admin).json()
-        return found if found["status"] != "RUNNING" else None
-
-    record = wait_for(finished, timeout_s=120, interval_s=0.5)
+    record = ended(platform, admin, backfill_id)
     assert record["status"] == "SUCCEEDED", record
     assert record["read"]["runs"] == loaded.runs and record["read"]["promotions"] == loaded.promotions
     assert record["comparison"]["equal"], record["comparison"]
@@ -380,20 +383,10 @@ def test_an_a_b_win_is_a_success_and_the_backfill_replays_the_test(
     )
     assert nothing.status_code == 422 and "success_aliases" in nothing.text
 
-    def audited() -> bool:
-        params = {"action": "ab:ExperimentConcluded", "start": "2020-01-01T00:00:00Z"}
-        return bool(platform.api("GET", "/audit/events", admin, params=params).json()["records"])
-
-    wait_for(audited, timeout_s=60, interval_s=0.5)
+    wait_for(lambda: audited(platform, admin, "ab:ExperimentConcluded") > 0, timeout_s=60, interval_s=0.5)
     started = platform.api("POST", "/insights/backfills", admin)
     assert started.status_code == 202, started.text
-    backfill = started.json()["backfill_id"]
-
-    def finished() -> dict[str, Any] | None:
-        found = platform.api("GET", f"/insights/backfills/{backfill}", admin).json()
-        return found if found["status"] != "RUNNING" else None
-
-    record = wait_for(finished, timeout_s=120, interval_s=0.5)
+    record = ended(platform, admin, started.json()["backfill_id"])
     assert record["status"] == "SUCCEEDED" and record["comparison"]["equal"], record
     assert record["read"]["events"]["ab:ExperimentStarted"] == 1
     assert record["read"]["events"]["ab:ExperimentConcluded"] == 1

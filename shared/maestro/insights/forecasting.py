@@ -70,6 +70,12 @@ def activity(history: TenantHistory) -> dict[str, Activity]:
     return {p: Activity(**{k: tuple(sorted(v)) for k, v in did.items()}) for p, did in found.items()}
 
 
+def _definition(record: dict[str, Any]) -> Definition:
+    """The success definition a stored model was trained with (a record from before the settings holds only
+    its success_days, at its top)."""
+    return Definition.of(record.get("definition") or record)
+
+
 class Forecasting:
     def __init__(self, store: InsightsStore, auth: AuthContext, correlation_id: str | None) -> None:
         self.store, self.auth, self.correlation_id = store, auth, correlation_id
@@ -169,7 +175,7 @@ class Forecasting:
             "trained_at": record["trained_at"],
             "trained_by": record["trained_by"],
             "success_days": record["success_days"],
-            "definition": Definition.of(record.get("definition") or record).settings(),
+            "definition": _definition(record).settings(),
             "figures": model["figures"],
             "reliability": model["bands"],
         }
@@ -184,7 +190,7 @@ class Forecasting:
         except ValueError as exc:
             raise Conflict(f"{exc} that this version cannot read: train it again") from exc
         features = Features(record["people"], record["datasets"])
-        definition = Definition.of(record.get("definition") or record)
+        definition = _definition(record)
         projects, did = self._projects(definition, now_ms)
         node = f"project:{project_id}"
         found = next((p for p in projects if p.project_id == node), None)
